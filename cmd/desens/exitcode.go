@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes: the only place errors turn into them.
+const (
+	exitOK       = 0 // every file done
+	exitFailures = 1 // the run finished but some files failed (or could not start)
+	exitUsage    = 2 // bad flags or arguments
+	exitCanceled = 130
+)
+
+// usageError marks a mistake in how desens was called.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(msg string) error { return usageError{msg} }
+
+// failedFilesError reports files that failed; their details are in the report.
+type failedFilesError struct{ failed, total int }
+
+func (e failedFilesError) Error() string {
+	return strings.TrimSpace(plural(e.failed, "file") + " of " + plural(e.total, "file") + " failed")
+}
+
+func exitCode(err error) int {
+	var u usageError
+	var ff failedFilesError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitCanceled
+	case errors.As(err, &ff):
+		return exitFailures
+	case isFlagError(err):
+		return exitUsage
+	}
+	return exitFailures
+}
+
+// isFlagError spots urfave/cli's own parse errors, which are plain errors.
+func isFlagError(err error) bool {
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return false
+	}
+	s := err.Error()
+	for _, p := range []string{"flag provided but not defined", "invalid value", "Required flag", "flag needs an argument"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func plural(n int, w string) string {
+	if n == 1 {
+		return "1 " + w
+	}
+	return itoa(n) + " " + w + "s"
+}

@@ -1,0 +1,44 @@
+// Command desens desensitizes images and videos: it finds faces and hides
+// them, on the CPU or a GPU, one file or whole directory trees at a time.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := newApp()
+	err := app.RunContext(ctx, os.Args)
+	code := exitCode(err)
+	if err != nil && code != exitOK {
+		fmt.Fprintln(os.Stderr, "desens:", err)
+	}
+	os.Exit(code)
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "desens",
+		Usage: "desensitize vehicle sensor video and images (faces blurred, metadata stripped)",
+		Description: `desens finds faces in images and videos and hides them irreversibly.
+Outputs appear only when complete; a frame that could not be examined is
+masked whole. Location metadata (EXIF GPS, MP4 location tags, data tracks)
+never reaches the output.`,
+		Commands: []*cli.Command{
+			runCommand(),
+			evalCommand(),
+			benchCommand(),
+			versionCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main maps errors to codes
+		Suggest:        true,
+	}
+}

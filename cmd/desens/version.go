@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/desens/desens/desens"
+	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/models"
+)
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the build, onnxruntime and model versions",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so", EnvVars: []string{"DESENS_ORT_LIB"}}},
+		Action: func(c *cli.Context) error {
+			fmt.Printf("desens %s (%s, %s/%s)\n", desens.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+						fmt.Printf("  %s=%s\n", s.Key, s.Value)
+					}
+				}
+			}
+			rt, err := onnx.Open(c.String("ort-lib"))
+			if err != nil {
+				fmt.Printf("onnxruntime: not loaded (%v)\n", err)
+			} else {
+				fmt.Printf("onnxruntime %s (%s)\n", rt.Version(), rt.Library())
+				rt.Close()
+			}
+			m := models.Face()
+			fmt.Printf("model face: %s sha256:%s (%s)\n", m.Name, m.SHA256, m.Source)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,87 @@
+package desens
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/desens/detect"
+)
+
+// Detector finds regions to redact: a batch of BGR frames in, one Result per
+// frame out. A Result with Err set marks a frame that was not examined.
+// Implementations must be safe for concurrent use.
+type Detector interface {
+	Detect(ctx context.Context, frames []gocv.Mat) []detect.Result
+}
+
+// detectAll runs every detector on a batch and merges their findings. A
+// frame any detector failed on carries that error.
+func detectAll(ctx context.Context, dets []Detector, frames []*frame) {
+	mats := make([]gocv.Mat, len(frames))
+	for i, f := range frames {
+		mats[i] = f.img
+	}
+	for _, d := range dets {
+		res := safeDetect(ctx, d, mats)
+		for i, f := range frames {
+			if i >= len(res) {
+				f.err = fmt.Errorf("detector returned %d results for %d frames", len(res), len(frames))
+				continue
+			}
+			if res[i].Err != nil && f.err == nil {
+				f.err = res[i].Err
+			}
+			f.dets = append(f.dets, res[i].Detections...)
+		}
+	}
+}
+
+// safeDetect turns a detector panic into per-frame errors: a bug in one
+// detector must mask frames, not crash a bulk job or pass frames unexamined.
+func safeDetect(ctx context.Context, d Detector, mats []gocv.Mat) (res []detect.Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = make([]detect.Result, len(mats))
+			for i := range res {
+				res[i].Err = fmt.Errorf("detector panic: %v", p)
+			}
+		}
+	}()
+	return d.Detect(ctx, mats)
+}
+
+// detectStage batches decoded frames, runs the detectors and passes the
+// frames on in order.
+func (p *pipeline) detectStage(ctx context.Context, in <-chan *frame, out chan<- *frame) error {
+	defer close(out)
+	batch := make([]*frame, 0, p.batch)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		t := time.Now()
+		detectAll(ctx, p.detectors, batch)
+		p.clock.add("detect", time.Since(t))
+		for i, f := range batch {
+			if err := send(ctx, out, f); err != nil {
+				closeFrames(batch[i:])
+				batch = batch[:0]
+				return err
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for f := range in {
+		batch = append(batch, f)
+		if len(batch) == p.batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}

@@ -1,0 +1,122 @@
+package desens
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+
+	"github.com/desens/desens/desens/detect"
+)
+
+// Options configure a Desensitizer. The zero value plus defaults (see
+// withDefaults) redacts faces with a strong blur on the CPU.
+type Options struct {
+	// Targets are the classes to find and redact; default face.
+	Targets []detect.Class
+	// Style is how regions are hidden: blur (default), pixelate or solid.
+	Style Style
+	// Shape of the mask: ellipse (default for faces) or rect.
+	Shape Shape
+	// Threshold overrides the detectors' score threshold (0 keeps theirs).
+	Threshold float64
+	// Expand grows each box about its centre before redaction; default 1.3.
+	Expand float64
+	// Strict fails a file when detection fails on a frame, instead of
+	// masking that frame whole.
+	Strict bool
+	// Device is "cpu" (default) or "cuda".
+	Device string
+	// Threads for model inference; 0 means all cores.
+	Threads int
+	// Workers is how many files are processed at once in a directory run.
+	Workers int
+	// Hold is how many frames a box outlives its last detection, and how far
+	// back a new track is extended; it also bridges gaps up to this length.
+	// Default 5; negative disables tracking.
+	Hold int
+	// BatchSize is how many frames go to the detector at once; default 4.
+	BatchSize int
+	// FaceModel loads a face model file instead of the embedded one.
+	FaceModel string
+	// ORTLibrary is the path of libonnxruntime.so (see internal/onnx).
+	ORTLibrary string
+	// Overwrite allows replacing existing outputs.
+	Overwrite bool
+	// Encoder settings for video outputs.
+	Preset string // libx264 preset, default veryfast
+	CRF    int    // libx264 CRF, default 20
+	// KeepCreationTime keeps the container creation_time tag (default on);
+	// every other tag, location above all, is dropped.
+	DropCreationTime bool
+	// Progress, if set, is called as work advances. It must not block.
+	Progress func(Progress)
+}
+
+// Progress reports how far a file has got.
+type Progress struct {
+	File   string
+	Frame  int // frames written so far
+	Frames int // expected total, 0 if unknown
+	Done   bool
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if len(o.Targets) == 0 {
+		o.Targets = []detect.Class{detect.Face}
+	}
+	for _, t := range o.Targets {
+		if t != detect.Face {
+			return o, fmt.Errorf("target %q is not supported yet (supported: face)", t)
+		}
+	}
+	if o.Style == "" {
+		o.Style = StyleBlur
+	}
+	if o.Shape == "" {
+		o.Shape = ShapeEllipse
+	}
+	if o.Expand == 0 {
+		o.Expand = 1.3
+	}
+	if o.Expand < 1 {
+		return o, fmt.Errorf("expand %.2f: must be at least 1", o.Expand)
+	}
+	if o.Device == "" {
+		o.Device = "cpu"
+	}
+	o.Device = strings.ToLower(o.Device)
+	if o.Workers <= 0 {
+		o.Workers = max(1, runtime.NumCPU()/2)
+	}
+	if o.Hold == 0 {
+		o.Hold = 5
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 4
+	}
+	if o.Threshold < 0 || o.Threshold >= 1 {
+		return o, fmt.Errorf("threshold %.2f: must be in [0,1)", o.Threshold)
+	}
+	return o, nil
+}
+
+// ParseTargets reads a comma-separated list such as "face,plate".
+func ParseTargets(s string) ([]detect.Class, error) {
+	var out []detect.Class
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(strings.ToLower(p))
+		if p == "" {
+			continue
+		}
+		switch detect.Class(p) {
+		case detect.Face, detect.Plate, detect.Overlay:
+			out = append(out, detect.Class(p))
+		default:
+			return nil, fmt.Errorf("unknown target %q (want face, plate or overlay)", p)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no targets in %q", s)
+	}
+	return out, nil
+}

@@ -1,0 +1,138 @@
+package desens
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/desens/desens/desens/detect"
+)
+
+// Report describes one run over one or more files. It is written as JSON by
+// the CLI's --report flag.
+type Report struct {
+	Tool     string       `json:"tool"`
+	Version  string       `json:"version"`
+	Runtime  string       `json:"onnxruntime"`
+	Device   string       `json:"device"`
+	Models   []ModelInfo  `json:"models"`
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	Files    []FileReport `json:"files"`
+	Summary  Summary      `json:"summary"`
+}
+
+// ModelInfo identifies a model used in a run.
+type ModelInfo struct {
+	Class  detect.Class `json:"class"`
+	Name   string       `json:"name"`
+	Source string       `json:"source"`
+	SHA256 string       `json:"sha256"`
+}
+
+// Summary counts outcomes. A batch is done when SuccessRate >= SuccessGate.
+type Summary struct {
+	Files       int     `json:"files"`
+	OK          int     `json:"ok"`
+	Failed      int     `json:"failed"`
+	SuccessRate float64 `json:"success_rate"`
+	Frames      int     `json:"frames"`
+	Masked      int     `json:"frames_masked"`
+}
+
+// SuccessGate is the share of files that must succeed for a batch to count
+// as done.
+const SuccessGate = 0.95
+
+// FileReport is the outcome for one file.
+type FileReport struct {
+	Input  string `json:"input"`
+	Output string `json:"output,omitempty"`
+	Kind   string `json:"kind"` // image or video
+	OK     bool   `json:"ok"`
+	Error  string `json:"error,omitempty"`
+	Stage  string `json:"failed_stage,omitempty"`
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	Frames int    `json:"frames"`
+	// MaskedFrames lists frames hidden whole because detection failed on them.
+	MaskedFrames []int                `json:"masked_frames,omitempty"`
+	MaskReasons  []string             `json:"mask_reasons,omitempty"`
+	Detections   map[detect.Class]int `json:"detections"`
+	// Redacted counts regions hidden, tracker-filled ones included.
+	Redacted  int               `json:"regions_redacted"`
+	Audio     bool              `json:"audio_kept,omitempty"`
+	BytesIn   int64             `json:"bytes_in"`
+	BytesOut  int64             `json:"bytes_out,omitempty"`
+	Timings   map[string]Millis `json:"stage_ms"`
+	Elapsed   Millis            `json:"elapsed_ms"`
+	Regions   []FrameRegions    `json:"regions,omitempty"`
+	err       error
+	started   time.Time
+	stageTime map[string]time.Duration
+}
+
+// FrameRegions lists the detections of one frame (only kept when asked for,
+// e.g. by desens eval).
+type FrameRegions struct {
+	Frame      int                `json:"frame"`
+	Detections []detect.Detection `json:"detections"`
+}
+
+// Err returns the error that failed the file, if any.
+func (r FileReport) Err() error { return r.err }
+
+// Millis is a duration written as milliseconds in JSON.
+type Millis float64
+
+func ms(d time.Duration) Millis { return Millis(float64(d.Microseconds()) / 1000) }
+
+func newFileReport(in, out, kind string) FileReport {
+	return FileReport{Input: in, Output: out, Kind: kind, Detections: map[detect.Class]int{},
+		Timings: map[string]Millis{}, started: time.Now(), stageTime: map[string]time.Duration{}}
+}
+
+func (r *FileReport) addStage(name string, d time.Duration) { r.stageTime[name] += d }
+
+func (r *FileReport) finish(err error) {
+	for k, v := range r.stageTime {
+		r.Timings[k] = ms(v)
+	}
+	r.Elapsed = ms(time.Since(r.started))
+	r.err = err
+	r.OK = err == nil
+	if err != nil {
+		r.Error = err.Error()
+		if fe, ok := err.(*FileError); ok {
+			r.Stage = fe.Stage
+		}
+		r.Output = ""
+		r.BytesOut = 0
+	}
+}
+
+// add appends a file's outcome and updates the summary.
+func (r *Report) add(f FileReport) {
+	r.Files = append(r.Files, f)
+	r.Summary.Files++
+	if f.OK {
+		r.Summary.OK++
+	} else {
+		r.Summary.Failed++
+	}
+	r.Summary.Frames += f.Frames
+	r.Summary.Masked += len(f.MaskedFrames)
+	r.Summary.SuccessRate = float64(r.Summary.OK) / float64(r.Summary.Files)
+}
+
+// Done reports whether the batch met the success gate. An empty batch is done.
+func (r *Report) Done() bool {
+	return r.Summary.Files == 0 || r.Summary.SuccessRate >= SuccessGate
+}
+
+// WriteJSON writes the report, indented.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

@@ -1,0 +1,236 @@
+// Package onnx wraps onnxruntime_go: it loads the shared library once per
+// process and builds sessions from model bytes with a chosen execution
+// provider and thread count.
+//
+// # Why a process-wide environment
+//
+// onnxruntime keeps one environment per process; onnxruntime_go mirrors that
+// with package-level state. Runtime hides it behind a reference count so that
+// several detectors (and tests) can come and go without tearing the
+// environment down under each other.
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// ErrNoLibrary means the onnxruntime shared library could not be found or
+// loaded. Run scripts/setup.sh, or point DESENS_ORT_LIB at libonnxruntime.so.
+var ErrNoLibrary = errors.New("onnxruntime shared library not available")
+
+// Device names an execution provider.
+type Device string
+
+const (
+	CPU  Device = "cpu"
+	CUDA Device = "cuda"
+)
+
+var env struct {
+	sync.Mutex
+	refs int
+	lib  string
+}
+
+// LibraryPath finds libonnxruntime.so: an explicit path wins, then
+// $DESENS_ORT_LIB, then .cache/ort/ in the working directory or any parent
+// (where scripts/setup.sh puts it), then the system library path.
+func LibraryPath(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	if p := os.Getenv("DESENS_ORT_LIB"); p != "" {
+		return p
+	}
+	if exe, err := os.Executable(); err == nil {
+		if p := findUp(filepath.Dir(exe)); p != "" {
+			return p
+		}
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if p := findUp(wd); p != "" {
+			return p
+		}
+	}
+	return "libonnxruntime.so"
+}
+
+func findUp(dir string) string {
+	for {
+		p := filepath.Join(dir, ".cache", "ort", "libonnxruntime.so")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Runtime is a handle on the process-wide onnxruntime environment.
+type Runtime struct {
+	once sync.Once
+}
+
+// Open initialises onnxruntime from the library at libPath (see LibraryPath).
+// Every Runtime must be closed.
+func Open(libPath string) (*Runtime, error) {
+	env.Lock()
+	defer env.Unlock()
+	lib := LibraryPath(libPath)
+	if env.refs == 0 {
+		ort.SetSharedLibraryPath(lib)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrNoLibrary, lib, err)
+		}
+		env.lib = lib
+	}
+	env.refs++
+	return &Runtime{}, nil
+}
+
+// Version reports the loaded onnxruntime version.
+func (r *Runtime) Version() string { return ort.GetVersion() }
+
+// Library reports the path of the loaded shared library.
+func (r *Runtime) Library() string {
+	env.Lock()
+	defer env.Unlock()
+	return env.lib
+}
+
+// Close releases the handle; the environment is destroyed with the last one.
+func (r *Runtime) Close() error {
+	var err error
+	r.once.Do(func() {
+		env.Lock()
+		defer env.Unlock()
+		env.refs--
+		if env.refs == 0 {
+			err = ort.DestroyEnvironment()
+		}
+	})
+	return err
+}
+
+// SessionOptions choose where and how a model runs.
+type SessionOptions struct {
+	Device  Device
+	Threads int // intra-op threads; 0 means all cores
+	GPUID   int
+}
+
+// Tensor describes one named float32 input or output of fixed shape.
+type Tensor struct {
+	Name  string
+	Shape []int64
+}
+
+// Session runs one model with fixed input and output tensors. It is not safe
+// for concurrent use: the bound tensors are shared between runs.
+type Session struct {
+	s       *ort.AdvancedSession
+	inputs  []*ort.Tensor[float32]
+	outputs []*ort.Tensor[float32]
+}
+
+// NewSession loads model bytes into a session whose inputs and outputs are
+// float32 tensors of the given fixed shapes.
+func (r *Runtime) NewSession(model []byte, inputs, outputs []Tensor, o SessionOptions) (*Session, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	defer opts.Destroy()
+	threads := o.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	if err := opts.SetIntraOpNumThreads(threads); err != nil {
+		return nil, err
+	}
+	if err := opts.SetInterOpNumThreads(1); err != nil {
+		return nil, err
+	}
+	switch o.Device {
+	case "", CPU:
+	case CUDA:
+		cuda, err := ort.NewCUDAProviderOptions()
+		if err != nil {
+			return nil, fmt.Errorf("cuda provider: %w", err)
+		}
+		defer cuda.Destroy()
+		if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(o.GPUID)}); err != nil {
+			return nil, fmt.Errorf("cuda provider: %w", err)
+		}
+		if err := opts.AppendExecutionProviderCUDA(cuda); err != nil {
+			return nil, fmt.Errorf("cuda provider: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("unknown device %q (want cpu or cuda)", o.Device)
+	}
+
+	s := &Session{}
+	fail := func(err error) (*Session, error) {
+		s.Close()
+		return nil, err
+	}
+	var inNames, outNames []string
+	var inVals, outVals []ort.Value
+	for _, t := range inputs {
+		v, err := ort.NewEmptyTensor[float32](ort.NewShape(t.Shape...))
+		if err != nil {
+			return fail(fmt.Errorf("input %s: %w", t.Name, err))
+		}
+		s.inputs = append(s.inputs, v)
+		inNames = append(inNames, t.Name)
+		inVals = append(inVals, v)
+	}
+	for _, t := range outputs {
+		v, err := ort.NewEmptyTensor[float32](ort.NewShape(t.Shape...))
+		if err != nil {
+			return fail(fmt.Errorf("output %s: %w", t.Name, err))
+		}
+		s.outputs = append(s.outputs, v)
+		outNames = append(outNames, t.Name)
+		outVals = append(outVals, v)
+	}
+	s.s, err = ort.NewAdvancedSessionWithONNXData(model, inNames, outNames, inVals, outVals, opts)
+	if err != nil {
+		return fail(fmt.Errorf("load model: %w", err))
+	}
+	return s, nil
+}
+
+// Input returns the backing slice of input i, to be filled before Run.
+func (s *Session) Input(i int) []float32 { return s.inputs[i].GetData() }
+
+// Output returns the backing slice of output i, valid until the next Run.
+func (s *Session) Output(i int) []float32 { return s.outputs[i].GetData() }
+
+// Run executes the model once.
+func (s *Session) Run() error { return s.s.Run() }
+
+// Close frees the session and its tensors.
+func (s *Session) Close() error {
+	var errs []error
+	if s.s != nil {
+		errs = append(errs, s.s.Destroy())
+	}
+	for _, t := range s.inputs {
+		errs = append(errs, t.Destroy())
+	}
+	for _, t := range s.outputs {
+		errs = append(errs, t.Destroy())
+	}
+	return errors.Join(errs...)
+}

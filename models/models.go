@@ -1,0 +1,43 @@
+// Package models embeds the detection models desens ships, so a single binary
+// needs no model files on disk. See README.md in this folder for each
+// model's source, licence, checksum, inputs, outputs and thresholds.
+package models
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+//go:embed blazeface_back_256.onnx
+var blazefaceBack256 []byte
+
+// Model is one ONNX model's bytes and identity.
+type Model struct {
+	Name   string // short name, e.g. "blazeface-back-256"
+	Source string // where it came from (embedded or a file path)
+	Data   []byte
+	SHA256 string
+}
+
+func newModel(name, source string, data []byte) Model {
+	sum := sha256.Sum256(data)
+	return Model{Name: name, Source: source, Data: data, SHA256: hex.EncodeToString(sum[:])}
+}
+
+// Face returns the embedded MediaPipe BlazeFace back-camera model.
+func Face() Model {
+	return newModel("blazeface-back-256", "embedded", blazefaceBack256)
+}
+
+// Load reads a model file to use instead of an embedded one.
+func Load(path string) (Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Model{}, fmt.Errorf("model %s: %w", path, err)
+	}
+	return newModel(filepath.Base(path), path, data), nil
+}

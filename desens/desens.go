@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"gocv.io/x/gocv"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/desens/desens/desens/detect"
@@ -295,3 +296,14 @@ func listMedia(dir string) ([]string, error) {
 	sort.Strings(out)
 	return out, err
 }
+
+// Detect runs every detector on one BGR image and returns what they found,
+// without redacting anything (for evaluation and benchmarks).
+func (d *Desensitizer) Detect(ctx context.Context, img gocv.Mat) ([]detect.Detection, error) {
+	f := &frame{img: img}
+	detectAll(ctx, d.detectors, []*frame{f})
+	return f.dets, f.err
+}
+
+// Redactor returns the redactor the options configured.
+func (d *Desensitizer) Redactor() Redactor { return d.redactor }

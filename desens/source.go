@@ -64,13 +64,13 @@ func sniff(path string, kind Kind) error {
 
 func imageMagic(h []byte) bool {
 	for _, m := range [][]byte{
-		{0xFF, 0xD8, 0xFF},          // JPEG
-		{0x89, 'P', 'N', 'G'},       // PNG
-		[]byte("BM"),                // BMP
-		[]byte("II*\x00"),           // TIFF little-endian
-		[]byte("MM\x00*"),           // TIFF big-endian
+		{0xFF, 0xD8, 0xFF},           // JPEG
+		{0x89, 'P', 'N', 'G'},        // PNG
+		[]byte("BM"),                 // BMP
+		[]byte("II*\x00"),            // TIFF little-endian
+		[]byte("MM\x00*"),            // TIFF big-endian
 		[]byte("\x00\x00\x00\x0cjP"), // JPEG 2000
-		[]byte("P5"), []byte("P6"), // PGM, PPM
+		[]byte("P5"), []byte("P6"),   // PGM, PPM
 	} {
 		if bytes.HasPrefix(h, m) {
 			return true

@@ -49,8 +49,9 @@ func ParseShape(s string) (Shape, error) {
 }
 
 // blocksAcross is how many pixelation blocks span a region's shorter side.
-// Six keeps a face's overall colour and nothing that identifies it.
-const blocksAcross = 6
+// Four keeps a face's overall colour and nothing that identifies it; with
+// six, the face detector itself still fired on redacted heads.
+const blocksAcross = 4
 
 // ellipseSlack widens an ellipse so that it still covers the corners of the
 // detector's box after expansion (an inscribed ellipse would not).
@@ -66,25 +67,31 @@ type Redactor struct {
 // Region returns the area a detection box is redacted over: the box grown
 // by Expand (and the ellipse slack) about its centre, clipped to bounds.
 func (r Redactor) Region(box, bounds image.Rectangle) image.Rectangle {
+	return r.grow(box).Intersect(bounds)
+}
+
+// grow is Region before clipping: the ellipse is drawn in it, so a face cut
+// by the frame edge still gets the part of the ellipse that is in frame.
+func (r Redactor) grow(box image.Rectangle) image.Rectangle {
 	f := r.Expand
 	if r.Shape == ShapeEllipse {
 		f *= ellipseSlack
 	}
 	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
 	hw, hh := float64(box.Dx())*f/2, float64(box.Dy())*f/2
-	out := image.Rect(int(cx-hw), int(cy-hh), int(cx+hw+0.999), int(cy+hh+0.999))
-	return out.Intersect(bounds)
+	return image.Rect(int(cx-hw), int(cy-hh), int(cx+hw+0.999), int(cy+hh+0.999))
 }
 
 // Redact hides every box in img.
 func (r Redactor) Redact(img *gocv.Mat, boxes []image.Rectangle) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	for _, b := range boxes {
-		reg := r.Region(b, bounds)
+		full := r.grow(b)
+		reg := full.Intersect(bounds)
 		if reg.Dx() < 1 || reg.Dy() < 1 {
 			continue
 		}
-		r.hide(img, reg)
+		r.hide(img, reg, full)
 	}
 }
 
@@ -93,39 +100,63 @@ func (r Redactor) MaskAll(img *gocv.Mat) {
 	img.SetTo(gocv.NewScalar(128, 128, 128, 0))
 }
 
-func (r Redactor) hide(img *gocv.Mat, reg image.Rectangle) {
+func (r Redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	roi := img.Region(reg)
 	defer roi.Close()
-	hidden := gocv.NewMat()
-	defer hidden.Close()
 	w, h := reg.Dx(), reg.Dy()
-	switch r.Style {
-	case StyleSolid:
-		hidden = gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), h, w, img.Type())
-	default:
-		block := max(1, min(w, h)/blocksAcross)
-		small := gocv.NewMat()
-		gocv.Resize(roi, &small, image.Pt(max(1, w/block), max(1, h/block)), 0, 0, gocv.InterpolationArea)
-		if r.Style == StylePixelate {
-			gocv.Resize(small, &hidden, image.Pt(w, h), 0, 0, gocv.InterpolationNearestNeighbor)
-		} else {
-			up := gocv.NewMat()
-			gocv.Resize(small, &up, image.Pt(w, h), 0, 0, gocv.InterpolationLinear)
-			k := block | 1
-			gocv.GaussianBlur(up, &hidden, image.Pt(k, k), 0, 0, gocv.BorderReflect101)
-			up.Close()
-		}
-		small.Close()
-	}
-	if r.Shape == ShapeRect {
-		hidden.CopyTo(&roi)
+	if r.Style == StyleSolid {
+		fill := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), h, w, img.Type())
+		defer fill.Close()
+		r.paste(fill, &roi, full.Sub(reg.Min))
 		return
 	}
+	// The wash is computed over a wider context than the region: a region
+	// averaged on its own keeps a skin-coloured oval that detectors (and
+	// people) still read as a head.
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	ctxReg := image.Rect(reg.Min.X-w/4, reg.Min.Y-h/4, reg.Max.X+w/4, reg.Max.Y+h/4).Intersect(bounds)
+	if r.Style == StylePixelate {
+		ctxReg = reg // blocks must line up with the region's own edges
+	}
+	src := img.Region(ctxReg)
+	defer src.Close()
+	cw, ch := ctxReg.Dx(), ctxReg.Dy()
+	block := max(1, min(w, h)/blocksAcross)
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(src, &small, image.Pt(max(1, cw/block), max(1, ch/block)), 0, 0, gocv.InterpolationArea)
+	hidden := gocv.NewMat()
+	defer hidden.Close()
+	if r.Style == StylePixelate {
+		gocv.Resize(small, &hidden, image.Pt(cw, ch), 0, 0, gocv.InterpolationNearestNeighbor)
+	} else {
+		up := gocv.NewMat()
+		defer up.Close()
+		gocv.Resize(small, &up, image.Pt(cw, ch), 0, 0, gocv.InterpolationLinear)
+		// A blur half a block wide melts the blocks into a smooth wash.
+		sigma := float64(block) / 2
+		k := int(sigma*3)*2 + 1
+		gocv.GaussianBlur(up, &hidden, image.Pt(k, k), sigma, sigma, gocv.BorderReflect101)
+	}
+	part := hidden.Region(reg.Sub(ctxReg.Min))
+	defer part.Close()
+	r.paste(part, &roi, full.Sub(reg.Min))
+}
+
+// paste copies hidden over roi inside the mask shape; full is the unclipped
+// region in roi's coordinates.
+func (r Redactor) paste(hidden gocv.Mat, roi *gocv.Mat, full image.Rectangle) {
+	if r.Shape == ShapeRect {
+		hidden.CopyTo(roi)
+		return
+	}
+	w, h := roi.Cols(), roi.Rows()
 	mask := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U)
 	defer mask.Close()
-	// The ellipse fills the region; Region already added the slack.
-	gocv.Ellipse(&mask, image.Pt(w/2, h/2), image.Pt(max(1, w/2), max(1, h/2)), 0, 0, 360, color.RGBA{255, 255, 255, 0}, -1)
-	hidden.CopyToWithMask(&roi, mask)
+	// The ellipse fills the unclipped region; grow already added the slack.
+	c := image.Pt((full.Min.X+full.Max.X)/2, (full.Min.Y+full.Max.Y)/2)
+	gocv.Ellipse(&mask, c, image.Pt(max(1, full.Dx()/2), max(1, full.Dy()/2)), 0, 0, 360, color.RGBA{255, 255, 255, 0}, -1)
+	hidden.CopyToWithMask(roi, mask)
 }
 
 // redactStage hides every region found or tracked in each frame, or the whole

@@ -36,6 +36,16 @@ func (r rectF) w() float64    { return r.x1 - r.x0 }
 func (r rectF) h() float64    { return r.y1 - r.y0 }
 func (r rectF) area() float64 { return max(0, r.w()) * max(0, r.h()) }
 
+// scale grows (or shrinks) r by f about its centre.
+func (r rectF) scale(f float64) rectF {
+	if f <= 0 {
+		return r
+	}
+	cx, cy := (r.x0+r.x1)/2, (r.y0+r.y1)/2
+	hw, hh := r.w()*f/2, r.h()*f/2
+	return rectF{cx - hw, cy - hh, cx + hw, cy + hh}
+}
+
 func (r rectF) rect() image.Rectangle {
 	return image.Rect(int(r.x0+0.5), int(r.y0+0.5), int(r.x1+0.5), int(r.y1+0.5))
 }

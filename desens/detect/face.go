@@ -29,6 +29,10 @@ type FaceConfig struct {
 	Pyramid Pyramid
 	// VerifyContext is how many face sides wide the verification crop is.
 	VerifyContext float64
+	// BoxScale grows BlazeFace's tight eyes-to-mouth box about its centre
+	// into a whole-face box (forehead to chin, ear to ear), the box people
+	// label and expect to see hidden.
+	BoxScale float64
 	// MaxVerify bounds the verification inferences per frame; candidates past
 	// it are kept unverified, erring towards redaction.
 	MaxVerify int
@@ -44,6 +48,7 @@ func DefaultFaceConfig() FaceConfig {
 		// 28-80 px, quarter 56-160 px, the whole frame the rest.
 		Pyramid:       Pyramid{Input: blazeInput, Scales: []float64{1, 0.5, 0.25}, Overlap: 0.25},
 		VerifyContext: 4,
+		BoxScale:      1.3,
 		MaxVerify:     32,
 	}
 }
@@ -133,7 +138,8 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 		if score < d.cfg.Threshold {
 			continue
 		}
-		dets = append(dets, Detection{Box: c.box.rect().Intersect(image.Rect(0, 0, img.Cols(), img.Rows())), Class: Face, Score: float32(score)})
+		box := c.box.scale(d.cfg.BoxScale).rect().Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
+		dets = append(dets, Detection{Box: box, Class: Face, Score: float32(score)})
 	}
 	return dets, nil
 }

@@ -1,0 +1,58 @@
+# desens: two commands on a fresh Debian machine (see README.md):
+#   make demo   set up, build, desensitize the sample in testdata/ into out/
+#   make test   set up, vet, staticcheck, run every test
+# Both install what is missing first (scripts/setup.sh is idempotent).
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(CURDIR)/.cache/bin:$(PATH)
+# onnxruntime wants a UTF-8 locale; scripts/setup.sh generates it.
+export LANG := en_US.UTF-8
+export LC_ALL := en_US.UTF-8
+export DESENS_ORT_LIB := $(CURDIR)/.cache/ort/libonnxruntime.so
+
+BIN := bin/desens
+GO_TEST_FLAGS ?= -count=1 -timeout 45m
+
+.PHONY: all setup setup-test build demo test vet lint unit bench evalset eval clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+setup-test:
+	@bash scripts/setup.sh --test
+
+build: setup
+	go build -o $(BIN) ./cmd/desens
+
+# The sample: a short video with faces moving over a street scene, and a
+# photo; outputs and a JSON report land in out/demo/.
+demo: build
+	@bash scripts/make-sample.sh out/sample
+	./$(BIN) run --overwrite --report out/demo/report.json out/sample out/demo
+	@echo "demo: outputs in out/demo/, report in out/demo/report.json"
+
+vet:
+	go vet ./...
+
+lint: setup-test
+	staticcheck ./...
+
+test: setup-test vet lint unit
+
+# -tags matprofile makes gocv count Mats, so tests can catch leaks.
+unit:
+	go test -tags matprofile $(GO_TEST_FLAGS) ./...
+
+bench: build
+	go test -run '^$$' -bench . -benchtime 20x ./desens/...
+
+evalset: setup
+	go run ./internal/evalset/cmd/mkevalset -out out/evalset -seed 1
+
+eval: build evalset
+	./$(BIN) eval --html out/eval-html out/evalset out/evalset/real
+
+clean:
+	rm -rf bin out

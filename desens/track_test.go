@@ -1,0 +1,95 @@
+package desens
+
+import (
+	"image"
+	"slices"
+	"testing"
+
+	"github.com/desens/desens/desens/detect"
+)
+
+// runTracker feeds frames with the given detections (by frame index) and
+// returns, per frame, every box the redactor would hide.
+func runTracker(hold, n int, dets map[int][]image.Rectangle) [][]image.Rectangle {
+	tr := newTracker(hold)
+	var out []*frame
+	for i := 0; i < n; i++ {
+		f := &frame{seq: i}
+		for _, b := range dets[i] {
+			f.dets = append(f.dets, detect.Detection{Box: b, Class: detect.Face, Score: 1})
+		}
+		out = append(out, tr.push(f)...)
+	}
+	out = append(out, tr.flush()...)
+	boxes := make([][]image.Rectangle, len(out))
+	for i, f := range out {
+		if f.seq != i {
+			panic("frames out of order")
+		}
+		for _, d := range f.dets {
+			boxes[i] = append(boxes[i], d.Box)
+		}
+		boxes[i] = append(boxes[i], f.extra...)
+	}
+	return boxes
+}
+
+func TestTracker(t *testing.T) {
+	a := image.Rect(100, 100, 140, 140)
+	b := image.Rect(110, 100, 150, 140) // a, moved right
+	far := image.Rect(500, 500, 540, 540)
+	for _, tc := range []struct {
+		name    string
+		hold, n int
+		dets    map[int][]image.Rectangle
+		covered map[int]image.Rectangle // frame -> a box that must be hidden there
+		bare    []int                   // frames that must have nothing hidden
+	}{
+		{
+			name: "a box outlives its last detection by hold frames",
+			hold: 3, n: 10, dets: map[int][]image.Rectangle{5: {a}},
+			covered: map[int]image.Rectangle{5: a, 6: a, 7: a, 8: a},
+			bare:    []int{9},
+		},
+		{
+			name: "a new track leads in over the frames before it",
+			hold: 3, n: 10, dets: map[int][]image.Rectangle{5: {a}},
+			covered: map[int]image.Rectangle{2: a, 3: a, 4: a},
+			bare:    []int{0, 1},
+		},
+		{
+			name: "a gap is bridged by interpolation",
+			hold: 4, n: 12, dets: map[int][]image.Rectangle{2: {a}, 6: {b}},
+			covered: map[int]image.Rectangle{3: image.Rect(103, 100, 143, 140), 4: image.Rect(105, 100, 145, 140), 5: image.Rect(108, 100, 148, 140)},
+		},
+		{
+			name: "a distant detection starts a new track",
+			hold: 2, n: 8, dets: map[int][]image.Rectangle{3: {a}, 4: {far}},
+			covered: map[int]image.Rectangle{4: a, 2: far, 6: far},
+			bare:    []int{0, 7},
+		},
+		{
+			name: "hold 0 passes detections through",
+			hold: 0, n: 4, dets: map[int][]image.Rectangle{1: {a}},
+			covered: map[int]image.Rectangle{1: a},
+			bare:    []int{0, 2, 3},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runTracker(tc.hold, tc.n, tc.dets)
+			if len(got) != tc.n {
+				t.Fatalf("%d frames out, want %d", len(got), tc.n)
+			}
+			for f, want := range tc.covered {
+				if !slices.Contains(got[f], want) {
+					t.Errorf("frame %d hides %v, want %v among them", f, got[f], want)
+				}
+			}
+			for _, f := range tc.bare {
+				if len(got[f]) != 0 {
+					t.Errorf("frame %d hides %v, want nothing", f, got[f])
+				}
+			}
+		})
+	}
+}

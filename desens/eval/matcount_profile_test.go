@@ -1,0 +1,8 @@
+//go:build matprofile
+
+package eval
+
+import "gocv.io/x/gocv"
+
+// matCount is the number of live gocv Mats (-tags matprofile only).
+func matCount() int { return gocv.MatProfile.Count() }

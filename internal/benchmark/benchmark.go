@@ -13,7 +13,9 @@
 //
 // Config.Frames limits every measurement to the first N frames. The
 // pipeline cannot be stopped after N frames from outside, so it runs on a
-// stream copy of the first N frames made beforehand (not timed).
+// stream copy of the first N video frames made beforehand (not timed).
+// Without a limit the pipeline also copies the file's audio, as desens run
+// does; the FFmpeg yardstick encodes the video stream alone.
 //
 // MB/s is the input file's size in 10^6 bytes, scaled to the share of its
 // frames a measurement processed, over the seconds it took.
@@ -87,6 +89,7 @@ type Machine struct {
 
 // Result is one bench run.
 type Result struct {
+	Desens    string  `json:"desens_version"`
 	File      string  `json:"file"`
 	Bytes     int64   `json:"bytes"`
 	Width     int     `json:"width"`
@@ -138,7 +141,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	}
 	defer os.RemoveAll(tmp)
 
-	r := &Result{File: file, Bytes: st.Size(), Width: info.Width, Height: info.Height, FrameRate: info.FPS,
+	r := &Result{Desens: desens.Version, File: file, Bytes: st.Size(), Width: info.Width, Height: info.Height, FrameRate: info.FPS,
 		Codec: info.Codec, Limit: cfg.Frames, Machine: machine(d, cfg)}
 	if slices.ContainsFunc(d.Models(), func(m desens.ModelInfo) bool { return m.Class == detect.Face }) {
 		r.TilesPerFrame = len(detect.DefaultFaceConfig().Pyramid.Tiles(info.Width, info.Height))

@@ -127,10 +127,17 @@ func rate(s string) float64 {
 	return n / d
 }
 
-// firstLine returns the first non-empty line of s, or fallback.
+// firstLine returns the first non-empty line of s without FFmpeg's
+// "[demuxer @ 0x...]" prefix, or fallback.
 func firstLine(s, fallback string) string {
 	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") {
+			if i := strings.Index(l, "] "); i > 0 && strings.Contains(l[:i], " @ ") {
+				l = strings.TrimSpace(l[i+2:])
+			}
+		}
+		if l != "" {
 			return l
 		}
 	}

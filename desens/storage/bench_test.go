@@ -36,7 +36,7 @@ func BenchmarkS3Stream(b *testing.B) {
 	size <<= 20
 	srv := s3test.Start(b)
 	bkt := newS3Bucket(b, srv, "", nil)
-	putRandom(b, bkt, "src.bin", size)
+	putRandom(b, bkt, "src.bin", size, 0)
 	client := srv.Client()
 	name := bkt.Name()
 	ctx := context.Background()

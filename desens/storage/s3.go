@@ -486,17 +486,13 @@ func (r *rangeBody) Close() error {
 	return err
 }
 
-// get sends one ranged GET for [start, end] (end < 0: to the end). With a
-// non-empty etag it sets If-Match, so a replaced object fails with 412
-// instead of splicing two versions together.
+// get sends one GET for bytes [start, end]. With a non-empty etag it sets
+// If-Match, so a replaced object fails with 412 instead of splicing two
+// versions together. The watchdog runs from the start, so a server that
+// accepts the connection and then says nothing is caught too.
 func (b *S3Bucket) get(ctx context.Context, key, etag string, start, end int64) (*s3.GetObjectOutput, *rangeBody, error) {
 	rctx, cancel := context.WithCancel(ctx)
-	in := &s3.GetObjectInput{Bucket: &b.bucket, Key: &key}
-	if end >= 0 {
-		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", start, end))
-	} else if start > 0 {
-		in.Range = aws.String(fmt.Sprintf("bytes=%d-", start))
-	}
+	in := &s3.GetObjectInput{Bucket: &b.bucket, Key: &key, Range: aws.String(fmt.Sprintf("bytes=%d-%d", start, end))}
 	if etag != "" {
 		in.IfMatch = &etag
 	}
@@ -517,22 +513,34 @@ func (b *S3Bucket) get(ctx context.Context, key, etag string, start, end int64) 
 func (b *S3Bucket) readRange(ctx context.Context, key, etag string, off int64, buf []byte, body io.ReadCloser) (int, error) {
 	n, fails := 0, 0
 	for n < len(buf) {
+		m := 0
+		var err error
 		if body == nil {
-			_, rb, err := b.get(ctx, key, etag, off+int64(n), off+int64(len(buf))-1)
-			if err != nil {
+			var rb *rangeBody
+			_, rb, err = b.get(ctx, key, etag, off+int64(n), off+int64(len(buf))-1)
+			if err != nil && (ctx.Err() != nil || !errors.Is(err, context.Canceled)) {
+				// The SDK has already retried what was worth retrying;
+				// only our own watchdog's cancellation is left to us.
 				return n, b.error("read", key, err)
 			}
-			body = rb
+			if rb != nil {
+				body = rb
+			}
 		}
-		m, err := io.ReadFull(body, buf[n:])
-		body.Close()
-		body = nil
-		n += m
+		if body != nil {
+			m, err = io.ReadFull(body, buf[n:])
+			body.Close()
+			body = nil
+			n += m
+		}
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
 			return n, b.error("read", key, ctx.Err())
+		}
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("no data for %v: %w", b.cfg.StallTimeout, err)
 		}
 		if m > 0 {
 			fails = 0
@@ -552,7 +560,8 @@ func (b *S3Bucket) readRange(ctx context.Context, key, etag string, off int64, b
 	return n, nil
 }
 
-// backoff is exponential with full jitter, from 100 ms up to 5 s.
+// backoff is exponential, from 100 ms up to 5 s, with jitter in its upper
+// half so that readers cut at the same moment do not retry in lockstep.
 func backoff(attempt int) time.Duration {
 	d := min(100*time.Millisecond<<min(attempt-1, 6), 5*time.Second)
 	return d/2 + rand.N(d/2+1)

@@ -44,9 +44,10 @@ type Bucket interface {
 	Close() error
 }
 
-// Reader reads one object. It reads the version of the object that existed
-// when it was opened: if the object is replaced while being read, reads fail
-// with ErrObjectChanged rather than mixing two versions.
+// Reader reads one object, in the version that existed when it was opened:
+// if the object is replaced meanwhile, a Reader either goes on returning
+// the old bytes (a FileBucket keeps the old file open) or fails with
+// ErrObjectChanged (S3), but never mixes two versions.
 //
 // Read and Seek must not be called concurrently; ReadAt may be called from
 // several goroutines at once, as io.ReaderAt requires, and does not move the

@@ -22,10 +22,15 @@ const (
 // in direction Dir on one connection (counted from when the fault was
 // set), that connection is closed at once, mid-message. Times is how many
 // connections to cut before the fault clears itself; negative: all.
+//
+// With Stall, the connection is not closed but goes silent in direction
+// Dir, as behind a dead NAT entry: nothing more is delivered and nothing
+// says so, until a peer gives up and closes.
 type Fault struct {
 	Dir   Direction
 	After int64
 	Times int
+	Stall bool
 }
 
 // Proxy forwards TCP connections from a loopback port to a target address,
@@ -92,7 +97,7 @@ func (p *Proxy) Bytes(dir Direction) int64 {
 	return p.bytes[dir]
 }
 
-// Cuts is how many connections the proxy has cut so far.
+// Cuts is how many connections the proxy has cut or stalled so far.
 func (p *Proxy) Cuts() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -150,11 +155,16 @@ func (p *Proxy) pipe(c *proxyConn, dir Direction, dst, src net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			allow, cut := p.admit(c, dir, int64(n))
+			allow, cut, stall := p.admit(c, dir, int64(n))
 			if allow > 0 {
 				if _, werr := dst.Write(buf[:allow]); werr != nil {
 					break
 				}
+			}
+			if stall {
+				// Swallow everything until either side closes.
+				io.Copy(io.Discard, src)
+				break
 			}
 			if cut {
 				// Close both sides without a polite shutdown, so each
@@ -183,14 +193,15 @@ func (p *Proxy) pipe(c *proxyConn, dir Direction, dst, src net.Conn) {
 	c.server.Close()
 }
 
-// admit returns how many of n bytes may pass and whether to cut after them.
-func (p *Proxy) admit(c *proxyConn, dir Direction, n int64) (int64, bool) {
+// admit returns how many of n bytes may pass and whether to cut or stall
+// the connection after them.
+func (p *Proxy) admit(c *proxyConn, dir Direction, n int64) (allow int64, cut, stall bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	f := p.fault
 	if f == nil || f.Dir != dir || f.Times == 0 {
 		p.bytes[dir] += n
-		return n, false
+		return n, false, false
 	}
 	if c.gen != p.gen { // counts start when the fault was injected
 		c.gen = p.gen
@@ -199,14 +210,14 @@ func (p *Proxy) admit(c *proxyConn, dir Direction, n int64) (int64, bool) {
 	if c.count[dir]+n <= f.After {
 		c.count[dir] += n
 		p.bytes[dir] += n
-		return n, false
+		return n, false, false
 	}
-	allow := f.After - c.count[dir]
+	allow = f.After - c.count[dir]
 	p.bytes[dir] += allow
 	c.count[dir] = f.After
 	p.cuts++
 	if f.Times > 0 {
 		f.Times--
 	}
-	return allow, true
+	return allow, !f.Stall, f.Stall
 }

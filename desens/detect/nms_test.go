@@ -15,22 +15,22 @@ func TestWeightedNMS(t *testing.T) {
 	}{
 		{
 			name: "disjoint boxes stay apart",
-			in:   []candidate{{rectF{0, 0, 10, 10}, 0.9}, {rectF{50, 50, 60, 60}, 0.8}},
+			in:   []candidate{{box: rectF{0, 0, 10, 10}, score: 0.9}, {box: rectF{50, 50, 60, 60}, score: 0.8}},
 			want: []rectF{{0, 0, 10, 10}, {50, 50, 60, 60}}, score: []float64{0.9, 0.8},
 		},
 		{
 			name: "overlapping boxes average by score",
-			in:   []candidate{{rectF{0, 0, 10, 10}, 0.75}, {rectF{2, 0, 12, 10}, 0.25}},
+			in:   []candidate{{box: rectF{0, 0, 10, 10}, score: 0.75}, {box: rectF{2, 0, 12, 10}, score: 0.25}},
 			want: []rectF{{0.5, 0, 10.5, 10}}, score: []float64{0.75},
 		},
 		{
 			name: "a box inside a larger one merges (tiles at two scales)",
-			in:   []candidate{{rectF{0, 0, 40, 40}, 0.9}, {rectF{5, 5, 25, 25}, 0.6}},
+			in:   []candidate{{box: rectF{0, 0, 40, 40}, score: 0.9}, {box: rectF{5, 5, 25, 25}, score: 0.6}},
 			want: []rectF{{2, 2, 34, 34}}, score: []float64{0.9},
 		},
 		{
 			name: "the stronger box leads",
-			in:   []candidate{{rectF{0, 0, 10, 10}, 0.5}, {rectF{0, 0, 10, 10}, 0.95}},
+			in:   []candidate{{box: rectF{0, 0, 10, 10}, score: 0.5}, {box: rectF{0, 0, 10, 10}, score: 0.95}},
 			want: []rectF{{0, 0, 10, 10}}, score: []float64{0.95},
 		},
 		{name: "nothing in, nothing out"},

@@ -50,10 +50,10 @@ func DefaultFaceConfig() FaceConfig {
 		AcceptThreshold:    0.9,
 		// Native resolution catches faces of 14-40 px, half resolution
 		// 28-80 px, quarter 56-160 px, the whole frame the rest.
-		Pyramid:       Pyramid{Input: blazeInput, Scales: []float64{1, 0.5, 0.25}, Overlap: 0.25},
+		Pyramid:        Pyramid{Input: blazeInput, Scales: []float64{1, 0.5, 0.25}, Overlap: 0.25},
 		VerifyContexts: []float64{4, 3, 6},
-		BoxScale:      1.3,
-		MaxVerify:     32,
+		BoxScale:       1.3,
+		MaxVerify:      32,
 	}
 }
 

@@ -30,8 +30,14 @@ type WriterConfig struct {
 // mp4Audio lists audio codecs MP4 carries as they are.
 var mp4Audio = []string{"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"}
 
+// StreamDst is the destination that makes Args write to stdout.
+const StreamDst = "pipe:1"
+
 // Args returns the ffmpeg command line (after "ffmpeg") that encodes raw BGR
-// frames from stdin into dst.
+// frames from stdin into dst, a file, or StreamDst for stdout. A file gets
+// its index at the front (faststart), which needs a second pass over the
+// file; stdout cannot seek, so it gets fragmented MP4 instead: an empty
+// index first, then self-contained fragments that start at keyframes.
 func (c WriterConfig) Args(dst string) []string {
 	preset := c.Preset
 	if preset == "" {
@@ -76,10 +82,14 @@ func (c WriterConfig) Args(dst string) []string {
 	for _, k := range keys {
 		args = append(args, "-metadata", k+"="+c.Metadata[k])
 	}
-	return append(args, "-movflags", "+faststart", "-f", "mp4", dst)
+	movflags := "+faststart"
+	if dst == StreamDst {
+		movflags = "+frag_keyframe+empty_moov+default_base_moof"
+	}
+	return append(args, "-movflags", movflags, "-f", "mp4", dst)
 }
 
-// Writer encodes BGR frames to an H.264 MP4 file.
+// Writer encodes BGR frames to an H.264 MP4 file or stream.
 type Writer struct {
 	cfg    WriterConfig
 	cmd    *exec.Cmd
@@ -87,11 +97,27 @@ type Writer struct {
 	stderr *tailBuffer
 	once   sync.Once
 	err    error
+
+	// For CreateStream: copied is closed when the copy from ffmpeg's stdout
+	// has ended, and sinkErr is set if the destination refused a write.
+	copied  chan struct{}
+	sinkErr error
 }
 
 // Create starts an encoder writing to dst, which the caller treats as
 // incomplete until Close returns nil.
 func Create(ctx context.Context, dst string, cfg WriterConfig) (*Writer, error) {
+	return start(ctx, dst, cfg, nil)
+}
+
+// CreateStream starts an encoder writing fragmented MP4 to dst, from a
+// goroutine. dst must not be used by anyone else until Close or Abort has
+// returned; what it received is incomplete unless Close returns nil.
+func CreateStream(ctx context.Context, dst io.Writer, cfg WriterConfig) (*Writer, error) {
+	return start(ctx, StreamDst, cfg, dst)
+}
+
+func start(ctx context.Context, dst string, cfg WriterConfig, stream io.Writer) (*Writer, error) {
 	cmd := exec.CommandContext(ctx, "ffmpeg", cfg.Args(dst)...)
 	w := &Writer{cfg: cfg, cmd: cmd, stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = w.stderr
@@ -100,10 +126,41 @@ func Create(ctx context.Context, dst string, cfg WriterConfig) (*Writer, error) 
 		return nil, err
 	}
 	w.in = in
+	var out io.ReadCloser
+	if stream != nil {
+		// Our own pipe and copy, rather than cmd.Stdout = stream, so that a
+		// failing destination is reported as itself, not as ffmpeg dying.
+		if out, err = cmd.StdoutPipe(); err != nil {
+			in.Close()
+			return nil, err
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start ffmpeg: %w", err)
 	}
+	if stream != nil {
+		w.copied = make(chan struct{})
+		go func() {
+			defer close(w.copied)
+			if _, err := io.Copy(stream, out); err != nil {
+				w.sinkErr = err
+				// ffmpeg's next write fails (EPIPE) and it exits, which
+				// unblocks whoever is feeding it frames.
+				out.Close()
+			}
+		}()
+	}
 	return w, nil
+}
+
+// waitCopy waits for the stdout copy of a stream to end (ffmpeg must have
+// exited or closed stdout) and returns the destination's error, if any.
+func (w *Writer) waitCopy() error {
+	if w.copied == nil {
+		return nil
+	}
+	<-w.copied
+	return w.sinkErr
 }
 
 // Write encodes one frame, which must match the configured size.
@@ -121,31 +178,48 @@ func (w *Writer) Write(img gocv.Mat) error {
 		buf = img.ToBytes() // a region of a larger Mat
 	}
 	if _, err := w.in.Write(buf); err != nil {
+		if w.copied != nil {
+			select {
+			case <-w.copied:
+				if w.sinkErr != nil {
+					return fmt.Errorf("encode: output: %w", w.sinkErr)
+				}
+			default:
+			}
+		}
 		return fmt.Errorf("encode: %w (%s)", err, firstLine(w.stderr.String(), "ffmpeg stopped"))
 	}
 	return nil
 }
 
-// Close finishes the file and reports whether it is complete.
+// Close finishes the output and reports whether it is complete.
 func (w *Writer) Close() error {
 	w.once.Do(func() {
 		cerr := w.in.Close()
-		if err := w.cmd.Wait(); err != nil {
+		// All of stdout must be copied before Wait, which closes the pipe.
+		serr := w.waitCopy()
+		err := w.cmd.Wait()
+		switch {
+		case serr != nil:
+			w.err = fmt.Errorf("encode: output: %w", serr)
+		case err != nil:
 			w.err = fmt.Errorf("encode: %s", firstLine(w.stderr.String(), err.Error()))
-		} else if cerr != nil {
+		case cerr != nil:
 			w.err = fmt.Errorf("encode: %w", cerr)
 		}
 	})
 	return w.err
 }
 
-// Abort stops the encoder; the output file is incomplete and must be removed.
+// Abort stops the encoder; the output is incomplete and must be discarded.
+// When it returns, a stream's destination is no longer written to.
 func (w *Writer) Abort() {
 	w.once.Do(func() {
 		_ = w.in.Close()
 		if w.cmd.Process != nil {
 			_ = w.cmd.Process.Kill()
 		}
+		_ = w.waitCopy()
 		_ = w.cmd.Wait()
 		w.err = fmt.Errorf("encode: aborted")
 	})

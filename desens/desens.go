@@ -5,15 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"sync"
+	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/onnx"
@@ -42,6 +39,10 @@ func New(opts Options) (*Desensitizer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
+	}
+	if opts.NoDetect {
+		return &Desensitizer{opts: opts,
+			redactor: Redactor{Style: opts.Style, Shape: opts.Shape, Expand: opts.Expand}}, nil
 	}
 	rt, err := onnx.Open(opts.ORTLibrary)
 	if err != nil {
@@ -95,8 +96,14 @@ func (d *Desensitizer) Close() error {
 // Models lists the models in use.
 func (d *Desensitizer) Models() []ModelInfo { return d.models }
 
-// RuntimeVersion reports the onnxruntime version in use.
-func (d *Desensitizer) RuntimeVersion() string { return d.rt.Version() }
+// RuntimeVersion reports the onnxruntime version in use ("" with
+// Options.NoDetect, which loads none).
+func (d *Desensitizer) RuntimeVersion() string {
+	if d.rt == nil {
+		return ""
+	}
+	return d.rt.Version()
+}
 
 // KeepRegions makes reports list every frame's detections (for evaluation).
 func (d *Desensitizer) KeepRegions(on bool) { d.keepRegions = on }
@@ -106,54 +113,74 @@ func (d *Desensitizer) KeepRegions(on bool) { d.keepRegions = on }
 func (d *Desensitizer) AddDetector(det Detector) { d.detectors = append(d.detectors, det) }
 
 func (d *Desensitizer) newReport() *Report {
-	return &Report{Tool: "desens", Version: Version, Runtime: d.rt.Version(), Device: d.opts.Device,
+	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Device,
 		Models: d.models, Started: time.Now().UTC()}
 }
 
 // ProcessFile desensitizes the file at in into out (a file path). The output
 // appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessFile(ctx context.Context, in, out string) FileReport {
-	return d.processTo(ctx, in, in, out, FileSink{Overwrite: d.opts.Overwrite})
+	return d.processTo(ctx, localInput(in), out, FileSink{Overwrite: d.opts.Overwrite})
 }
 
-func (d *Desensitizer) processTo(ctx context.Context, name, src, dst string, sink Sink) FileReport {
-	kind, kerr := KindOf(src)
-	rep := newFileReport(name, dst, string(kind))
+// namer is implemented by sinks whose outputs are better named by a URL
+// than by the name given to Create.
+type namer interface{ url(name string) string }
+
+// sizer is implemented by outputs that count what was written to them.
+type sizer interface{ size() int64 }
+
+func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink Sink) FileReport {
+	name := in.String()
+	kind, kerr := KindOf(name)
+	dst = outputName(name, dst)
+	outName := dst
+	if n, ok := sink.(namer); ok {
+		outName = n.url(dst)
+	}
+	rep := newFileReport(name, outName, string(kind))
 	err := func() error {
 		if kerr != nil {
 			return fileErr(name, "source", kerr)
 		}
-		st, err := os.Stat(src)
+		info, err := in.stat(ctx)
 		if err != nil {
 			return fileErr(name, "source", err)
 		}
-		if !st.Mode().IsRegular() {
-			return fileErr(name, "source", fmt.Errorf("%w: not a regular file", ErrUnsupported))
+		rep.BytesIn = info.size
+		var data []byte // a whole image
+		if kind == KindImage {
+			if info.size > maxImageBytes {
+				return fileErr(name, "source", tooBig(info.size, maxImageBytes))
+			}
+			if data, err = in.readAll(ctx, maxImageBytes); err != nil {
+				return fileErr(name, "source", err)
+			}
+			err = sniff(data, kind)
+		} else {
+			var head []byte
+			if head, err = in.head(ctx, sniffLen); err != nil {
+				return fileErr(name, "source", err)
+			}
+			err = sniff(head, kind)
 		}
-		rep.BytesIn = st.Size()
-		if err := sniff(src, kind); err != nil {
+		if err != nil {
 			return fileErr(name, "source", err)
 		}
-		if kind == KindVideo && filepath.Ext(dst) != ".mp4" {
-			dst = dst[:len(dst)-len(filepath.Ext(dst))] + ".mp4"
-			rep.Output = dst
-		}
-		out, err := sink.Create(ctx, dst)
+		out, err := sink.Create(ctx, dst, d.outputInfo(kind, dst, info))
 		if err != nil {
 			return fileErr(name, "sink", err)
 		}
 		if kind == KindImage {
-			err = d.processImage(ctx, name, src, out, imageExt(dst), &rep)
+			err = d.processImage(ctx, name, data, out, imageExt(dst), &rep)
 		} else {
-			err = d.processVideo(ctx, name, src, out, &rep)
+			err = d.processVideo(ctx, name, in, out, &rep)
 		}
 		if err != nil {
 			out.Abort()
 			return err
 		}
-		if st, err := os.Stat(out.Path()); err == nil {
-			rep.BytesOut = st.Size()
-		}
+		rep.BytesOut = outputSize(out)
 		if err := out.Commit(); err != nil {
 			return fileErr(name, "sink", err)
 		}
@@ -164,6 +191,47 @@ func (d *Desensitizer) processTo(ctx context.Context, name, src, dst string, sin
 	}
 	rep.finish(err)
 	return rep
+}
+
+// outputInfo is what a sink stores with an output: its media type and
+// where it came from.
+func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) OutputInfo {
+	md := map[string]string{MetaSource: metaValue(src.url), MetaVersion: metaValue(Version)}
+	if src.etag != "" {
+		md[MetaSourceETag] = metaValue(src.etag)
+	}
+	ct := "video/mp4"
+	if kind == KindImage {
+		ct = imageTypes[imageExt(dst)]
+	}
+	return OutputInfo{ContentType: ct, Metadata: md}
+}
+
+// metaValue percent-encodes what object metadata cannot carry (it must be
+// printable US-ASCII), and '%' itself, so the value decodes back exactly.
+func metaValue(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c > '~' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func outputSize(out Output) int64 {
+	switch o := out.(type) {
+	case sizer:
+		return o.size()
+	case FileOutput:
+		if st, err := os.Stat(o.Path()); err == nil {
+			return st.Size()
+		}
+	}
+	return 0
 }
 
 // Process desensitizes a stream: name's extension says what r holds, and
@@ -190,7 +258,7 @@ func (d *Desensitizer) Process(ctx context.Context, name string, r io.Reader, w 
 		return FileReport{}, err
 	}
 	dst := filepath.Join(dir, "out", base)
-	rep := d.processTo(ctx, name, src, dst, FileSink{})
+	rep := d.processTo(ctx, namedInput{localInput(src), name}, dst, FileSink{})
 	if !rep.OK {
 		return rep, rep.err
 	}
@@ -204,97 +272,6 @@ func (d *Desensitizer) Process(ctx context.Context, name string, r io.Reader, w 
 		return rep, fileErr(name, "sink", err)
 	}
 	return rep, nil
-}
-
-// Run desensitizes in into out: a file into a file, or a directory tree
-// into a directory tree with the same relative paths. Every file's outcome
-// is in the report, and onFile (if set) hears of each as it finishes. The
-// error is non-nil only when the run could not start or was cancelled;
-// failed files are reported, not returned.
-func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(FileReport)) (*Report, error) {
-	rep := d.newReport()
-	defer func() { rep.Finished = time.Now().UTC() }()
-	st, err := os.Stat(in)
-	if err != nil {
-		return rep, fmt.Errorf("input: %w", err)
-	}
-	if !st.IsDir() {
-		if ost, err := os.Stat(out); err == nil && ost.IsDir() {
-			out = filepath.Join(out, filepath.Base(in))
-		}
-		fr := d.ProcessFile(ctx, in, out)
-		rep.add(fr)
-		if onFile != nil {
-			onFile(fr)
-		}
-		return rep, ctx.Err()
-	}
-	files, err := listMedia(in)
-	if err != nil {
-		return rep, err
-	}
-	if abs, aerr := filepath.Abs(out); aerr == nil {
-		if ain, _ := filepath.Abs(in); isWithin(abs, ain) {
-			return rep, fmt.Errorf("output %s is inside input %s", out, in)
-		}
-	}
-	var mu sync.Mutex
-	results := make([]FileReport, len(files))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(d.opts.Workers)
-	for i, rel := range files {
-		g.Go(func() error {
-			if gctx.Err() != nil {
-				results[i] = newFileReport(filepath.Join(in, rel), "", "")
-				results[i].finish(fileErr(filepath.Join(in, rel), "source", gctx.Err()))
-				return nil
-			}
-			fr := d.ProcessFile(gctx, filepath.Join(in, rel), filepath.Join(out, rel))
-			results[i] = fr
-			if onFile != nil {
-				mu.Lock()
-				onFile(fr)
-				mu.Unlock()
-			}
-			return nil // a failed file never stops the others
-		})
-	}
-	_ = g.Wait()
-	for _, fr := range results {
-		rep.add(fr)
-	}
-	return rep, ctx.Err()
-}
-
-func isWithin(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (rel == "." || len(rel) < 2 || rel[:2] != "..")
-}
-
-// listMedia walks dir for files desens handles, sorted. Other files are not
-// copied: they may hold sensitive data desens does not understand. Symbolic
-// links are not followed.
-func listMedia(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !e.Type().IsRegular() || e.Name()[0] == '.' {
-			return nil
-		}
-		if _, kerr := KindOf(path); kerr != nil {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		out = append(out, rel)
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
 }
 
 // Detect runs every detector on one BGR image and returns what they found,

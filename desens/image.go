@@ -8,7 +8,6 @@ import (
 	"image"
 	_ "image/jpeg" // header sizes only
 	_ "image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -24,22 +23,11 @@ const maxImageBytes = 256 << 20
 // gigabytes to decode and minutes to scan.
 const maxImagePixels = 120_000_000
 
-// processImage desensitizes one image file. OpenCV applies the EXIF
-// orientation while decoding and writes no metadata when encoding, so EXIF
-// (GPS above all), XMP and comments never reach the output.
-func (d *Desensitizer) processImage(ctx context.Context, name, src string, out Output, outExt string, rep *FileReport) error {
+// processImage desensitizes one image, read whole into data. OpenCV applies
+// the EXIF orientation while decoding and writes no metadata when encoding,
+// so EXIF (GPS above all), XMP and comments never reach the output.
+func (d *Desensitizer) processImage(ctx context.Context, name string, data []byte, out Output, outExt string, rep *FileReport) error {
 	t := time.Now()
-	st, err := os.Stat(src)
-	if err != nil {
-		return fileErr(name, "source", err)
-	}
-	if st.Size() > maxImageBytes {
-		return fileErr(name, "source", fmt.Errorf("%w: image of %d bytes is over the %d byte limit", ErrUnsupported, st.Size(), maxImageBytes))
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return fileErr(name, "source", err)
-	}
 	rep.BytesIn = int64(len(data))
 	if err := complete(data); err != nil {
 		return fileErr(name, "decode", err)
@@ -81,7 +69,7 @@ func (d *Desensitizer) processImage(ctx context.Context, name, src string, out O
 		return fileErr(name, "encode", err)
 	}
 	defer buf.Close()
-	if err := os.WriteFile(out.Path(), buf.GetBytes(), 0o644); err != nil {
+	if _, err := out.Write(buf.GetBytes()); err != nil {
 		return fileErr(name, "sink", err)
 	}
 	rep.addStage("encode", time.Since(t))
@@ -137,6 +125,13 @@ func headerSize(data []byte) (w, h int, ok bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// imageTypes are the media types of the formats imageExt picks.
+var imageTypes = map[string]string{
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".bmp": "image/bmp",
+	".tif": "image/tiff", ".tiff": "image/tiff", ".webp": "image/webp", ".jp2": "image/jp2",
+	".pgm": "image/x-portable-graymap", ".ppm": "image/x-portable-pixmap",
 }
 
 // imageExt picks the encoder for an output name: the same format as the

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/desens/desens/desens/detect"
+	"github.com/desens/desens/desens/storage"
 )
 
 // Options configure a Desensitizer. The zero value plus defaults (see
@@ -50,6 +51,13 @@ type Options struct {
 	DropCreationTime bool
 	// Progress, if set, is called as work advances. It must not block.
 	Progress func(Progress)
+	// Storage opens the buckets that Run's bucket URLs (s3://, cos://)
+	// name; see storage.NewMux. Nil: Run takes local paths only.
+	Storage *storage.Mux
+	// NoDetect loads no model and finds nothing: every frame is written
+	// unredacted. It is UNSAFE, for measuring storage and video I/O alone
+	// (benchmarks, tests); the CLI never sets it.
+	NoDetect bool
 }
 
 // Progress reports how far a file has got.

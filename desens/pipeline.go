@@ -112,8 +112,22 @@ func (p *pipeline) run(ctx context.Context, r *video.Reader, w *video.Writer) er
 	return err
 }
 
-// processVideo desensitizes the video at src into out.
-func (d *Desensitizer) processVideo(ctx context.Context, name, src string, out Output, rep *FileReport) error {
+// processVideo desensitizes the video in into out. FFmpeg reads the input
+// where it lives (a local path, or a loopback URL streaming a bucket
+// object) and writes a local output in place, or streams fragmented MP4
+// into an output that is not a local file.
+func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, out Output, rep *FileReport) (err error) {
+	src, release, err := in.media(ctx)
+	if err != nil {
+		return fileErr(name, "source", err)
+	}
+	defer func() {
+		// A failure to read the source is the real cause of whatever FFmpeg
+		// made of it, and fails the file even if FFmpeg noticed nothing.
+		if rerr := release(); rerr != nil {
+			err = &FileError{Path: name, Stage: "source", Err: rerr}
+		}
+	}()
 	t := time.Now()
 	info, err := video.Probe(ctx, src)
 	rep.addStage("probe", time.Since(t))
@@ -132,11 +146,17 @@ func (d *Desensitizer) processVideo(ctx context.Context, name, src string, out O
 		meta["creation_time"] = ct
 	}
 	meta["comment"] = "desensitized by desens " + Version
-	w, err := video.Create(ctx, out.Path(), video.WriterConfig{
+	cfg := video.WriterConfig{
 		Width: info.Width, Height: info.Height, FrameRate: info.FrameRate,
 		AudioFrom: src, AudioCodecs: info.AudioCodecs, Metadata: meta,
 		Preset: d.opts.Preset, CRF: d.opts.CRF,
-	})
+	}
+	var w *video.Writer
+	if fo, ok := out.(FileOutput); ok {
+		w, err = video.Create(ctx, fo.Path(), cfg)
+	} else {
+		w, err = video.CreateStream(ctx, out, cfg)
+	}
 	if err != nil {
 		return fileErr(name, "encode", err)
 	}

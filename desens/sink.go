@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,15 +15,40 @@ import (
 // Sink receives finished outputs. An output becomes visible only when
 // committed; an aborted one leaves nothing behind.
 type Sink interface {
-	Create(ctx context.Context, name string) (Output, error)
+	// Create starts the output called name (a path, or a key in a bucket).
+	Create(ctx context.Context, name string, info OutputInfo) (Output, error)
 }
 
-// Output is one output being written. Encoders write to Path (a local file
-// that nobody else reads) and the sink publishes it on Commit.
+// OutputInfo describes an output for sinks that store it with the bytes
+// (object metadata).
+type OutputInfo struct {
+	ContentType string
+	// Metadata says where the output came from (MetaSource and friends).
+	Metadata map[string]string
+}
+
+// Metadata keys stored with outputs in buckets, so anyone holding an
+// output can find the exact source version it was made from.
+const (
+	MetaSource     = "desens-source"      // the source URL
+	MetaSourceETag = "desens-source-etag" // the source's ETag, when it has one
+	MetaVersion    = "desens-version"     // the desens release that made it
+)
+
+// Output is one output being written, as a stream (Write). Outputs that
+// are local files also implement FileOutput; encoders that need to seek
+// (faststart MP4) write to the file instead of streaming.
 type Output interface {
-	Path() string
+	io.Writer
 	Commit() error
 	Abort()
+}
+
+// FileOutput is an Output backed by a local file that nobody else reads
+// until Commit. An encoder either writes to Path or calls Write, not both.
+type FileOutput interface {
+	Output
+	Path() string
 }
 
 // FileSink writes outputs under a local path: each output is a temporary
@@ -32,8 +58,9 @@ type FileSink struct {
 	Overwrite bool
 }
 
-// Create prepares a temporary file beside name.
-func (s FileSink) Create(_ context.Context, name string) (Output, error) {
+// Create prepares a temporary file beside name. The info is not stored: a
+// file has nowhere to keep it.
+func (s FileSink) Create(_ context.Context, name string, _ OutputInfo) (Output, error) {
 	if !s.Overwrite {
 		if _, err := os.Stat(name); err == nil {
 			return nil, fmt.Errorf("%w: %s (use --overwrite)", ErrExists, name)
@@ -56,18 +83,48 @@ func (s FileSink) Create(_ context.Context, name string) (Output, error) {
 
 type fileOutput struct {
 	tmp, final string
+	f          *os.File // opened by the first Write
 	done       bool
 }
 
 func (o *fileOutput) Path() string { return o.tmp }
+
+func (o *fileOutput) Write(p []byte) (int, error) {
+	if o.done {
+		return 0, errors.New("output already closed")
+	}
+	if o.f == nil {
+		f, err := os.OpenFile(o.tmp, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			return 0, err
+		}
+		o.f = f
+	}
+	return o.f.Write(p)
+}
+
+// closeFile closes the file opened by Write, if any.
+func (o *fileOutput) closeFile() error {
+	if o.f == nil {
+		return nil
+	}
+	err := o.f.Close()
+	o.f = nil
+	return err
+}
 
 func (o *fileOutput) Commit() error {
 	if o.done {
 		return errors.New("output already closed")
 	}
 	o.done = true
+	if err := o.closeFile(); err != nil {
+		os.Remove(o.tmp)
+		return err
+	}
 	f, err := os.Open(o.tmp)
 	if err != nil {
+		os.Remove(o.tmp)
 		return err
 	}
 	// fsync before rename so a crash cannot leave a renamed but empty file.
@@ -89,6 +146,7 @@ func (o *fileOutput) Abort() {
 		return
 	}
 	o.done = true
+	_ = o.closeFile()
 	if err := os.Remove(o.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		_ = err // nothing more to do: the temp name is never mistaken for an output
 	}

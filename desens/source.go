@@ -2,12 +2,106 @@ package desens
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+// input is one file or object to desensitize, wherever it lives: a local
+// file (localInput) or an object in a bucket (objectInput).
+type input interface {
+	// String names the input in reports and errors: a path or a URL.
+	String() string
+	// stat checks that the input exists and is a plain file or object.
+	stat(ctx context.Context) (inputInfo, error)
+	// head returns the input's first n bytes, or fewer if it is shorter.
+	head(ctx context.Context, n int) ([]byte, error)
+	// readAll returns the whole input (images), which is at most limit bytes.
+	readAll(ctx context.Context, limit int64) ([]byte, error)
+	// media returns a path or URL that FFmpeg can read, and a function to
+	// call once FFmpeg is done with it. That function reports a failure to
+	// read the input that FFmpeg may have taken for the end of the file.
+	media(ctx context.Context) (string, func() error, error)
+}
+
+// inputInfo is what an input's stat learns.
+type inputInfo struct {
+	size int64
+	url  string // the input as a URL, recorded in outputs' metadata
+	etag string // the version read, if the store has versions
+}
+
+// localInput is a local file, read in place.
+type localInput string
+
+func (p localInput) String() string { return string(p) }
+
+func (p localInput) stat(context.Context) (inputInfo, error) {
+	st, err := os.Stat(string(p))
+	if err != nil {
+		return inputInfo{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return inputInfo{}, fmt.Errorf("%w: not a regular file", ErrUnsupported)
+	}
+	url := string(p)
+	if abs, err := filepath.Abs(url); err == nil {
+		url = "file://" + filepath.ToSlash(abs)
+	}
+	return inputInfo{size: st.Size(), url: url}, nil
+}
+
+func (p localInput) head(_ context.Context, n int) ([]byte, error) {
+	f, err := os.Open(string(p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readHead(f, n)
+}
+
+func (p localInput) readAll(_ context.Context, limit int64) ([]byte, error) {
+	f, err := os.Open(string(p))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readLimited(f, limit)
+}
+
+func (p localInput) media(context.Context) (string, func() error, error) {
+	return string(p), func() error { return nil }, nil
+}
+
+// readHead reads up to n bytes; a short input is not an error.
+func readHead(r io.Reader, n int) ([]byte, error) {
+	head := make([]byte, n)
+	k, err := io.ReadFull(r, head)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return head[:k], err
+}
+
+// readLimited reads all of r, failing rather than reading past limit: the
+// size seen by stat may be stale, and memory must stay bounded anyway.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig(int64(len(data)), limit)
+	}
+	return data, nil
+}
+
+func tooBig(size, limit int64) error {
+	return fmt.Errorf("%w: image of %d bytes is over the %d byte limit", ErrUnsupported, size, limit)
+}
 
 // Kind is the sort of media a file holds.
 type Kind string
@@ -36,23 +130,17 @@ func KindOf(name string) (Kind, error) {
 	return "", fmt.Errorf("%w: %q", ErrUnsupported, ext)
 }
 
+// sniffLen is how many first bytes sniff looks at.
+const sniffLen = 32
+
 // sniff checks a file's first bytes against its claimed kind, so that a
 // text file named .jpg fails with a clear reason before any decoder runs.
-func sniff(path string, kind Kind) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	head := make([]byte, 32)
-	n, err := io.ReadFull(f, head)
+func sniff(head []byte, kind Kind) error {
+	n := len(head)
 	if n == 0 {
-		if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("%w: empty file", ErrCorruptMedia)
-		}
-		return err
+		return fmt.Errorf("%w: empty file", ErrCorruptMedia)
 	}
-	head = head[:n]
+	head = head[:min(n, sniffLen)]
 	if kind == KindImage && !imageMagic(head) {
 		return fmt.Errorf("%w: not an image (starts with % x)", ErrCorruptMedia, head[:min(8, n)])
 	}
@@ -87,3 +175,12 @@ func looksLikeText(h []byte) bool {
 	}
 	return true
 }
+
+// namedInput reports an input under another name (Process's spooled
+// stream, reported under the caller's name).
+type namedInput struct {
+	input
+	name string
+}
+
+func (n namedInput) String() string { return n.name }

@@ -1,0 +1,358 @@
+package desens
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/desens/desens/desens/storage"
+)
+
+// Run desensitizes in into out. Each is a local path or, with
+// Options.Storage set, a URL: s3://bucket/key, cos://bucket-appid/key or
+// file:///path; local and bucket sides mix freely.
+//
+// A file or object goes to the file or object out, or into it when out is
+// a directory or ends in '/'. A directory, or a key prefix (a URL ending in
+// '/'), goes to a directory or prefix, each file to the same relative name.
+//
+// Every file's outcome is in the report, and onFile (if set) hears of each
+// as it finishes. The error is non-nil only when the run could not start
+// (a missing input, a missing bucket, wrong credentials) or was cancelled;
+// failed files are reported, not returned. Sources are never modified:
+// an output that is the input, or lies inside the input directory or
+// prefix, is refused.
+func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(FileReport)) (*Report, error) {
+	rep := d.newReport()
+	defer func() { rep.Finished = time.Now().UTC() }()
+	src, err := d.openPlace(ctx, in)
+	if err != nil {
+		return rep, err
+	}
+	defer src.close()
+	dst, err := d.openPlace(ctx, out)
+	if err != nil {
+		return rep, err
+	}
+	defer dst.close()
+	jobs, err := d.plan(ctx, src, dst)
+	if err != nil {
+		return rep, err
+	}
+
+	var mu sync.Mutex
+	results := make([]FileReport, len(jobs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.opts.Workers)
+	for i, j := range jobs {
+		g.Go(func() error {
+			var fr FileReport
+			switch {
+			case gctx.Err() != nil:
+				fr = newFileReport(j.in.String(), "", "")
+				fr.finish(fileErr(j.in.String(), "source", gctx.Err()))
+			case j.err != nil:
+				fr = newFileReport(j.in.String(), "", "")
+				fr.finish(fileErr(j.in.String(), "sink", j.err))
+			default:
+				fr = d.processTo(gctx, j.in, j.dst, j.sink)
+			}
+			results[i] = fr
+			if onFile != nil {
+				mu.Lock()
+				onFile(fr)
+				mu.Unlock()
+			}
+			return nil // a failed file never stops the others
+		})
+	}
+	_ = g.Wait()
+	for _, fr := range results {
+		rep.add(fr)
+	}
+	return rep, ctx.Err()
+}
+
+// place is one side of a run: a local path, or a key or key prefix in a
+// bucket.
+type place struct {
+	raw    string
+	path   string           // a local path, when bucket is nil
+	loc    storage.Location // where in the bucket
+	bucket storage.Bucket
+}
+
+// openPlace parses raw. Plain paths stay as given, so reports name files
+// the way the caller did.
+func (d *Desensitizer) openPlace(ctx context.Context, raw string) (*place, error) {
+	loc, err := storage.ParseURL(raw)
+	if err != nil {
+		return nil, err
+	}
+	if loc.Scheme == "file" {
+		p := raw
+		if strings.HasPrefix(strings.ToLower(raw), "file:") {
+			p = "/" + loc.Key
+		}
+		return &place{raw: raw, path: p}, nil
+	}
+	if d.opts.Storage == nil {
+		return nil, fmt.Errorf("%s: bucket URLs need storage configured (Options.Storage)", raw)
+	}
+	b, err := d.opts.Storage.OpenLocation(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	return &place{raw: raw, loc: loc, bucket: b}, nil
+}
+
+func (p *place) close() {
+	if p.bucket != nil {
+		p.bucket.Close()
+	}
+}
+
+func (p *place) isPrefix() bool { return p.loc.Key == "" || strings.HasSuffix(p.loc.Key, "/") }
+
+// prefix is the bucket place as a key prefix: "" or ending in '/'.
+func (p *place) prefix() string {
+	if p.isPrefix() {
+		return p.loc.Key
+	}
+	return p.loc.Key + "/"
+}
+
+func (p *place) object(key string) storage.Location {
+	return storage.Location{Scheme: p.loc.Scheme, Bucket: p.loc.Bucket, Key: key}
+}
+
+// sameBucket reports whether two bucket places are one bucket.
+func sameBucket(a, b *place) bool {
+	return a.bucket != nil && b.bucket != nil && a.loc.Scheme == b.loc.Scheme && a.loc.Bucket == b.loc.Bucket
+}
+
+func (p *place) sink(overwrite bool) Sink {
+	if p.bucket == nil {
+		return FileSink{Overwrite: overwrite}
+	}
+	return bucketSink{b: p.bucket, loc: p.loc, overwrite: overwrite}
+}
+
+// check makes a missing output bucket or wrong credentials stop the run
+// before any work, rather than fail every file. It needs permission to
+// list the output bucket.
+func (p *place) check(ctx context.Context) error {
+	if p.bucket == nil {
+		return nil
+	}
+	for _, err := range p.bucket.List(ctx, p.loc.Key, &storage.ListOptions{PageSize: 1}) {
+		return err
+	}
+	return nil
+}
+
+// job is one file to do: in into dst through sink, unless err refused it.
+type job struct {
+	in   input
+	dst  string
+	sink Sink
+	err  error
+}
+
+// plan lists what to do.
+func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error) {
+	var one input // a single file or object, else a tree
+	var rels []string
+	var err error
+	switch {
+	case src.bucket == nil:
+		st, err := os.Stat(src.path)
+		if err != nil {
+			return nil, fmt.Errorf("input: %w", err)
+		}
+		if st.IsDir() {
+			if rels, err = listMedia(src.path); err != nil {
+				return nil, err
+			}
+		} else {
+			one = localInput(src.path)
+		}
+	case src.isPrefix():
+		if rels, err = listObjects(ctx, src); err != nil {
+			return nil, err
+		}
+	default:
+		o := newObjectInput(src.bucket, src.loc)
+		if _, err := o.stat(ctx); err != nil {
+			return nil, prefixHint(ctx, src, err)
+		}
+		one = o
+	}
+	if err := dst.check(ctx); err != nil {
+		return nil, err
+	}
+	sink := dst.sink(d.opts.Overwrite)
+
+	if one != nil {
+		j := job{in: one, dst: dst.fileTarget(src.base()), sink: sink}
+		if src.isSame(dst, j.dst) {
+			return nil, fmt.Errorf("output %s is the input: sources are never overwritten", dst.raw)
+		}
+		return []job{j}, nil
+	}
+
+	if src.bucket == nil && dst.bucket == nil {
+		if abs, aerr := filepath.Abs(dst.path); aerr == nil {
+			if ain, _ := filepath.Abs(src.path); isWithin(abs, ain) {
+				return nil, fmt.Errorf("output %s is inside input %s", dst.raw, src.raw)
+			}
+		}
+	}
+	if sameBucket(src, dst) && strings.HasPrefix(dst.prefix(), src.prefix()) {
+		return nil, fmt.Errorf("output %s is inside input %s", dst.raw, src.raw)
+	}
+	jobs := make([]job, len(rels))
+	for i, rel := range rels {
+		j := job{sink: sink}
+		if src.bucket == nil {
+			j.in = localInput(filepath.Join(src.path, rel))
+		} else {
+			j.in = newObjectInput(src.bucket, src.object(src.prefix()+rel))
+		}
+		if dst.bucket == nil {
+			j.dst = filepath.Join(dst.path, filepath.FromSlash(rel))
+		} else {
+			j.dst = dst.prefix() + filepath.ToSlash(rel)
+			// With the input inside the output prefix, a relative name can
+			// still point back into the input: in a/, out "", a/a/x.jpg
+			// would become a/x.jpg.
+			if sameBucket(src, dst) && strings.HasPrefix(j.dst, src.prefix()) {
+				j.err = fmt.Errorf("output %s would be inside input %s: sources are never overwritten", dst.object(j.dst), src.raw)
+			}
+		}
+		jobs[i] = j
+	}
+	return jobs, nil
+}
+
+// base is the name of a single input, for an output directory or prefix.
+func (p *place) base() string {
+	if p.bucket == nil {
+		return filepath.Base(p.path)
+	}
+	return path.Base(p.loc.Key)
+}
+
+// fileTarget is where a single input called base goes: p itself, or base
+// inside p when p is a directory or prefix.
+func (p *place) fileTarget(base string) string {
+	if p.bucket != nil {
+		if p.isPrefix() {
+			return p.loc.Key + base
+		}
+		return p.loc.Key
+	}
+	if strings.HasSuffix(p.path, "/") {
+		return filepath.Join(p.path, base)
+	}
+	if st, err := os.Stat(p.path); err == nil && st.IsDir() {
+		return filepath.Join(p.path, base)
+	}
+	return p.path
+}
+
+// isSame reports whether output name in dst (as processTo will name it)
+// is the single input p.
+func (p *place) isSame(dst *place, name string) bool {
+	name = outputName(p.raw, name)
+	if p.bucket == nil && dst.bucket == nil {
+		a, aerr := filepath.Abs(p.path)
+		b, berr := filepath.Abs(name)
+		return aerr == nil && berr == nil && a == b
+	}
+	return sameBucket(p, dst) && p.loc.Key == name
+}
+
+// outputName is the name an output of input in gets: videos become MP4.
+func outputName(in, dst string) string {
+	if k, err := KindOf(in); err == nil && k == KindVideo && path.Ext(dst) != ".mp4" {
+		return dst[:len(dst)-len(path.Ext(dst))] + ".mp4"
+	}
+	return dst
+}
+
+// listObjects lists the objects under a prefix that desens handles,
+// relative to it. Other objects are not copied, as in listMedia.
+func listObjects(ctx context.Context, p *place) ([]string, error) {
+	var out []string
+	for o, err := range p.bucket.List(ctx, p.loc.Key, nil) {
+		if err != nil {
+			return nil, err
+		}
+		rel := strings.TrimPrefix(o.Key, p.loc.Key)
+		if strings.HasPrefix(path.Base(rel), ".") {
+			continue
+		}
+		if _, kerr := KindOf(rel); kerr != nil {
+			continue
+		}
+		out = append(out, rel)
+	}
+	return out, nil
+}
+
+// prefixHint adds to a missing-object error when the key is in fact a
+// prefix, the way people often name a "folder".
+func prefixHint(ctx context.Context, p *place, err error) error {
+	if !errors.Is(err, storage.ErrNotExist) {
+		return err
+	}
+	for _, lerr := range p.bucket.List(ctx, p.loc.Key+"/", &storage.ListOptions{PageSize: 1}) {
+		if lerr == nil {
+			return fmt.Errorf("%w (objects exist under it: end the URL with '/' to take them all)", err)
+		}
+		break
+	}
+	return err
+}
+
+func isWithin(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (rel == "." || len(rel) < 2 || rel[:2] != "..")
+}
+
+// listMedia walks dir for files desens handles, sorted. Other files are not
+// copied: they may hold sensitive data desens does not understand. Symbolic
+// links are not followed.
+func listMedia(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() || e.Name()[0] == '.' {
+			return nil
+		}
+		if _, kerr := KindOf(path); kerr != nil {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		out = append(out, rel)
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}

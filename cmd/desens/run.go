@@ -23,7 +23,7 @@ func modelFlags() []cli.Flag {
 }
 
 func runFlags() []cli.Flag {
-	return append(modelFlags(),
+	return append(append(modelFlags(), storageFlags()...),
 		&cli.StringFlag{Name: "style", Value: "blur", Usage: "how regions are hidden: blur, pixelate or solid"},
 		&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "mask outline: ellipse or rect"},
 		&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "grow each box by this factor about its centre before hiding it"},
@@ -81,13 +81,14 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
-		Usage:     "desensitize a file or a directory tree",
+		Usage:     "desensitize a file or a directory tree, locally or in buckets",
 		ArgsUsage: "INPUT OUTPUT",
-		Description: `INPUT is an image, a video or a directory. A file goes to the file (or into
-the directory) OUTPUT; a directory is walked recursively and each image or
-video goes to the same relative path under OUTPUT. Images keep their format;
-videos become H.264 MP4 with their audio. Other files are skipped, never
-copied. Outputs appear only when complete.
+		Description: `INPUT is an image, a video, a directory, or the same in a bucket (an object,
+or a key prefix ending in '/'). A file goes to the file (or into the
+directory or prefix) OUTPUT; a directory or prefix is walked recursively
+and each image or video goes to the same relative path under OUTPUT.
+Images keep their format; videos become H.264 MP4 with their audio. Other
+files are skipped, never copied. Outputs appear only when complete.
 
 EXAMPLES:
    1. Blur faces in one video:
@@ -98,10 +99,25 @@ EXAMPLES:
         desens run --style pixelate --shape rect --threshold 0.7 in.jpg out.jpg
    4. Fail files outright rather than masking frames the detector failed on:
         desens run --strict in.mp4 out.mp4
+   5. One object into another bucket (lands as s3://desensitized/a/b.mp4):
+        desens run s3://sensitive/a/b.mp4 s3://desensitized/a/
+   6. Every object under a prefix, with a JSON report:
+        desens run --report report.json s3://sensitive/cam1/ s3://desensitized/cam1/
+   7. A local folder up to a bucket, and a prefix down to a local folder:
+        desens run raw/ s3://desensitized/raw/
+        desens run s3://sensitive/cam1/ out/cam1/
+   8. Tencent COS, credentials from the environment:
+        AWS_ACCESS_KEY_ID=<SecretId> AWS_SECRET_ACCESS_KEY=<SecretKey> \
+        desens run --s3-region ap-guangzhou cos://sensitive-1250000000/cam1/ cos://clean-1250000000/cam1/
+   9. A self-hosted S3 server (MinIO, Ceph, versitygw):
+        desens run --s3-endpoint http://10.0.0.5:9000 --s3-provider minio s3://raw/day1/ s3://clean/day1/
+
+` + bucketsHelp + `
 
 EXIT STATUS:
    0  every file was desensitized
    1  some files failed (see the report), or the run could not start
+      (missing input, missing bucket, wrong credentials)
    2  usage error
    130 interrupted`,
 		Flags:  runFlags(),
@@ -118,6 +134,9 @@ func runRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if opts.Storage, err = storageFrom(c); err != nil {
+		return err
+	}
 	ui := newReporter(os.Stderr, c.Bool("quiet"))
 	opts.Progress = ui.progress
 	d, err := desens.New(opts)
@@ -126,12 +145,14 @@ func runRun(c *cli.Context) error {
 	}
 	defer d.Close()
 	rep, err := d.Run(c.Context, in, out, ui.file)
-	ui.finish(rep)
+	if err == nil || len(rep.Files) > 0 {
+		ui.finish(rep) // else the run never started: the error line says it all
+	}
 	if werr := writeReport(c.String("report"), rep); werr != nil {
 		return werr
 	}
 	if err != nil {
-		return err
+		return startError(err)
 	}
 	if rep.Summary.Failed > 0 {
 		return failedFilesError{failed: rep.Summary.Failed, total: rep.Summary.Files}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/desens/desens/desens"
 	"github.com/desens/desens/desens/detect"
-	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/testenv"
 )
 
 // messi is a photo every machine with opencv-doc has; it shows one face at
@@ -24,14 +24,7 @@ const messi = "/usr/share/doc/opencv-doc/examples/data/messi5.jpg"
 // installed, except in CI, where a skipped evaluation would hide a failure.
 func newDesensitizer(t *testing.T, opts desens.Options) *desens.Desensitizer {
 	t.Helper()
-	rt, err := onnx.Open("")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("onnxruntime is required in CI: %v", err)
-		}
-		t.Skipf("onnxruntime not available (run scripts/setup.sh): %v", err)
-	}
-	rt.Close()
+	testenv.ORT(t)
 	d, err := desens.New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -45,9 +38,7 @@ func newDesensitizer(t *testing.T, opts desens.Options) *desens.Desensitizer {
 // an ignore region, and a flat grey picture with nothing in it.
 func labelledDir(t *testing.T) string {
 	t.Helper()
-	if _, err := os.Stat(messi); err != nil {
-		t.Skipf("opencv-doc not installed: %v", err)
-	}
+	testenv.File(t, messi)
 	dir := t.TempDir()
 	data, err := os.ReadFile(messi)
 	if err != nil {
@@ -76,7 +67,7 @@ func TestEvaluateEndToEnd(t *testing.T) {
 	dir := labelledDir(t)
 	d := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Threads: 2})
 	sweep := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Threads: 2, Threshold: 0.3})
-	before := matCount() // after loading: each detector keeps a scratch Mat until Close
+	before := liveMats() // after loading: each detector keeps a scratch Mat until Close
 	var seen []string
 	ev := &Evaluator{Detector: d, Threshold: detect.DefaultFaceConfig().Threshold, SweepDetector: sweep, SweepFrom: 0.3,
 		OnImage: func(ir ImageResult) { seen = append(seen, filepath.Base(ir.Name)) }}
@@ -156,7 +147,7 @@ func TestEvaluateEndToEnd(t *testing.T) {
 		img.Close()
 	}
 	if before >= 0 {
-		if after := matCount(); after != before {
+		if after := liveMats(); after != before {
 			t.Errorf("%d gocv Mats leaked", after-before)
 		}
 	}
@@ -232,3 +223,6 @@ type fixedDetector []detect.Detection
 func (f fixedDetector) Detect(_ context.Context, _ gocv.Mat) ([]detect.Detection, error) {
 	return f, nil
 }
+
+// liveMats counts open gocv Mats (-1 without -tags matprofile).
+func liveMats() int { n, _ := testenv.LiveMats(); return n }

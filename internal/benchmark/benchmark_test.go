@@ -10,16 +10,14 @@ import (
 	"testing"
 
 	"github.com/desens/desens/desens"
-	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/testenv"
 	"github.com/desens/desens/internal/video"
 )
 
 // testClip makes a w×h clip of the FFmpeg test pattern.
 func testClip(tb testing.TB, w, h, rate int, seconds float64) string {
 	tb.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		tb.Skip("ffmpeg not installed")
-	}
+	testenv.FFmpeg(tb)
 	path := filepath.Join(tb.TempDir(), fmt.Sprintf("testsrc-%dx%d.mp4", w, h))
 	out, err := exec.Command("ffmpeg", "-v", "error", "-nostdin", "-f", "lavfi",
 		"-i", fmt.Sprintf("testsrc=size=%dx%d:rate=%d", w, h, rate), "-t", fmt.Sprint(seconds),
@@ -33,14 +31,7 @@ func testClip(tb testing.TB, w, h, rate int, seconds float64) string {
 // newDesensitizer skips when onnxruntime is not installed, except in CI.
 func newDesensitizer(t *testing.T) *desens.Desensitizer {
 	t.Helper()
-	rt, err := onnx.Open("")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("onnxruntime is required in CI: %v", err)
-		}
-		t.Skipf("onnxruntime not available (run scripts/setup.sh): %v", err)
-	}
-	rt.Close()
+	testenv.ORT(t)
 	d, err := desens.New(desens.Options{Threads: 1, Overwrite: true})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +54,7 @@ func TestRun(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tmp := t.TempDir()
-			before := matCount()
+			before := liveMats()
 			var log strings.Builder
 			r, err := Run(t.Context(), d, clip, Config{Frames: tc.limit, TempDir: tmp, Threads: 1, Log: &log})
 			if err != nil {
@@ -98,7 +89,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("machine %+v: want cores, onnxruntime version and device", m)
 			}
 			if before >= 0 {
-				if after := matCount(); after != before {
+				if after := liveMats(); after != before {
 					t.Errorf("%d gocv Mats leaked", after-before)
 				}
 			}
@@ -189,3 +180,6 @@ func BenchmarkDecode720p(b *testing.B) {
 	}
 	b.ReportMetric(float64(frames)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// liveMats counts open gocv Mats (-1 without -tags matprofile).
+func liveMats() int { n, _ := testenv.LiveMats(); return n }

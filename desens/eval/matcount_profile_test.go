@@ -1,8 +1,0 @@
-//go:build matprofile
-
-package eval
-
-import "gocv.io/x/gocv"
-
-// matCount is the number of live gocv Mats (-tags matprofile only).
-func matCount() int { return gocv.MatProfile.Count() }

@@ -64,8 +64,10 @@ func New(opts Options) (*Desensitizer, error) {
 		}
 		cfg := detect.DefaultFaceConfig()
 		if opts.Threshold > 0 {
+			// Small faces keep their margin under the chosen threshold.
+			cfg.SmallThreshold = opts.Threshold - (cfg.Threshold - cfg.SmallThreshold)
 			cfg.Threshold = opts.Threshold
-			cfg.CandidateThreshold = min(cfg.CandidateThreshold, opts.Threshold)
+			cfg.CandidateThreshold = min(cfg.CandidateThreshold, cfg.SmallThreshold)
 		}
 		fd, err := detect.NewFace(rt, m.Data, cfg, so)
 		if err != nil {

@@ -161,6 +161,12 @@ func (r *Runtime) NewSession(model []byte, inputs, outputs []Tensor, o SessionOp
 	if err := opts.SetInterOpNumThreads(1); err != nil {
 		return nil, err
 	}
+	// Idle pool threads sleep instead of spinning: the decoder, the encoder
+	// and other files' workers need the same cores, and spinning threads
+	// took several times longer per inference when they had to share.
+	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+		return nil, err
+	}
 	switch o.Device {
 	case "", CPU:
 	case CUDA:

@@ -45,7 +45,7 @@ type objectServer struct {
 
 // maxIdleReaders bounds the readers kept between requests (each holds up
 // to ReadAhead+1 chunks of buffers).
-const maxIdleReaders = 2
+const maxIdleReaders = 1
 
 func serveObject(ctx context.Context, in *objectInput) (*objectServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

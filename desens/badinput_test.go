@@ -23,7 +23,7 @@ func truncate(t *testing.T, src, dst string, frac float64) string {
 	return dst
 }
 
-func writeFile(t *testing.T, path string, data []byte) string {
+func writeFile(t testing.TB, path string, data []byte) string {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)

@@ -34,7 +34,7 @@ func newTestDesensitizer(t *testing.T, o Options) *Desensitizer {
 	return d
 }
 
-func ffmpeg(t *testing.T, args ...string) {
+func ffmpeg(t testing.TB, args ...string) {
 	t.Helper()
 	testenv.FFmpeg(t)
 	cmd := exec.Command("ffmpeg", append([]string{"-v", "error", "-nostdin", "-y"}, args...)...)
@@ -62,7 +62,7 @@ func makeFaceVideo(t *testing.T, dir string, frames int) string {
 }
 
 // eachFrame decodes a video and calls fn on every frame.
-func eachFrame(t *testing.T, path string, fn func(i int, img gocv.Mat)) int {
+func eachFrame(t testing.TB, path string, fn func(i int, img gocv.Mat)) int {
 	t.Helper()
 	ctx := context.Background()
 	info, err := video.Probe(ctx, path)

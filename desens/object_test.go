@@ -38,7 +38,7 @@ type s3env struct {
 
 var bucketSeq atomic.Int64
 
-func newS3Env(t *testing.T, proxied bool, edit func(*storage.S3Config)) *s3env {
+func newS3Env(t testing.TB, proxied bool, edit func(*storage.S3Config)) *s3env {
 	t.Helper()
 	srv := s3test.Start(t)
 	n := bucketSeq.Add(1)
@@ -63,7 +63,7 @@ func newS3Env(t *testing.T, proxied bool, edit func(*storage.S3Config)) *s3env {
 func s3url(bucket, key string) string { return "s3://" + bucket + "/" + key }
 
 // put stores data and returns its ETag.
-func (e *s3env) put(t *testing.T, bucket, key string, data []byte) string {
+func (e *s3env) put(t testing.TB, bucket, key string, data []byte) string {
 	t.Helper()
 	out, err := e.client.PutObject(context.Background(), &s3.PutObjectInput{
 		Bucket: &bucket, Key: &key, Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))})
@@ -73,16 +73,28 @@ func (e *s3env) put(t *testing.T, bucket, key string, data []byte) string {
 	return aws.ToString(out.ETag)
 }
 
-func (e *s3env) putFile(t *testing.T, bucket, key, path string) string {
+func (e *s3env) putFile(t testing.TB, bucket, key, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.put(t, bucket, key, data)
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Streamed from the file, so a benchmark's large object never sits in
+	// this process's memory.
+	out, err := e.client.PutObject(context.Background(), &s3.PutObjectInput{
+		Bucket: &bucket, Key: &key, Body: f, ContentLength: aws.Int64(st.Size())})
+	if err != nil {
+		t.Fatalf("put %s: %v", s3url(bucket, key), err)
+	}
+	return aws.ToString(out.ETag)
 }
 
-func (e *s3env) head(t *testing.T, bucket, key string) *s3.HeadObjectOutput {
+func (e *s3env) head(t testing.TB, bucket, key string) *s3.HeadObjectOutput {
 	t.Helper()
 	out, err := e.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
@@ -92,7 +104,7 @@ func (e *s3env) head(t *testing.T, bucket, key string) *s3.HeadObjectOutput {
 }
 
 // download writes an object to a local file, for ffprobe and friends.
-func (e *s3env) download(t *testing.T, bucket, key string) string {
+func (e *s3env) download(t testing.TB, bucket, key string) string {
 	t.Helper()
 	out, err := e.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
 	if err != nil {
@@ -107,7 +119,7 @@ func (e *s3env) download(t *testing.T, bucket, key string) string {
 }
 
 // keys lists a bucket.
-func (e *s3env) keys(t *testing.T, bucket string) []string {
+func (e *s3env) keys(t testing.TB, bucket string) []string {
 	t.Helper()
 	out, err := e.client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket})
 	if err != nil {
@@ -123,7 +135,7 @@ func (e *s3env) keys(t *testing.T, bucket string) []string {
 
 // uploads counts multipart uploads neither completed nor aborted: parts
 // that would linger, billed, on a real service.
-func (e *s3env) uploads(t *testing.T, bucket string) int {
+func (e *s3env) uploads(t testing.TB, bucket string) int {
 	t.Helper()
 	out, err := e.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
 	if err != nil {
@@ -147,7 +159,7 @@ func (e *s3env) nothingLeft(t *testing.T, want ...string) {
 
 // newBareDesensitizer has no detector (Options.NoDetect) and the fastest
 // encoder: for tests of storage and video I/O, which need no model.
-func newBareDesensitizer(t *testing.T, e *s3env, o Options) *Desensitizer {
+func newBareDesensitizer(t testing.TB, e *s3env, o Options) *Desensitizer {
 	t.Helper()
 	o.NoDetect, o.Preset = true, "ultrafast"
 	if e != nil {
@@ -163,7 +175,7 @@ func newBareDesensitizer(t *testing.T, e *s3env, o Options) *Desensitizer {
 
 // makeNoiseVideo makes a video of moving noise, which compresses badly: a
 // few seconds make outputs of several upload parts.
-func makeNoiseVideo(t *testing.T, dir string, secs int, faststart bool) string {
+func makeNoiseVideo(t testing.TB, dir string, secs int, faststart bool) string {
 	t.Helper()
 	out := filepath.Join(dir, fmt.Sprintf("noise-%ds.mp4", secs))
 	flags := "-faststart"
@@ -177,7 +189,7 @@ func makeNoiseVideo(t *testing.T, dir string, secs int, faststart bool) string {
 	return out
 }
 
-func frameCount(t *testing.T, path string) int {
+func frameCount(t testing.TB, path string) int {
 	t.Helper()
 	return eachFrame(t, path, func(int, gocv.Mat) {})
 }
@@ -303,7 +315,7 @@ func TestBucketPrefix(t *testing.T) {
 	e.nothingLeft(t, "cam1/day/clip.mp4", "cam1/good.jpg")
 }
 
-func mustRead(t *testing.T, path string) []byte {
+func mustRead(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

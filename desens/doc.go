@@ -12,12 +12,23 @@
 //
 // Run processes a whole directory tree; Process works on streams.
 //
+// # Buckets
+//
+// With Options.Storage (storage.NewMux), Run also takes s3://, cos:// and
+// file:// URLs on either side; a URL ending in '/' is a key prefix. A
+// bucket video streams to FFmpeg through a loopback server (objserve.go)
+// that reads it with storage.Reader, and streams back as fragmented MP4
+// into a multipart upload completed only on success (object.go). Outputs
+// carry desens-source, desens-source-etag and desens-version metadata.
+// Nothing is spooled to disk; sources are only read.
+//
 // # Pipeline
 //
 // Each stage lives in a file named after it: source.go (what a file is),
 // decode.go, detect.go (the Detector seam), track.go (temporal
 // consistency), redact.go (blur, pixelate, solid), encode.go and sink.go
-// (atomic outputs). pipeline.go joins them with bounded channels.
+// (atomic outputs). pipeline.go joins them with bounded channels; run.go
+// turns a run's input and output into a list of files.
 //
 // # Failure
 //

@@ -599,17 +599,24 @@ func TestBucketSourceReplaced(t *testing.T) {
 	other := mustRead(t, makeFaceVideo(t, dir, 4))
 	d := newBareDesensitizer(t, e, Options{})
 	replaced := make(chan error, 1)
+	stop := make(chan struct{})
 	go func() {
 		// Once the read is under way, through the proxy; the new version
 		// goes straight to the server.
 		for e.proxy.Bytes(s3test.Downstream) < 2<<20 {
-			time.Sleep(5 * time.Millisecond)
+			select {
+			case <-stop:
+				replaced <- errors.New("the run ended before 2 MiB were read")
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
 		}
 		_, err := e.client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &e.in, Key: aws.String("clip.mp4"),
 			Body: bytes.NewReader(other), ContentLength: aws.Int64(int64(len(other)))})
 		replaced <- err
 	}()
 	rep, err := d.Run(t.Context(), s3url(e.in, "clip.mp4"), s3url(e.out, "clip.mp4"), nil)
+	close(stop)
 	if err != nil {
 		t.Fatal(err)
 	}

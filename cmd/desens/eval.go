@@ -110,7 +110,7 @@ func runEval(c *cli.Context) error {
 	if err := res.WriteText(tables); err != nil {
 		return err
 	}
-	if err := writeEvalJSON(c.String("json"), res); err != nil {
+	if err := writeJSONFile(c.String("json"), "json", res.WriteJSON); err != nil {
 		return err
 	}
 	if dir := c.String("html"); dir != "" {
@@ -128,33 +128,4 @@ func runEval(c *cli.Context) error {
 		errs = append(errs, fmt.Errorf("recall %.1f%% is under --fail-under-recall %.1f%%", 100*res.Recall, 100*gate))
 	}
 	return errors.Join(errs...)
-}
-
-// writeEvalJSON writes the results to path ("-" for stdout), replacing the
-// file only once it is complete.
-func writeEvalJSON(path string, res *eval.Result) error {
-	switch path {
-	case "":
-		return nil
-	case "-":
-		return res.WriteJSON(os.Stdout)
-	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("json: %w", err)
-	}
-	if err := res.WriteJSON(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("json: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("json: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("json: %w", err)
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -161,27 +162,37 @@ func runRun(c *cli.Context) error {
 }
 
 func writeReport(path string, rep *desens.Report) error {
-	if path == "" {
+	return writeJSONFile(path, "report", rep.WriteJSON)
+}
+
+// writeJSONFile writes JSON to path ("-" for stdout, "" for nowhere) through
+// a temporary file, so a reader never sees half a document.
+func writeJSONFile(path, what string, write func(io.Writer) error) error {
+	switch path {
+	case "":
 		return nil
-	}
-	if path == "-" {
-		return rep.WriteJSON(os.Stdout)
+	case "-":
+		return write(os.Stdout)
 	}
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := rep.WriteJSON(f); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

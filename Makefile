@@ -26,11 +26,11 @@ setup-test:
 build: setup
 	go build -o $(BIN) ./cmd/desens
 
-# The sample: a short video with faces moving over a street scene, and a
-# photo; outputs and a JSON report land in out/demo/.
+# The sample (testdata/sample, made by scripts/make-sample.sh): a short video
+# with faces moving over a street scene, and a photo; outputs and a JSON
+# report land in out/demo/.
 demo: build
-	@bash scripts/make-sample.sh out/sample
-	./$(BIN) run --overwrite --report out/demo/report.json out/sample out/demo
+	./$(BIN) run --overwrite --report out/demo/report.json testdata/sample out/demo
 	@echo "demo: outputs in out/demo/, report in out/demo/report.json"
 
 vet:

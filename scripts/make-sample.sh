@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the demo sample into testdata/sample/ (committed; rerun to remake):
+# Builds the demo sample into testdata/sample/ (or $1; committed; rerun to remake):
 # a 3 s 1280x720 clip of real faces (testdata/faces) moving over a street
 # photo from opencv-doc, with an audio track and a GPS location tag, as a
 # dashcam would write it; and one photo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=testdata/sample
+out=${1:-testdata/sample}
 mkdir -p "$out"
 bg=/usr/share/doc/opencv-doc/examples/data/building.jpg
 f=testdata/faces

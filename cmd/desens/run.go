@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -149,11 +150,13 @@ func runRun(c *cli.Context) error {
 	if err == nil || len(rep.Files) > 0 {
 		ui.finish(rep) // else the run never started: the error line says it all
 	}
-	if werr := writeReport(c.String("report"), rep); werr != nil {
-		return werr
-	}
+	werr := writeReport(c.String("report"), rep)
 	if err != nil {
+		// The reason the run stopped matters more than a missing report.
 		return startError(err)
+	}
+	if werr != nil {
+		return werr
 	}
 	if rep.Summary.Failed > 0 {
 		return failedFilesError{failed: rep.Summary.Failed, total: rep.Summary.Files}
@@ -173,6 +176,9 @@ func writeJSONFile(path, what string, write func(io.Writer) error) error {
 		return nil
 	case "-":
 		return write(os.Stdout)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)

@@ -2,10 +2,7 @@ package desens
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"crypto/md5"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -18,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/desens/desens/desens/storage"
+	"github.com/desens/desens/internal/s3test"
 )
 
 // BenchmarkBucketStream streams one large video object (64 MiB;
@@ -154,35 +150,7 @@ func sdkCopy(ctx context.Context, c *s3.Client, bucket, from, to string, buf []b
 		return err
 	}
 	defer get.Body.Close()
-	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &to})
-	if err != nil {
-		return err
-	}
-	var parts []types.CompletedPart
-	for num := int32(1); ; num++ {
-		n, rerr := io.ReadFull(get.Body, buf)
-		if n > 0 {
-			sum := md5.Sum(buf[:n])
-			out, err := c.UploadPart(ctx, &s3.UploadPartInput{
-				Bucket: &bucket, Key: &to, UploadId: up.UploadId, PartNumber: aws.Int32(num),
-				Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
-				ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-			})
-			if err != nil {
-				return err
-			}
-			parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			return rerr
-		}
-	}
-	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &bucket, Key: &to,
-		UploadId: up.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
-	return err
+	return s3test.SDKMultipartUpload(ctx, c, bucket, to, get.Body, buf)
 }
 
 // memWatch measures peak resident memory: this process's from the

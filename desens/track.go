@@ -103,10 +103,7 @@ func lerpRect(a, b image.Rectangle, t float64) image.Rectangle {
 // trackStage runs the tracker over frames in order.
 func (p *pipeline) trackStage(ctx context.Context, in <-chan *frame, out chan<- *frame) (err error) {
 	defer close(out)
-	tr := newTracker(p.hold)
-	if p.hold < 0 {
-		tr = newTracker(0)
-	}
+	tr := newTracker(p.hold) // a negative hold (tracking off) acts as 0
 	defer func() {
 		if err != nil {
 			closeFrames(tr.flush())

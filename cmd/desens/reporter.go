@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -79,13 +80,8 @@ func (r *reporter) file(f desens.FileReport) {
 		return
 	}
 	var found []string
-	keys := make([]string, 0, len(f.Detections))
-	for k := range f.Detections {
-		keys = append(keys, string(k))
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		found = append(found, fmt.Sprintf("%d %s", f.Detections[desensClass(k)], k))
+	for _, k := range slices.Sorted(maps.Keys(f.Detections)) {
+		found = append(found, fmt.Sprintf("%d %s", f.Detections[k], k))
 	}
 	extra := ""
 	if len(f.MaskedFrames) > 0 {

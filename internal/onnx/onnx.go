@@ -143,47 +143,65 @@ type Session struct {
 	outputs []*ort.Tensor[float32]
 }
 
-// NewSession loads model bytes into a session whose inputs and outputs are
-// float32 tensors of the given fixed shapes.
-func (r *Runtime) NewSession(model []byte, inputs, outputs []Tensor, o SessionOptions) (*Session, error) {
+// sessionOptions turns o into onnxruntime session options; the caller
+// destroys them.
+func sessionOptions(o SessionOptions) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	defer opts.Destroy()
+	if err := configure(opts, o); err != nil {
+		opts.Destroy()
+		return nil, err
+	}
+	return opts, nil
+}
+
+func configure(opts *ort.SessionOptions, o SessionOptions) error {
 	threads := o.Threads
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
 	if err := opts.SetIntraOpNumThreads(threads); err != nil {
-		return nil, err
+		return err
 	}
 	if err := opts.SetInterOpNumThreads(1); err != nil {
-		return nil, err
+		return err
 	}
 	// Idle pool threads sleep instead of spinning: the decoder, the encoder
 	// and other files' workers need the same cores, and spinning threads
 	// took several times longer per inference when they had to share.
 	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
-		return nil, err
+		return err
 	}
 	switch o.Device {
 	case "", CPU:
 	case CUDA:
 		cuda, err := ort.NewCUDAProviderOptions()
 		if err != nil {
-			return nil, fmt.Errorf("cuda provider: %w", err)
+			return fmt.Errorf("cuda provider: %w", err)
 		}
 		defer cuda.Destroy()
 		if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(o.GPUID)}); err != nil {
-			return nil, fmt.Errorf("cuda provider: %w", err)
+			return fmt.Errorf("cuda provider: %w", err)
 		}
 		if err := opts.AppendExecutionProviderCUDA(cuda); err != nil {
-			return nil, fmt.Errorf("cuda provider: %w", err)
+			return fmt.Errorf("cuda provider: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("unknown device %q (want cpu or cuda)", o.Device)
+		return fmt.Errorf("unknown device %q (want cpu or cuda)", o.Device)
 	}
+	return nil
+}
+
+// NewSession loads model bytes into a session whose inputs and outputs are
+// float32 tensors of the given fixed shapes.
+func (r *Runtime) NewSession(model []byte, inputs, outputs []Tensor, o SessionOptions) (*Session, error) {
+	opts, err := sessionOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
 
 	s := &Session{}
 	fail := func(err error) (*Session, error) {
@@ -240,3 +258,78 @@ func (s *Session) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// DynamicSession runs a model whose input shapes change from run to run
+// (fully convolutional detectors fed whole frames of any size). It is safe
+// for concurrent use: each Run brings its own tensors.
+type DynamicSession struct {
+	s       *ort.DynamicAdvancedSession
+	outputs int
+}
+
+// NewDynamicSession loads model bytes into a session with the named float32
+// inputs and outputs, whose shapes are given at each Run.
+func (r *Runtime) NewDynamicSession(model []byte, inputs, outputs []string, o SessionOptions) (*DynamicSession, error) {
+	opts, err := sessionOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	return &DynamicSession{s: s, outputs: len(outputs)}, nil
+}
+
+// Output is one output of a DynamicSession run.
+type Output struct {
+	Shape []int64
+	Data  []float32
+}
+
+// Run feeds one float32 input per model input (data laid out in shape
+// order) and returns copies of the outputs, whose shapes the model decides.
+func (s *DynamicSession) Run(inputs [][]float32, shapes [][]int64) ([]Output, error) {
+	if len(inputs) != len(shapes) {
+		return nil, fmt.Errorf("%d inputs but %d shapes", len(inputs), len(shapes))
+	}
+	ins := make([]ort.Value, len(inputs))
+	defer func() {
+		for _, v := range ins {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i := range inputs {
+		t, err := ort.NewTensor(ort.NewShape(shapes[i]...), inputs[i])
+		if err != nil {
+			return nil, fmt.Errorf("input %d: %w", i, err)
+		}
+		ins[i] = t
+	}
+	outs := make([]ort.Value, s.outputs)
+	defer func() {
+		for _, v := range outs {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	if err := s.s.Run(ins, outs); err != nil {
+		return nil, err
+	}
+	res := make([]Output, len(outs))
+	for i, v := range outs {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			return nil, fmt.Errorf("output %d is not a float32 tensor", i)
+		}
+		res[i] = Output{Shape: []int64(t.GetShape()), Data: append([]float32(nil), t.GetData()...)}
+	}
+	return res, nil
+}
+
+// Close frees the session.
+func (s *DynamicSession) Close() error { return s.s.Destroy() }

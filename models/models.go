@@ -15,6 +15,9 @@ import (
 //go:embed blazeface_back_256.onnx
 var blazefaceBack256 []byte
 
+//go:embed ppocr_v4_det.onnx
+var ppocrV4Det []byte
+
 // Model is one ONNX model's bytes and identity.
 type Model struct {
 	Name   string // short name, e.g. "blazeface-back-256"
@@ -31,6 +34,12 @@ func newModel(name, source string, data []byte) Model {
 // Face returns the embedded MediaPipe BlazeFace back-camera model.
 func Face() Model {
 	return newModel("blazeface-back-256", "embedded", blazefaceBack256)
+}
+
+// TextDet returns the embedded PaddleOCR PP-OCRv4 text detection model
+// (burned-in overlays).
+func TextDet() Model {
+	return newModel("ppocr-v4-det", "embedded", ppocrV4Det)
 }
 
 // Load reads a model file to use instead of an embedded one.

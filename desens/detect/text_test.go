@@ -72,8 +72,8 @@ func TestTextInputSize(t *testing.T) {
 	d := &TextDetector{cfg: DefaultTextConfig()}
 	for _, tc := range []struct{ w, h, ww, wh int }{
 		{1920, 1080, 1280, 736}, // shrunk, sides rounded to multiples of 32
-		{1280, 720, 1280, 736}, // 22.5 rounds up
-		{640, 360, 640, 352}, // never enlarged
+		{1280, 720, 1280, 736},  // 22.5 rounds up
+		{640, 360, 640, 352},    // never enlarged
 		{10, 10, 32, 32},
 	} {
 		if w, h := d.InputSize(tc.w, tc.h); w != tc.ww || h != tc.wh {

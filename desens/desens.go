@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,18 @@ func New(opts Options) (*Desensitizer, error) {
 		d.detectors = append(d.detectors, fd)
 		d.closers = append(d.closers, fd)
 		d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
+	}
+	if slices.Contains(opts.Targets, detect.Overlay) {
+		od, td, mi, err := newOverlay(rt, opts, so)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.detectors = append(d.detectors, od)
+		if td != nil {
+			d.closers = append(d.closers, td)
+			d.models = append(d.models, *mi)
+		}
 	}
 	return d, nil
 }

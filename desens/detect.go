@@ -3,6 +3,7 @@ package desens
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -15,6 +16,37 @@ import (
 // Implementations must be safe for concurrent use.
 type Detector interface {
 	Detect(ctx context.Context, frames []gocv.Mat) []detect.Result
+}
+
+// Streamer is a Detector that follows one video from frame to frame
+// (overlays are told from scene text by standing still). Detectors are
+// shared by concurrent files and keep no state, so a Streamer hands each
+// video a fresh Detector of its own, which then gets that video's frames
+// in order, in batches. If that Detector is an io.Closer, it is closed
+// after the video.
+type Streamer interface {
+	Stream() Detector
+}
+
+// streams returns the detectors for one video, each Streamer replaced by a
+// fresh stream, and a function that closes the streams.
+func streams(dets []Detector) ([]Detector, func()) {
+	out := make([]Detector, len(dets))
+	var closers []io.Closer
+	for i, d := range dets {
+		out[i] = d
+		if s, ok := d.(Streamer); ok {
+			out[i] = s.Stream()
+			if c, ok := out[i].(io.Closer); ok {
+				closers = append(closers, c)
+			}
+		}
+	}
+	return out, func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}
 }
 
 // detectAll runs every detector on a batch and merges their findings. A

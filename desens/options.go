@@ -3,6 +3,7 @@ package desens
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/desens/desens/desens/detect"
@@ -39,6 +40,19 @@ type Options struct {
 	BatchSize int
 	// FaceModel loads a face model file instead of the embedded one.
 	FaceModel string
+	// Overlays is which burned-in text the overlay target hides: geo
+	// (default: persistent text in the top and bottom bands), all-text
+	// (every persistent text region) or roi (OverlayROI's rectangles).
+	Overlays detect.OverlayMode
+	// OverlayEvery runs the text detector on every N-th video frame and
+	// reuses its boxes in between; default 5, at most Hold+1 (see
+	// overlayDefaults).
+	OverlayEvery int
+	// OverlayROI is the JSON file of roi mode (see detect.ParseROI).
+	OverlayROI string
+	// TextModel loads a PP-OCR detection model file instead of the
+	// embedded one.
+	TextModel string
 	// ORTLibrary is the path of libonnxruntime.so (see internal/onnx).
 	ORTLibrary string
 	// Overwrite allows replacing existing outputs.
@@ -73,8 +87,10 @@ func (o Options) withDefaults() (Options, error) {
 		o.Targets = []detect.Class{detect.Face}
 	}
 	for _, t := range o.Targets {
-		if t != detect.Face {
-			return o, fmt.Errorf("target %q is not supported yet (supported: face)", t)
+		switch t {
+		case detect.Face, detect.Overlay:
+		default:
+			return o, fmt.Errorf("target %q is not supported yet (supported: face, overlay)", t)
 		}
 	}
 	if o.Style == "" {
@@ -104,6 +120,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
 		return o, fmt.Errorf("threshold %.2f: must be in [0,1)", o.Threshold)
+	}
+	if slices.Contains(o.Targets, detect.Overlay) {
+		if err := o.overlayDefaults(); err != nil { // after Hold's default
+			return o, err
+		}
 	}
 	return o, nil
 }

@@ -3,7 +3,6 @@ package desens
 import (
 	"context"
 	"fmt"
-	"image"
 	"sync"
 	"time"
 
@@ -28,7 +27,7 @@ type frame struct {
 	seq   int
 	img   gocv.Mat
 	dets  []detect.Detection // what the detectors found
-	extra []image.Rectangle  // what the tracker adds (held, bridged, lead-in)
+	extra []detect.Detection // what the tracker adds (held, bridged, lead-in)
 	err   error              // detection failed: the frame is masked whole
 }
 
@@ -160,8 +159,10 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	if err != nil {
 		return fileErr(name, "encode", err)
 	}
+	dets, closeStreams := streams(d.detectors)
+	defer closeStreams()
 	p := &pipeline{
-		name: name, detectors: d.detectors, redactor: d.redactor,
+		name: name, detectors: dets, redactor: d.redactor,
 		batch: d.opts.BatchSize, hold: d.opts.Hold, strict: d.opts.Strict,
 		regions: d.keepRegions, progress: d.opts.Progress, expected: info.Frames,
 		report: rep,

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/desens/detect"
 )
 
 // Style is how a region is hidden.
@@ -80,6 +83,25 @@ func (r Redactor) grow(box image.Rectangle) image.Rectangle {
 	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
 	hw, hh := float64(box.Dx())*f/2, float64(box.Dy())*f/2
 	return image.Rect(int(cx-hw), int(cy-hh), int(cx+hw+0.999), int(cy+hh+0.999))
+}
+
+// shapeFor is the mask shape for a class. Text is always hidden with
+// rectangles: an ellipse over a line of text leaves its ends readable.
+func (r Redactor) shapeFor(c detect.Class) Shape {
+	if c == detect.Overlay {
+		return ShapeRect
+	}
+	return r.Shape
+}
+
+// RedactDetections hides every detection in img, each with its class's
+// shape.
+func (r Redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
+	for _, d := range dets {
+		rc := r
+		rc.Shape = r.shapeFor(d.Class)
+		rc.Redact(img, []image.Rectangle{d.Box})
+	}
 }
 
 // Redact hides every box in img.
@@ -188,14 +210,12 @@ func (p *pipeline) redactFrame(f *frame) error {
 		p.report.MaskReasons = append(p.report.MaskReasons, fmt.Sprintf("frame %d: %v", f.seq, f.err))
 		return nil
 	}
-	boxes := make([]image.Rectangle, 0, len(f.dets)+len(f.extra))
 	for _, d := range f.dets {
-		boxes = append(boxes, d.Box)
 		p.report.Detections[d.Class]++
 	}
-	boxes = append(boxes, f.extra...)
-	p.redactor.Redact(&f.img, boxes)
-	p.report.Redacted += len(boxes)
+	regions := slices.Concat(f.dets, f.extra)
+	p.redactor.RedactDetections(&f.img, regions)
+	p.report.Redacted += len(regions)
 	if p.regions && len(f.dets) > 0 {
 		p.report.Regions = append(p.report.Regions, FrameRegions{Frame: f.seq, Detections: f.dets})
 	}

@@ -51,7 +51,7 @@ func (t *tracker) push(f *frame) []*frame {
 		if best < 0 {
 			// New track: cover the frames before it, too.
 			for _, old := range t.buf {
-				old.extra = append(old.extra, d.Box)
+				old.extra = append(old.extra, detect.Detection{Box: d.Box, Class: d.Class})
 			}
 			t.tracks = append(t.tracks, &track{box: d.Box, class: d.Class, seen: f.seq})
 			matched = append(matched, true)
@@ -62,7 +62,8 @@ func (t *tracker) push(f *frame) []*frame {
 		if gap := f.seq - tr.seen; gap > 1 {
 			for _, old := range t.buf {
 				if old.seq > tr.seen && old.seq < f.seq {
-					old.extra = append(old.extra, lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap)))
+					box := lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap))
+					old.extra = append(old.extra, detect.Detection{Box: box, Class: tr.class})
 				}
 			}
 		}
@@ -74,7 +75,7 @@ func (t *tracker) push(f *frame) []*frame {
 			continue
 		}
 		if !matched[i] {
-			f.extra = append(f.extra, tr.box)
+			f.extra = append(f.extra, detect.Detection{Box: tr.box, Class: tr.class})
 		}
 		kept = append(kept, tr)
 	}

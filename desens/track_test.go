@@ -29,7 +29,9 @@ func runTracker(hold, n int, dets map[int][]image.Rectangle) [][]image.Rectangle
 		for _, d := range f.dets {
 			boxes[i] = append(boxes[i], d.Box)
 		}
-		boxes[i] = append(boxes[i], f.extra...)
+		for _, e := range f.extra {
+			boxes[i] = append(boxes[i], e.Box)
+		}
 	}
 	return boxes
 }

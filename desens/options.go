@@ -8,6 +8,7 @@ import (
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/desens/storage"
+	"github.com/desens/desens/desens/trajectory"
 )
 
 // Options configure a Desensitizer. The zero value plus defaults (see
@@ -72,6 +73,11 @@ type Options struct {
 	// unredacted. It is UNSAFE, for measuring storage and video I/O alone
 	// (benchmarks, tests); the CLI never sets it.
 	NoDetect bool
+	// Trajectory is what happens to position logs (GPX, NMEA, KML, CSV or
+	// JSON with lat/lon) found beside the media in a directory or prefix
+	// run, or given as the input. The zero value drops them: nothing of
+	// theirs reaches the output. See desens/trajectory for the others.
+	Trajectory trajectory.Policy
 }
 
 // Progress reports how far a file has got.
@@ -120,6 +126,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
 		return o, fmt.Errorf("threshold %.2f: must be in [0,1)", o.Threshold)
+	}
+	if err := o.Trajectory.Validate(); err != nil {
+		return o, err
 	}
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if err := o.overlayDefaults(); err != nil { // after Hold's default

@@ -19,7 +19,16 @@ type Report struct {
 	Started  time.Time    `json:"started"`
 	Finished time.Time    `json:"finished"`
 	Files    []FileReport `json:"files"`
-	Summary  Summary      `json:"summary"`
+	// Skipped lists the files of a directory or prefix that desens does
+	// not handle: they were neither desensitized nor copied.
+	Skipped []Skipped `json:"skipped,omitempty"`
+	Summary Summary   `json:"summary"`
+}
+
+// Skipped is a file left out of the outputs, and why.
+type Skipped struct {
+	Input  string `json:"input"`
+	Reason string `json:"reason"`
 }
 
 // ModelInfo identifies a model used in a run.
@@ -38,6 +47,7 @@ type Summary struct {
 	SuccessRate float64 `json:"success_rate"`
 	Frames      int     `json:"frames"`
 	Masked      int     `json:"frames_masked"`
+	Skipped     int     `json:"skipped"` // not in Files, not counted above
 }
 
 // SuccessGate is the share of files that must succeed for a batch to count
@@ -60,16 +70,19 @@ type FileReport struct {
 	MaskReasons  []string             `json:"mask_reasons,omitempty"`
 	Detections   map[detect.Class]int `json:"detections"`
 	// Redacted counts regions hidden, tracker-filled ones included.
-	Redacted  int               `json:"regions_redacted"`
-	Audio     bool              `json:"audio_kept,omitempty"`
-	BytesIn   int64             `json:"bytes_in"`
-	BytesOut  int64             `json:"bytes_out,omitempty"`
-	Timings   map[string]Millis `json:"stage_ms"`
-	Elapsed   Millis            `json:"elapsed_ms"`
-	Regions   []FrameRegions    `json:"regions,omitempty"`
-	err       error
-	started   time.Time
-	stageTime map[string]time.Duration
+	Redacted int               `json:"regions_redacted"`
+	Audio    bool              `json:"audio_kept,omitempty"`
+	BytesIn  int64             `json:"bytes_in"`
+	BytesOut int64             `json:"bytes_out,omitempty"`
+	Timings  map[string]Millis `json:"stage_ms"`
+	Elapsed  Millis            `json:"elapsed_ms"`
+	Regions  []FrameRegions    `json:"regions,omitempty"`
+	// Trajectory describes a sidecar (GPX, NMEA, ...) and its policy.
+	Trajectory *TrajectoryReport `json:"trajectory,omitempty"`
+	skip       string            // why the file was skipped (Report.Skipped)
+	err        error
+	started    time.Time
+	stageTime  map[string]time.Duration
 }
 
 // FrameRegions lists the detections of one frame (only kept when asked for,
@@ -113,6 +126,11 @@ func (r *FileReport) finish(err error) {
 
 // add appends a file's outcome and updates the summary.
 func (r *Report) add(f FileReport) {
+	if f.skip != "" {
+		r.Skipped = append(r.Skipped, Skipped{Input: f.Input, Reason: f.skip})
+		r.Summary.Skipped++
+		return
+	}
 	r.Files = append(r.Files, f)
 	r.Summary.Files++
 	if f.OK {

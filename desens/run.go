@@ -64,11 +64,14 @@ func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(File
 			case j.err != nil:
 				fr = newFileReport(j.in.String(), "", "")
 				fr.finish(fileErr(j.in.String(), "sink", j.err))
+			case j.skip != "":
+				fr = newFileReport(j.in.String(), "", "")
+				fr.skip = j.skip
 			default:
-				fr = d.processTo(gctx, j.in, j.dst, j.sink)
+				fr = d.processJob(gctx, j) // sidecar.go
 			}
 			results[i] = fr
-			if onFile != nil {
+			if onFile != nil && fr.skip == "" {
 				mu.Lock()
 				onFile(fr)
 				mu.Unlock()
@@ -167,6 +170,8 @@ type job struct {
 	dst  string
 	sink Sink
 	err  error
+	tree bool   // one of a directory's or prefix's files
+	skip string // why the file is left out, unread (sidecar.go)
 }
 
 // plan lists what to do.
@@ -223,7 +228,7 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error)
 	}
 	jobs := make([]job, len(rels))
 	for i, rel := range rels {
-		j := job{sink: sink}
+		j := job{sink: sink, tree: true, skip: skipReason(rel)}
 		if src.bucket == nil {
 			j.in = localInput(filepath.Join(src.path, rel))
 		} else {
@@ -291,8 +296,8 @@ func outputName(in, dst string) string {
 	return dst
 }
 
-// listObjects lists the objects under a prefix that desens handles,
-// relative to it. Other objects are not copied, as in listMedia.
+// listObjects lists the objects under a prefix, relative to it, as
+// listMedia does.
 func listObjects(ctx context.Context, p *place) ([]string, error) {
 	var out []string
 	for o, err := range p.bucket.List(ctx, p.loc.Key, nil) {
@@ -301,9 +306,6 @@ func listObjects(ctx context.Context, p *place) ([]string, error) {
 		}
 		rel := strings.TrimPrefix(o.Key, p.loc.Key)
 		if strings.HasPrefix(path.Base(rel), ".") {
-			continue
-		}
-		if _, kerr := KindOf(rel); kerr != nil {
 			continue
 		}
 		out = append(out, rel)
@@ -331,9 +333,10 @@ func isWithin(p, dir string) bool {
 	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (rel == "." || len(rel) < 2 || rel[:2] != "..")
 }
 
-// listMedia walks dir for files desens handles, sorted. Other files are not
-// copied: they may hold sensitive data desens does not understand. Symbolic
-// links are not followed.
+// listMedia walks dir for files, sorted; plan marks those desens does not
+// handle as skipped (reported, never copied: they may hold sensitive data
+// desens does not understand). Hidden files are left out. Symbolic links
+// are not followed.
 func listMedia(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
@@ -341,9 +344,6 @@ func listMedia(dir string) ([]string, error) {
 			return err
 		}
 		if !e.Type().IsRegular() || e.Name()[0] == '.' {
-			return nil
-		}
-		if _, kerr := KindOf(path); kerr != nil {
 			return nil
 		}
 		rel, err := filepath.Rel(dir, path)

@@ -2,9 +2,9 @@ package trajectory
 
 import (
 	"bytes"
-	"regexp"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"

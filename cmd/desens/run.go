@@ -25,7 +25,7 @@ func modelFlags() []cli.Flag {
 }
 
 func runFlags() []cli.Flag {
-	return append(append(modelFlags(), storageFlags()...),
+	return append(append(append(modelFlags(), storageFlags()...), trajectoryFlags()...),
 		&cli.StringFlag{Name: "style", Value: "blur", Usage: "how regions are hidden: blur, pixelate or solid"},
 		&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "mask outline: ellipse or rect"},
 		&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "grow each box by this factor about its centre before hiding it"},
@@ -65,6 +65,9 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		o.Preset = c.String("preset")
 		o.CRF = c.Int("crf")
 		o.DropCreationTime = c.Bool("drop-creation-time")
+		if o.Trajectory, err = trajectoryFrom(c); err != nil {
+			return o, err
+		}
 	}
 	switch o.Device {
 	case "cpu", "cuda":
@@ -116,6 +119,8 @@ EXAMPLES:
 
 ` + bucketsHelp + `
 
+` + trajectoryHelp + `
+
 EXIT STATUS:
    0  every file was desensitized
    1  some files failed (see the report), or the run could not start
@@ -149,6 +154,7 @@ func runRun(c *cli.Context) error {
 	rep, err := d.Run(c.Context, in, out, ui.file)
 	if err == nil || len(rep.Files) > 0 {
 		ui.finish(rep) // else the run never started: the error line says it all
+		printSkipped(os.Stderr, rep, c.Bool("quiet"))
 	}
 	werr := writeReport(c.String("report"), rep)
 	if err != nil {

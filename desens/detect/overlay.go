@@ -312,6 +312,9 @@ func (s *OverlayStream) run(ctx context.Context, f, g gocv.Mat, nb *gocv.Mat) er
 		if s.o.cfg.Mode == OverlayGeo && !s.o.inBand(d.Box, f.Rows()) {
 			continue
 		}
+		if d.Box.Dx() < 8 || d.Box.Dy() < 4 {
+			continue // a speck: too small to tell still from moving, or to read
+		}
 		still := nb == nil || !moved(g, *nb, d.Box)
 		known := false
 		for i, r := range s.regions {
@@ -353,13 +356,26 @@ func (s *OverlayStream) boxes(w, h int) []Detection {
 
 // changed reports whether the picture in a ring around any known overlay
 // differs from the last detector run by more than ChangeThreshold grey
-// levels on average. Inside the boxes digits change all the time; around
+// levels on average, and by more than twice the whole frame does. Inside the boxes digits change all the time; around
 // them a change means text grew, appeared or the scene cut.
 func (s *OverlayStream) changed(g gocv.Mat) bool {
 	if !sameSize(s.ref, g) {
 		return true
 	}
 	bounds := image.Rect(0, 0, g.Cols(), g.Rows())
+	diff := func(b image.Rectangle) float64 {
+		a, c := g.Region(b), s.ref.Region(b)
+		defer a.Close()
+		defer c.Close()
+		d := gocv.NewMat()
+		defer d.Close()
+		gocv.AbsDiff(a, c, &d)
+		return d.Sum().Val1
+	}
+	// A camera on the move changes the picture everywhere, behind the
+	// overlays too: only a ring that changed much more than the frame did
+	// counts (text grew or appeared there).
+	whole := diff(bounds) / float64(bounds.Dx()*bounds.Dy())
 	for _, r := range s.regions {
 		inner := s.o.pad(r.box, g.Cols(), g.Rows())
 		m := max(4, inner.Dy()/2)
@@ -368,16 +384,7 @@ func (s *OverlayStream) changed(g gocv.Mat) bool {
 		if ring <= 0 {
 			continue
 		}
-		diff := func(b image.Rectangle) float64 {
-			a, c := g.Region(b), s.ref.Region(b)
-			defer a.Close()
-			defer c.Close()
-			d := gocv.NewMat()
-			defer d.Close()
-			gocv.AbsDiff(a, c, &d)
-			return d.Sum().Val1
-		}
-		if (diff(outer)-diff(inner))/float64(ring) > s.o.cfg.ChangeThreshold {
+		if c := (diff(outer) - diff(inner)) / float64(ring); c > s.o.cfg.ChangeThreshold && c > 2*whole {
 			return true
 		}
 	}
@@ -396,8 +403,9 @@ func overlaps(a, b image.Rectangle) bool {
 
 // moved reports whether the text in box of grey frame g is found shifted
 // in the neighbouring frame nb: its best match there lies more than a pixel
-// away, is a good match (normalised correlation 0.6), and clearly beats the
-// same place (by 0.1). Text that changed in place (a clock) matches well
+// away, is a good match (normalised correlation 0.6), and the same place
+// matches poorly (under 0.8) or clearly worse (by 0.1). Text over a moving
+// scene matches its own place at 0.85-1 (the scene behind it costs some). Text that changed in place (a clock) matches well
 // nowhere and counts as still, erring towards hiding it.
 func moved(g, nb gocv.Mat, box image.Rectangle) bool {
 	bounds := image.Rect(0, 0, g.Cols(), g.Rows())
@@ -407,6 +415,21 @@ func moved(g, nb gocv.Mat, box image.Rectangle) bool {
 	}
 	r := min(64, max(16, 2*b.Dy()))
 	search := b.Inset(-r).Intersect(bounds)
+	// Near the frame's edge the text may have come from (or be going to)
+	// outside: keep the template r away from the edge, so that every shift
+	// up to r stays inside the search area.
+	x0, x1 := max(b.Min.X, r), min(b.Max.X, g.Cols()-r)
+	y0, y1 := max(b.Min.Y, r), min(b.Max.Y, g.Rows()-r)
+	if x1-x0 < 8 {
+		return false
+	}
+	if y1-y0 < 4 {
+		// A line at the top or bottom edge: look sideways only, where
+		// text moves when the camera does.
+		y0, y1 = b.Min.Y, b.Max.Y
+		search = image.Rect(x0-r, y0, x1+r, y1).Intersect(bounds)
+	}
+	b = image.Rect(x0, y0, x1, y1)
 	tpl, area := g.Region(b), nb.Region(search)
 	defer tpl.Close()
 	defer area.Close()
@@ -421,8 +444,8 @@ func moved(g, nb gocv.Mat, box image.Rectangle) bool {
 	if max(abs(d.X), abs(d.Y)) <= 1 || best < 0.6 {
 		return false
 	}
-	// A NaN here (flat box) fails the comparison: still.
-	return float64(best-here) > 0.1
+	// A NaN here (flat box) fails both comparisons: still.
+	return here < 0.8 || float64(best-here) > 0.1
 }
 
 func abs(x int) int {

@@ -10,16 +10,21 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
 )
 
 // modelFlags are shared by every command that loads models.
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "targets", Value: "face", Usage: "what to redact, comma-separated: face (plate and overlay are coming)", EnvVars: []string{"DESENS_TARGETS"}},
+		&cli.StringFlag{Name: "targets", Value: "face", Usage: "what to redact, comma-separated: face, overlay (burned-in text; plate is coming)", EnvVars: []string{"DESENS_TARGETS"}},
 		&cli.Float64Flag{Name: "threshold", Usage: "detection score threshold in (0,1); 0 keeps each model's tuned default (face 0.65, small faces 0.05 lower)"},
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this BlazeFace ONNX file instead of the embedded one", EnvVars: []string{"DESENS_FACE_MODEL"}},
+		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom quarters: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
+		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},
+		&cli.StringFlag{Name: "overlay-roi", Usage: "JSON file of fixed overlay rectangles, {\"regions\":[{\"name\":\"gps\",\"box\":[x,y,w,h]}]}, in pixels or fractions of the frame; implies --overlays roi"},
+		&cli.StringFlag{Name: "text-model", Usage: "load this PP-OCR detection ONNX file instead of the embedded one", EnvVars: []string{"DESENS_TEXT_MODEL"}},
 		&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so (default: $DESENS_ORT_LIB, then .cache/ort/ from scripts/setup.sh)", EnvVars: []string{"DESENS_ORT_LIB"}},
 	}
 }
@@ -49,6 +54,15 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	o := desens.Options{
 		Targets: targets, Threshold: c.Float64("threshold"), Device: c.String("device"),
 		Threads: c.Int("threads"), FaceModel: c.String("face-model"), ORTLibrary: c.String("ort-lib"),
+		OverlayEvery: c.Int("overlay-every"), OverlayROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
+	}
+	if c.IsSet("overlays") || o.OverlayROI == "" {
+		if o.Overlays, err = detect.ParseOverlayMode(c.String("overlays")); err != nil {
+			return o, usagef(err.Error())
+		}
+	}
+	if o.OverlayEvery < 1 {
+		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.OverlayEvery))
 	}
 	if c.IsSet("style") || c.Command.HasName("run") {
 		if o.Style, err = desens.ParseStyle(c.String("style")); err != nil {
@@ -116,6 +130,10 @@ EXAMPLES:
         desens run --s3-region ap-guangzhou cos://sensitive-1250000000/cam1/ cos://clean-1250000000/cam1/
    9. A self-hosted S3 server (MinIO, Ceph, versitygw):
         desens run --s3-endpoint http://10.0.0.5:9000 --s3-provider minio s3://raw/day1/ s3://clean/day1/
+  10. Faces and burned-in GPS/speed/time text; the text detector on every frame:
+        desens run --targets face,overlay --overlay-every 1 dashcam.mp4 out.mp4
+  11. A camera model whose overlay layout is known (no text model runs):
+        desens run --targets overlay --overlay-roi cam-x1.json raw/ clean/
 
 ` + bucketsHelp + `
 

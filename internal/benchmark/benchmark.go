@@ -106,8 +106,11 @@ type Result struct {
 	Detect Stage `json:"detect"`
 	// TilesPerFrame is the face detector's tiling of a frame of this size
 	// (verification crops, a few per uncertain candidate, come on top).
-	TilesPerFrame int   `json:"tiles_per_frame,omitempty"`
-	Pipeline      Stage `json:"pipeline"`
+	TilesPerFrame int `json:"tiles_per_frame,omitempty"`
+	// Overlay is the overlay detector alone (with --targets overlay), with
+	// the text detector on every frame and at the default interval.
+	Overlay  []OverlayStage `json:"overlay,omitempty"`
+	Pipeline Stage          `json:"pipeline"`
 	// PipelineStageMs is the time each pipeline stage spent working; the
 	// stages overlap, so they add up to more than the pipeline's seconds.
 	PipelineStageMs map[string]float64 `json:"pipeline_stage_ms,omitempty"`
@@ -172,6 +175,9 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	}
 	r.Detect = r.stage(n, secs)
 	r.Detect.MBps = 0 // detection reads no file
+	if err := overlayStages(ctx, d, file, info, cfg, r); err != nil {
+		return nil, fmt.Errorf("overlays: %w", err)
+	}
 
 	in := file
 	if cfg.Frames > 0 {

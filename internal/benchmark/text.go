@@ -42,6 +42,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	row("(a) decode only", r.Decode, "")
 	row("(b) detection only", r.Detect, tiles)
+	for _, o := range r.Overlay {
+		row(fmt.Sprintf("(b) overlays, every %d", o.Every), o.Stage, fmt.Sprintf("  text detector on %d frames", o.Runs))
+	}
 	row("(c) whole pipeline", r.Pipeline, "")
 	row("(d) ffmpeg decode + x264", r.FFmpeg, fmt.Sprintf("  -preset %s -crf %d", Preset, CRF))
 	if err := tw.Flush(); err != nil {

@@ -1,0 +1,116 @@
+package benchmark
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
+	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/video"
+	"github.com/desens/desens/models"
+)
+
+// OverlayStage is the overlay detector alone on one video's frames, with
+// the text detector run on every Every-th frame (and early when the
+// picture around a known overlay changed).
+type OverlayStage struct {
+	Stage
+	Every int `json:"every"`
+	Runs  int `json:"text_detector_runs"`
+}
+
+// overlayStages times the overlay stream at every frame and at the
+// default interval, with the text model d loaded.
+func overlayStages(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
+	var text *desens.ModelInfo
+	for _, m := range d.Models() {
+		if m.Class == detect.Overlay {
+			text = &m
+		}
+	}
+	if text == nil {
+		return nil // roi mode, or no overlay target
+	}
+	m := models.TextDet()
+	if text.Source != "embedded" {
+		var err error
+		if m, err = models.Load(text.Source); err != nil {
+			return err
+		}
+	}
+	rt, err := onnx.Open("") // the environment d opened, one more reference
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	td, err := detect.NewText(rt, m.Data, detect.DefaultTextConfig(), onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
+	if err != nil {
+		return err
+	}
+	defer td.Close()
+	for _, every := range []int{1, detect.DefaultOverlayConfig().Every} {
+		oc := detect.DefaultOverlayConfig()
+		oc.Every = every
+		od, err := detect.NewOverlay(td, oc)
+		if err != nil {
+			return err
+		}
+		n, runs, secs, err := overlayFrames(ctx, od, file, info, cfg.Frames)
+		if err != nil {
+			return fmt.Errorf("overlays every %d: %w", every, err)
+		}
+		s := r.stage(n, secs)
+		s.MBps = 0 // reads no file
+		r.Overlay = append(r.Overlay, OverlayStage{Stage: s, Every: every, Runs: runs})
+	}
+	return nil
+}
+
+// overlayFrames times one overlay stream over up to limit decoded frames,
+// fed in the pipeline's batches of 4.
+func overlayFrames(ctx context.Context, od *detect.OverlayDetector, file string, info video.Info, limit int) (frames, runs int, secs float64, err error) {
+	rd, err := video.Open(ctx, file, info)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer rd.Close()
+	st := od.Stream()
+	defer st.Close()
+	batch := make([]gocv.Mat, 4)
+	for i := range batch {
+		batch[i] = gocv.NewMat()
+		defer batch[i].Close()
+	}
+	var spent time.Duration
+	for eof := false; !eof && (limit == 0 || frames < limit); {
+		n := 0
+		for ; n < len(batch) && (limit == 0 || frames+n < limit); n++ {
+			err := rd.Read(&batch[n])
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				return frames, 0, 0, err
+			}
+		}
+		if n == 0 {
+			break
+		}
+		t := time.Now()
+		for i, res := range st.Detect(ctx, batch[:n]) {
+			if res.Err != nil {
+				return frames, 0, 0, fmt.Errorf("frame %d: %w", frames+i, res.Err)
+			}
+		}
+		spent += time.Since(t)
+		frames += n
+	}
+	return frames, st.Runs(), spent.Seconds(), nil
+}

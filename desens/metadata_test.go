@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/internal/testenv"
 )
@@ -332,4 +335,123 @@ func absInt(x int) int {
 		return -x
 	}
 	return x
+}
+
+// gpsTIFF is the TIFF block of an EXIF segment with a GPS position, as
+// withEXIF writes it into JPEGs (PNG eXIf and WebP EXIF chunks hold the
+// same block without the "Exif\0\0" prefix).
+func gpsTIFF() []byte {
+	seg := withEXIF([]byte{0xFF, 0xD8}, 1)
+	return seg[2+4+6:] // FF D8, FF E1 and a length, "Exif\0\0"
+}
+
+// gpsRationals are the GPS IFD's degrees, minutes and seconds of latitude
+// as stored: they must not survive anywhere.
+var gpsRationals = []byte{31, 0, 0, 0, 1, 0, 0, 0, 13, 0, 0, 0, 1, 0, 0, 0, 49, 0, 0, 0, 1, 0, 0, 0}
+
+const xmpPacket = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">` +
+	`<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="31,13.824N" exif:GPSLongitude="121,28.422E"/>` +
+	`</rdf:RDF></x:xmpmeta>`
+
+// pngChunk is one PNG chunk with its CRC.
+func pngChunk(typ string, data []byte) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	b = append(b, typ...)
+	b = append(b, data...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(append([]byte(typ), data...)))
+}
+
+// withPNGMeta adds an eXIf chunk (GPS) and an iTXt XMP chunk after IHDR.
+func withPNGMeta(png []byte) []byte {
+	ihdrEnd := 8 + 4 + 4 + 13 + 4
+	xmp := append([]byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00"), xmpPacket...)
+	out := append([]byte{}, png[:ihdrEnd]...)
+	out = append(out, pngChunk("eXIf", gpsTIFF())...)
+	out = append(out, pngChunk("iTXt", xmp)...)
+	return append(out, png[ihdrEnd:]...)
+}
+
+// withWebPMeta turns a simple lossy WebP into the extended format with
+// EXIF (GPS) and XMP chunks, as cameras and editors write them.
+func withWebPMeta(webp []byte, w, h int) []byte {
+	chunk := func(typ string, data []byte) []byte {
+		b := append([]byte(typ), binary.LittleEndian.AppendUint32(nil, uint32(len(data)))...)
+		b = append(b, data...)
+		if len(data)%2 == 1 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	vp8x := []byte{0x08 | 0x04, 0, 0, 0, // EXIF and XMP present
+		byte(w - 1), byte((w - 1) >> 8), byte((w - 1) >> 16), byte(h - 1), byte((h - 1) >> 8), byte((h - 1) >> 16)}
+	body := append([]byte("WEBP"), chunk("VP8X", vp8x)...)
+	body = append(body, webp[12:]...) // the VP8 chunk
+	body = append(body, chunk("EXIF", gpsTIFF())...)
+	body = append(body, chunk("XMP ", []byte(xmpPacket))...)
+	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...), body...)
+}
+
+// withJPEGXMP adds an XMP APP1 segment after SOI.
+func withJPEGXMP(jpeg []byte) []byte {
+	app1 := append([]byte("http://ns.adobe.com/xap/1.0/\x00"), xmpPacket...)
+	seg := []byte{0xFF, 0xE1, byte((len(app1) + 2) >> 8), byte(len(app1) + 2)}
+	out := append(append([]byte{}, jpeg[:2]...), seg...)
+	out = append(out, app1...)
+	return append(out, jpeg[2:]...)
+}
+
+// TestImageMetadataDropped checks that EXIF GPS and XMP leave no trace in
+// JPEG, PNG (eXIf, iTXt) and WebP (EXIF, XMP chunks) outputs.
+func TestImageMetadataDropped(t *testing.T) {
+	dir := t.TempDir()
+	src := testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")) // 548x342
+	read := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, ext := range []string{".png", ".webp"} {
+		ffmpeg(t, "-i", src, filepath.Join(dir, "plain"+ext))
+	}
+	inputs := []struct {
+		name string
+		data []byte
+	}{
+		{"phone.jpg", withJPEGXMP(withEXIF(read(src), 1))},
+		{"export.png", withPNGMeta(read(filepath.Join(dir, "plain.png")))},
+		{"camera.webp", withWebPMeta(read(filepath.Join(dir, "plain.webp")), 548, 342)},
+	}
+	d := newTestDesensitizer(t, Options{})
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			if !bytes.Contains(in.data, gpsRationals) || !bytes.Contains(in.data, []byte("GPSLatitude")) {
+				t.Fatal("the input carries no GPS: the test would prove nothing")
+			}
+			path := writeFile(t, filepath.Join(dir, in.name), in.data)
+			// The input is a valid image as it stands (players show it).
+			img := gocv.IMRead(path, gocv.IMReadColor)
+			cols := img.Cols()
+			img.Close()
+			if cols != 548 {
+				t.Fatalf("the test input does not decode (%d columns)", cols)
+			}
+			out := filepath.Join(dir, "out", in.name)
+			rep := d.ProcessFile(t.Context(), path, out)
+			if !rep.OK {
+				t.Fatal(rep.Error)
+			}
+			data := read(out)
+			for _, l := range [][]byte{gpsRationals, []byte("Exif"), []byte("eXIf"), []byte("EXIF"), []byte("XMP"),
+				[]byte("xmpmeta"), []byte("GPS"), []byte("31,13.824")} {
+				if i := bytes.Index(data, l); i >= 0 {
+					t.Errorf("output holds %q at byte %d", l, i)
+				}
+			}
+			if rep.Width != 548 || rep.Height != 342 {
+				t.Errorf("output %dx%d, want 548x342", rep.Width, rep.Height)
+			}
+		})
+	}
 }

@@ -79,6 +79,27 @@ func New(opts Options) (*Desensitizer, error) {
 		d.closers = append(d.closers, fd)
 		d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
 	}
+	if slices.Contains(opts.Targets, detect.Plate) {
+		m := models.Plate()
+		if opts.PlateModel != "" {
+			if m, err = models.Load(opts.PlateModel); err != nil {
+				d.Close()
+				return nil, err
+			}
+		}
+		cfg := detect.DefaultPlateConfig()
+		if opts.PlateThreshold > 0 {
+			cfg.Threshold = opts.PlateThreshold
+		}
+		pd, err := detect.NewPlate(rt, m.Data, cfg, so)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("%s: %w", m.Source, err)
+		}
+		d.detectors = append(d.detectors, pd)
+		d.closers = append(d.closers, pd)
+		d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
+	}
 	if slices.Contains(opts.Targets, detect.Overlay) {
 		od, td, mi, err := newOverlay(rt, opts, so)
 		if err != nil {

@@ -41,6 +41,11 @@ type Options struct {
 	BatchSize int
 	// FaceModel loads a face model file instead of the embedded one.
 	FaceModel string
+	// PlateModel loads a plate model file instead of the embedded one.
+	PlateModel string
+	// PlateThreshold overrides the plate detector's score threshold (0
+	// keeps its own; Threshold is the face detector's).
+	PlateThreshold float64
 	// Overlays is which burned-in text the overlay target hides: geo
 	// (default: persistent text in the top and bottom bands), all-text
 	// (every persistent text region) or roi (OverlayROI's rectangles).
@@ -94,9 +99,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	for _, t := range o.Targets {
 		switch t {
-		case detect.Face, detect.Overlay:
+		case detect.Face, detect.Plate, detect.Overlay:
 		default:
-			return o, fmt.Errorf("target %q is not supported yet (supported: face, overlay)", t)
+			return o, fmt.Errorf("target %q is not supported yet (supported: face, plate, overlay)", t)
 		}
 	}
 	if o.Style == "" {
@@ -129,6 +134,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if err := o.Trajectory.Validate(); err != nil {
 		return o, err
+	}
+	if o.PlateThreshold < 0 || o.PlateThreshold >= 1 {
+		return o, fmt.Errorf("plate threshold %.2f: must be in [0,1)", o.PlateThreshold)
 	}
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if err := o.overlayDefaults(); err != nil { // after Hold's default

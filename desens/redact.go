@@ -85,10 +85,11 @@ func (r Redactor) grow(box image.Rectangle) image.Rectangle {
 	return image.Rect(int(cx-hw), int(cy-hh), int(cx+hw+0.999), int(cy+hh+0.999))
 }
 
-// shapeFor is the mask shape for a class. Text is always hidden with
-// rectangles: an ellipse over a line of text leaves its ends readable.
+// shapeFor is the mask shape for a class. Text and plates are always
+// hidden with rectangles: an ellipse leaves the ends of a line of text, and
+// a plate's corner characters and screws, readable.
 func (r Redactor) shapeFor(c detect.Class) Shape {
-	if c == detect.Overlay {
+	if c == detect.Overlay || c == detect.Plate {
 		return ShapeRect
 	}
 	return r.Shape
@@ -100,7 +101,11 @@ func (r Redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
 	for _, d := range dets {
 		rc := r
 		rc.Shape = r.shapeFor(d.Class)
-		rc.Redact(img, []image.Rectangle{d.Box})
+		box := d.Box
+		if d.Class == detect.Plate {
+			box = detect.PlateCover(box) // the frame and screws too
+		}
+		rc.Redact(img, []image.Rectangle{box})
 	}
 }
 

@@ -15,6 +15,9 @@ import (
 //go:embed blazeface_back_256.onnx
 var blazefaceBack256 []byte
 
+//go:embed plate_det.onnx
+var plateDet []byte
+
 //go:embed ppocr_v4_det.onnx
 var ppocrV4Det []byte
 
@@ -40,6 +43,12 @@ func Face() Model {
 // (burned-in overlays).
 func TextDet() Model {
 	return newModel("ppocr-v4-det", "embedded", ppocrV4Det)
+}
+
+// Plate returns the embedded licence-plate detector, trained by the project
+// on synthetic plates (models/train/plates).
+func Plate() Model {
+	return newModel("plate-det", "embedded", plateDet)
 }
 
 // Load reads a model file to use instead of an embedded one.

@@ -22,7 +22,11 @@ func evalCommand() *cli.Command {
 testdata/README.md). desens eval runs detection on every image as desens run
 would, matches detections to the labelled boxes and prints, per image and in
 total, what was found, missed and wrongly found; recall by face height; and a
-threshold sweep showing recall and false positives from 0.30 to 0.90.
+threshold sweep showing recall and false positives from 0.30 to 0.90. With
+plates labelled (--targets plate), recall and precision are also split by
+plate type (the labels' optional "type") and by plate width (<30, 30-60,
+60-120, >=120 px, and all >=30); with --targets plate alone the threshold
+and the sweep are the plate detector's (--plate-threshold).
 
 A detection matches a labelled box of its class at IoU >= 0.3, or when each
 box holds the other's centre. Detections in "ignore" regions count neither
@@ -42,6 +46,9 @@ EXAMPLES:
         desens eval --min-size 16 --fail-under-recall 0.9 out/evalset
    4. Machine-readable results, and a stricter threshold under test:
         desens eval --threshold 0.7 --json eval.json out/evalset
+   5. Plates: the held-out synthetic set (make evalset-plates) and the real
+      photos with plates from Debian packages:
+        desens eval --targets plate out/evalset-plates testdata/eval/plates-real
 
 EXIT STATUS:
    0  evaluated (and recall reached --fail-under-recall)
@@ -88,9 +95,20 @@ func runEval(c *cli.Context) error {
 	if ev.Threshold == 0 {
 		ev.Threshold = detect.DefaultFaceConfig().Threshold
 	}
+	// Plates alone: the threshold and the sweep are the plate detector's.
+	plates := len(opts.Targets) == 1 && opts.Targets[0] == detect.Plate
+	if plates {
+		ev.Threshold = opts.PlateThreshold
+		if ev.Threshold == 0 {
+			ev.Threshold = detect.DefaultPlateConfig().Threshold
+		}
+	}
 	if from > 0 && from < ev.Threshold {
 		low := opts
 		low.Threshold = from
+		if plates {
+			low.Threshold, low.PlateThreshold = opts.Threshold, from
+		}
 		sd, err := desens.New(low)
 		if err != nil {
 			return err

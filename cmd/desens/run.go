@@ -16,11 +16,13 @@ import (
 // modelFlags are shared by every command that loads models.
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "targets", Value: "face", Usage: "what to redact, comma-separated: face, overlay (burned-in text; plate is coming)", EnvVars: []string{"DESENS_TARGETS"}},
+		&cli.StringFlag{Name: "targets", Value: "face", Usage: "what to redact, comma-separated: face, plate (licence plates, hidden as rectangles over plate, frame and screws), overlay (burned-in text)", EnvVars: []string{"DESENS_TARGETS"}},
 		&cli.Float64Flag{Name: "threshold", Usage: "detection score threshold in (0,1); 0 keeps each model's tuned default (face 0.65, small faces 0.05 lower)"},
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this BlazeFace ONNX file instead of the embedded one", EnvVars: []string{"DESENS_FACE_MODEL"}},
+		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
+		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
 		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom quarters: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
 		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},
 		&cli.StringFlag{Name: "overlay-roi", Usage: "JSON file of fixed overlay rectangles, {\"regions\":[{\"name\":\"gps\",\"box\":[x,y,w,h]}]}, in pixels or fractions of the frame; implies --overlays roi"},
@@ -54,6 +56,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	o := desens.Options{
 		Targets: targets, Threshold: c.Float64("threshold"), Device: c.String("device"),
 		Threads: c.Int("threads"), FaceModel: c.String("face-model"), ORTLibrary: c.String("ort-lib"),
+		PlateModel: c.String("plate-model"), PlateThreshold: c.Float64("plate-threshold"),
 		OverlayEvery: c.Int("overlay-every"), OverlayROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 	}
 	if c.IsSet("overlays") || o.OverlayROI == "" {

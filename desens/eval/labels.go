@@ -41,6 +41,9 @@ func BoxOf(r image.Rectangle) Box {
 type Object struct {
 	Class detect.Class `json:"class"`
 	Box   Box          `json:"box"`
+	// Type is an optional sub-kind used to break results down, e.g. the
+	// plate type (cn-blue, cn-green, eu, us; see testdata/README.md).
+	Type string `json:"type,omitempty"`
 }
 
 // Image is the labels of one image.

@@ -46,6 +46,7 @@ const (
 // Truth is one labelled box after matching.
 type Truth struct {
 	Class   detect.Class `json:"class"`
+	Type    string       `json:"type,omitempty"`
 	Box     Box          `json:"box"`
 	Outcome Outcome      `json:"outcome"`
 	// Det is the index of the matching detection, -1 if none.
@@ -123,7 +124,7 @@ func Match(objs []Object, ignore []Box, dets []detect.Detection, bounds image.Re
 	gt := make([]image.Rectangle, len(objs))
 	for i, o := range objs {
 		gt[i] = clip(o.Box.Rect())
-		m.Truths[i] = Truth{Class: o.Class, Box: o.Box, Outcome: Miss, Det: -1}
+		m.Truths[i] = Truth{Class: o.Class, Type: o.Type, Box: o.Box, Outcome: Miss, Det: -1}
 		if gt[i].Dy() < cfg.MinSize {
 			m.Truths[i].Outcome = Excluded
 		}

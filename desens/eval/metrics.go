@@ -123,6 +123,9 @@ func (r *Result) summarize() {
 				c.Misses++
 			}
 			c.Truths++
+			if t.Class == detect.Plate {
+				continue // plates are split by width (see plates.go)
+			}
 			b := &r.Sizes[bucketOf(r.Sizes, t.Box.Rect().Intersect(bounds).Dy())]
 			b.Truths++
 			if t.Outcome == Hit {
@@ -156,6 +159,7 @@ func (r *Result) summarize() {
 		}
 		return 0
 	})
+	r.Plates = plateBreakdown(r.Images)
 	r.Recall = r.Total.Recall()
 	r.Precision = r.Total.Precision()
 	r.FPPerImage = perImage(r.Total.FP, r.Evaluated)

@@ -76,8 +76,11 @@ type Result struct {
 	FPPerImage float64       `json:"fp_per_image"`
 	Sizes      []SizeBucket  `json:"sizes"`
 	Classes    []ClassResult `json:"classes"`
-	Sweep      []SweepPoint  `json:"sweep"`
-	Images     []ImageResult `json:"images"`
+	// Plates breaks the plate class down by plate type and width; nil when
+	// no plate was labelled or found.
+	Plates *PlateResult  `json:"plates,omitempty"`
+	Sweep  []SweepPoint  `json:"sweep"`
+	Images []ImageResult `json:"images"`
 }
 
 // Run evaluates every image of every directory. The error is non-nil only

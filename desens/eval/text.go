@@ -64,6 +64,23 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 	}
 
+	if r.Plates != nil {
+		for _, part := range []struct {
+			title  string
+			groups []PlateGroup
+		}{{"PLATE TYPE", r.Plates.Types}, {"PLATE WIDTH px", r.Plates.Widths}} {
+			fmt.Fprintln(w)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "%-14s\tGT\tHITS\tFP\tRECALL\tPRECISION\t\n", part.title)
+			for _, g := range part.groups {
+				fmt.Fprintf(tw, "%-14s\t%d\t%d\t%d\t%s\t%s\t\n", g.Name, g.Truths, g.Hits, g.FP, pctOf(g.Recall, g.Truths), pctOf(g.Precision, g.Hits+g.FP))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+
 	if len(r.Sweep) > 0 {
 		from := r.Threshold
 		if r.SweepFrom > 0 {

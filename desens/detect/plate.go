@@ -1,0 +1,263 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/onnx"
+)
+
+// plateStride is the output grid step of the plate model: one heat-map cell
+// per 4×4 input pixels.
+const plateStride = 4
+
+// plateAlign is what the plate model's input height and width must be
+// multiples of (five stride-2 stages).
+const plateAlign = 32
+
+// PlateConfig tunes the plate detector. Start from DefaultPlateConfig.
+type PlateConfig struct {
+	// Threshold is the heat-map peak a plate must reach.
+	Threshold float64
+	// Scales are the sizes (model pixels per frame pixel) each frame is
+	// run at, whole: the model was trained on plates MinWidth to MaxWidth
+	// pixels wide, so 1 and 1/2 cover 12-380 px, and 1/4 the rest.
+	Scales []float64
+	// MinWidth and MaxWidth (model pixels) are the plate widths the model
+	// was trained on. A box outside them is dropped unless no other scale
+	// sees that size (the finest scale keeps small boxes, the coarsest
+	// large ones), so each plate is reported by the scales that see it well.
+	MinWidth, MaxWidth float64
+	// NMSIoU merges boxes of one plate found at several cells and scales.
+	NMSIoU float64
+}
+
+// DefaultPlateConfig finds plates from about 14 px wide to the whole frame.
+func DefaultPlateConfig() PlateConfig {
+	return PlateConfig{
+		Threshold: 0.35,
+		Scales:    []float64{1, 0.5, 0.25},
+		MinWidth:  16,
+		MaxWidth:  200,
+		NMSIoU:    0.3,
+	}
+}
+
+// PlateDetector runs the project's own plate model (models/train/plates: a
+// small fully convolutional CenterNet) on whole frames at a few scales, and
+// decodes its heat map of plate centres and per-cell boxes. Boxes are the
+// plate itself; PlateCover grows them over the frame and screws for
+// redaction. It is safe for concurrent use.
+type PlateDetector struct {
+	cfg  PlateConfig
+	sess *onnx.DynamicSession
+}
+
+// NewPlate loads the plate model (input "image" [1,3,H,W], outputs "heat"
+// [1,1,H/4,W/4] and "box" [1,4,H/4,W/4]; see models/README.md).
+func NewPlate(rt *onnx.Runtime, model []byte, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
+	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 {
+		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f)", cfg.Scales, cfg.Threshold)
+	}
+	sess, err := rt.NewDynamicSession(model, []string{"image"}, []string{"heat", "box"}, so)
+	if err != nil {
+		return nil, fmt.Errorf("plate model: %w", err)
+	}
+	return &PlateDetector{cfg: cfg, sess: sess}, nil
+}
+
+// Close frees the model.
+func (d *PlateDetector) Close() error { return d.sess.Close() }
+
+// Class reports what this detector finds.
+func (d *PlateDetector) Class() Class { return Plate }
+
+// Detect finds plates in each frame (BGR).
+func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result {
+	out := make([]Result, len(frames))
+	for i, f := range frames {
+		out[i].Detections, out[i].Err = d.DetectFrame(ctx, f)
+	}
+	return out
+}
+
+// DetectFrame finds plates in one BGR frame.
+func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
+	}
+	var cands []candidate
+	scales := d.scales(img.Cols(), img.Rows())
+	for i, s := range scales {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		lo, hi := d.cfg.MinWidth, d.cfg.MaxWidth
+		if i == 0 {
+			lo = 0 // the finest scale keeps the smallest plates it sees
+		}
+		if i == len(scales)-1 {
+			hi = math.Inf(1) // the coarsest keeps the largest
+		}
+		c, err := d.runScale(img, s, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, c...)
+	}
+	cands = weightedNMS(cands, d.cfg.NMSIoU)
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	dets := make([]Detection, 0, len(cands))
+	for _, c := range cands {
+		box := c.box.rect().Intersect(bounds)
+		if box.Empty() {
+			continue
+		}
+		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
+	}
+	return dets, nil
+}
+
+// scales drops the scales at which the frame would be smaller than one
+// model input alignment step: nothing useful is left to see there.
+func (d *PlateDetector) scales(w, h int) []float64 {
+	var out []float64
+	for _, s := range d.cfg.Scales {
+		if float64(min(w, h))*s >= plateAlign || len(out) == 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// plateInput converts a BGR frame scaled by s into the model's input:
+// planar BGR, (v-127.5)/127.5, padded with zeros (mid grey) at the right
+// and bottom to multiples of 32. It returns the data and its shape.
+func plateInput(img gocv.Mat, s float64) ([]float32, []int64, error) {
+	w := max(1, int(math.Round(float64(img.Cols())*s)))
+	h := max(1, int(math.Round(float64(img.Rows())*s)))
+	src := img
+	if w != img.Cols() || h != img.Rows() {
+		interp := gocv.InterpolationArea // no aliasing when shrinking
+		if s > 1 {
+			interp = gocv.InterpolationLinear
+		}
+		resized := gocv.NewMat()
+		defer resized.Close()
+		gocv.Resize(img, &resized, image.Pt(w, h), 0, 0, interp)
+		src = resized
+	}
+	if !src.IsContinuous() {
+		c := src.Clone()
+		defer c.Close()
+		src = c
+	}
+	px, err := src.DataPtrUint8()
+	if err != nil {
+		return nil, nil, fmt.Errorf("plate detector: %w", err)
+	}
+	pw, ph := alignUp(w, plateAlign), alignUp(h, plateAlign)
+	in := make([]float32, 3*pw*ph)
+	plane := pw * ph
+	for y := 0; y < h; y++ {
+		row := px[y*w*3 : (y+1)*w*3]
+		b, g, r := in[y*pw:], in[plane+y*pw:], in[2*plane+y*pw:]
+		for x := 0; x < w; x++ {
+			b[x] = float32(row[x*3])/127.5 - 1
+			g[x] = float32(row[x*3+1])/127.5 - 1
+			r[x] = float32(row[x*3+2])/127.5 - 1
+		}
+	}
+	return in, []int64{1, 3, int64(ph), int64(pw)}, nil
+}
+
+func alignUp(n, a int) int { return (n + a - 1) / a * a }
+
+// runScale runs the model on the frame scaled by s and returns the plates
+// whose width in model pixels is in [lo, hi), in frame coordinates.
+func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi float64) ([]candidate, error) {
+	in, shape, err := plateInput(img, s)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := d.sess.Run([][]float32{in}, [][]int64{shape})
+	if err != nil {
+		return nil, fmt.Errorf("plate detector: inference: %w", err)
+	}
+	heat, box := outs[0], outs[1]
+	if len(heat.Shape) != 4 || len(box.Shape) != 4 || heat.Shape[1] != 1 || box.Shape[1] != 4 ||
+		heat.Shape[2] != box.Shape[2] || heat.Shape[3] != box.Shape[3] {
+		return nil, fmt.Errorf("plate detector: unexpected output shapes %v and %v", heat.Shape, box.Shape)
+	}
+	gh, gw := int(heat.Shape[2]), int(heat.Shape[3])
+	var out []candidate
+	for _, p := range decodePlates(heat.Data, box.Data, gw, gh, d.cfg.Threshold) {
+		bw := p.box.w()
+		if bw < lo || bw >= hi {
+			continue
+		}
+		p.box = rectF{p.box.x0 / s, p.box.y0 / s, p.box.x1 / s, p.box.y1 / s}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// decodePlates turns the model's outputs for a gw×gh grid into scored boxes
+// in model input pixels: every cell that reaches thresh and is a local
+// maximum of its 3×3 neighbourhood is a plate centre; its box channels are
+// the centre's offset from the cell centre (in cells) and the log of the
+// width and height over the stride.
+func decodePlates(heat, box []float32, gw, gh int, thresh float64) []candidate {
+	var out []candidate
+	plane := gw * gh
+	for y := 0; y < gh; y++ {
+		for x := 0; x < gw; x++ {
+			v := heat[y*gw+x]
+			if float64(v) < thresh || !isPeak(heat, gw, gh, x, y) {
+				continue
+			}
+			i := y*gw + x
+			cx := (float64(x) + 0.5 + float64(box[i])) * plateStride
+			cy := (float64(y) + 0.5 + float64(box[plane+i])) * plateStride
+			w := math.Exp(min(8, float64(box[2*plane+i]))) * plateStride
+			h := math.Exp(min(8, float64(box[3*plane+i]))) * plateStride
+			out = append(out, candidate{box: rectF{cx - w/2, cy - h/2, cx + w/2, cy + h/2}, score: float64(v)})
+		}
+	}
+	return out
+}
+
+// isPeak reports whether cell (x, y) is at least as high as its eight
+// neighbours; of equal neighbours only the first in scan order counts, so
+// a flat top gives one peak.
+func isPeak(heat []float32, gw, gh, x, y int) bool {
+	v := heat[y*gw+x]
+	for dy := -1; dy <= 1; dy++ {
+		for dx := -1; dx <= 1; dx++ {
+			nx, ny := x+dx, y+dy
+			if (dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= gw || ny >= gh {
+				continue
+			}
+			n := heat[ny*gw+nx]
+			if n > v || (n == v && (dy < 0 || (dy == 0 && dx < 0))) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// PlateCover grows a plate box over what identifies the plate beyond its
+// face: the holder frame (dealer name included) and the screws, which sit
+// up to about a tenth of the plate's width and a fifth of its height
+// outside it, plus slack for a box a few pixels off. Plates are redacted
+// over this rectangle, never an ellipse.
+func PlateCover(box image.Rectangle) image.Rectangle {
+	padX := int(math.Ceil(float64(box.Dx())*0.1)) + 2
+	padY := int(math.Ceil(float64(box.Dy())*0.25)) + 2
+	return image.Rect(box.Min.X-padX, box.Min.Y-padY, box.Max.X+padX, box.Max.Y+padY)
+}

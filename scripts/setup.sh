@@ -3,7 +3,7 @@
 # missing, so `make demo` and `make test` can both call it every time.
 #
 #   scripts/setup.sh          runtime needs (OpenCV, ffmpeg, locale, onnxruntime)
-#   scripts/setup.sh --test   plus test tools (staticcheck, versitygw)
+#   scripts/setup.sh --test   plus test tools (staticcheck, versitygw, gpsbabel)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${DESENS_CACHE:-$PWD/.cache}
@@ -56,6 +56,12 @@ fi
 ln -sfn "ort-$ORT_VERSION" "$CACHE/ort"
 
 if [ "${1:-}" = "--test" ]; then
+  # gpsbabel reads the desensitized GPX, NMEA and KML back in tests.
+  if ! command -v gpsbabel >/dev/null 2>&1; then
+    log "installing gpsbabel"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends gpsbabel >/dev/null
+  fi
   export GOBIN="$CACHE/bin"
   if [ ! -x "$GOBIN/staticcheck" ]; then
     log "installing staticcheck $STATICCHECK_VERSION"

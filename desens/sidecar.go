@@ -90,11 +90,11 @@ func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string,
 		if info.size > trajectory.MaxBytes {
 			return fileErr(name, "source", fmt.Errorf("%w: %w", ErrUnsupported, trajectory.ErrTooLarge))
 		}
-		data, err := in.readAll(ctx, trajectory.MaxBytes)
+		head, err := in.head(ctx, trajectory.SniffLen)
 		if err != nil {
 			return fileErr(name, "source", err)
 		}
-		f, err := trajectory.FormatOf(name, data[:min(len(data), trajectory.SniffLen)])
+		f, err := trajectory.FormatOf(name, head)
 		if err != nil {
 			return fileErr(name, "source", sidecarErr(err))
 		}
@@ -103,6 +103,10 @@ func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string,
 			// Nothing of a dropped sidecar is read further or written.
 			tr.Dropped = true
 			return nil
+		}
+		data, err := in.readAll(ctx, trajectory.MaxBytes)
+		if err != nil {
+			return fileErr(name, "source", err)
 		}
 		oi := d.outputInfo(KindVideo, dst, info)
 		oi.ContentType = trajectoryTypes[f]

@@ -28,8 +28,8 @@ func gpx(data []byte, p Policy, st *Stats) ([]byte, error) {
 			if owner == nil {
 				owner = e.within("rte")
 			}
-			t := byParent[owner]
-			if t == nil || owner == nil {
+			t := byParent[owner] // nil for a waypoint: a track of its own
+			if t == nil {
 				t = &track[*xelem]{}
 				tracks = append(tracks, t)
 				if owner != nil {

@@ -18,6 +18,15 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 	var lists []*kmlList
 	gxTracks := map[*xelem]*kmlGxTrack{}
 	var gxOrder []*kmlGxTrack
+	gxOf := func(tr *xelem) *kmlGxTrack {
+		g := gxTracks[tr]
+		if g == nil {
+			g = &kmlGxTrack{arrays: map[*xelem][]*xelem{}}
+			gxTracks[tr] = g
+			gxOrder = append(gxOrder, g)
+		}
+		return g
+	}
 	err := scanXML(data, func(e *xelem) error {
 		switch e.local {
 		case "coordinates":
@@ -44,22 +53,28 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 			if !ok1 || !ok2 {
 				return fmt.Errorf("%w: <gx:coord>%s</gx:coord>", ErrMalformed, e.text.String())
 			}
-			g := gxTracks[tr]
-			if g == nil {
-				g = &kmlGxTrack{}
-				gxTracks[tr] = g
-				gxOrder = append(gxOrder, g)
-			}
+			g := gxOf(tr)
+			g.t.add(point{Lat: lat, Lon: lon}, kmlRef{elem: e, rest: f[2:], gx: g, i: len(g.coords)})
 			g.coords = append(g.coords, e)
-			g.t.add(point{Lat: lat, Lon: lon}, kmlRef{elem: e, rest: f[2:]})
+		case "angles":
+			if tr := e.within("Track"); tr != nil && e.parent == tr {
+				g := gxOf(tr)
+				g.angles = append(g.angles, e)
+			}
+		case "value":
+			// gx:SimpleArrayData in a gx:Track: one value per point.
+			if a := e.parent; a != nil && a.local == "SimpleArrayData" {
+				if tr := e.within("Track"); tr != nil {
+					g := gxOf(tr)
+					if _, ok := g.arrays[a]; !ok {
+						g.arrayOrder = append(g.arrayOrder, a)
+					}
+					g.arrays[a] = append(g.arrays[a], e)
+				}
+			}
 		case "when", "begin", "end":
 			if tr := e.within("Track"); tr != nil && e.local == "when" && e.parent == tr {
-				g := gxTracks[tr]
-				if g == nil {
-					g = &kmlGxTrack{}
-					gxTracks[tr] = g
-					gxOrder = append(gxOrder, g)
-				}
+				g := gxOf(tr)
 				g.whens = append(g.whens, e)
 			}
 			return es.roundTimeElem(p, e)
@@ -115,6 +130,9 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 			if r.when != nil {
 				es.remove(r.when)
 			}
+			if r.gx != nil {
+				r.gx.removed = append(r.gx.removed, r.i)
+			}
 		case !p.moves():
 		case r.lonE != nil:
 			es.setText(r.lonE, fmtDeg(pt.Lon))
@@ -126,6 +144,11 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, g := range gxOrder {
+		if err := g.removeParallel(&es); err != nil {
+			return nil, err
+		}
 	}
 	for _, l := range lists {
 		if g := l.elem.parent; l.empty() && g != nil && (g.local == "Point" || g.local == "LineString") {
@@ -145,11 +168,44 @@ type kmlRef struct {
 	when       *xelem
 	rest       []string // altitude of a gx:coord
 	lonE, latE *xelem
+	gx         *kmlGxTrack // the gx:Track of a gx:coord, and its index there
+	i          int
 }
 
 type kmlGxTrack struct {
 	coords, whens []*xelem
 	t             track[kmlRef]
+	// Per-point values beside the coords: gx:angles, and the gx:value
+	// lists of each gx:SimpleArrayData (heart rate, speed...).
+	angles     []*xelem
+	arrays     map[*xelem][]*xelem
+	arrayOrder []*xelem
+	removed    []int // indexes of points trimmed away
+}
+
+// removeParallel removes the angles and array values of trimmed points. A
+// list whose length does not match the points cannot be trimmed with
+// them, and the file is refused.
+func (g *kmlGxTrack) removeParallel(es *edits) error {
+	if len(g.removed) == 0 {
+		return nil
+	}
+	lists := [][]*xelem{g.angles}
+	for _, a := range g.arrayOrder {
+		lists = append(lists, g.arrays[a])
+	}
+	for _, l := range lists {
+		if len(l) == 0 {
+			continue
+		}
+		if len(l) != len(g.coords) {
+			return fmt.Errorf("%w: a gx:Track list of %d values for %d points", ErrUnsupported, len(l), len(g.coords))
+		}
+		for _, i := range g.removed {
+			es.remove(l[i])
+		}
+	}
+	return nil
 }
 
 // kmlList is a <coordinates> text split into tuples, with the whitespace

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -600,5 +601,44 @@ func TestRealReaders(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestKMLParallelLists trims a gx:Track whose points carry angles and
+// extended data: each list loses the same points as the coords.
+func TestKMLParallelLists(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"><Placemark><gx:Track>`)
+	const n = 10
+	for i := range n {
+		fmt.Fprintf(&b, "<when>2026-03-14T08:00:%02dZ</when>", i)
+	}
+	for i := range n {
+		fmt.Fprintf(&b, "<gx:coord>121.%04d 31.2304 0</gx:coord><gx:angles>%d 0 0</gx:angles>", 4737+i*10, i)
+	}
+	b.WriteString(`<ExtendedData><SchemaData schemaUrl="#s"><gx:SimpleArrayData name="hr">`)
+	for i := range n {
+		fmt.Fprintf(&b, "<gx:value>%d</gx:value>", 100+i)
+	}
+	b.WriteString(`</gx:SimpleArrayData></SchemaData></ExtendedData></gx:Track></Placemark></kml>`)
+	var out bytes.Buffer
+	st, err := Desensitize(strings.NewReader(b.String()), &out, KML, Policy{Mode: Trim, TrimMetres: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	counts := []int{strings.Count(s, "<when>"), strings.Count(s, "<gx:coord>"), strings.Count(s, "<gx:angles>"), strings.Count(s, "<gx:value>")}
+	for _, c := range counts {
+		if c != st.Kept || st.Kept == 0 || st.Kept == n {
+			t.Fatalf("when, coord, angles, value counts %v; %d of %d points kept", counts, st.Kept, n)
+		}
+	}
+	if strings.Contains(s, "<gx:value>100</gx:value>") || strings.Contains(s, ">0 0 0<") {
+		t.Error("the first point's values survived its trimming")
+	}
+	// A list that does not match the points cannot be trimmed with them.
+	bad := strings.Replace(b.String(), "<gx:value>100</gx:value>", "", 1)
+	if _, err := Desensitize(strings.NewReader(bad), io.Discard, KML, Policy{Mode: Trim, TrimMetres: 250}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("mismatched gx:SimpleArrayData: %v, want ErrUnsupported", err)
 	}
 }

@@ -50,17 +50,17 @@ func overlayLayers(t *testing.T) []textLayer {
 		{name: "top-right 经度/纬度", zone: image.Rect(480, 0, 960, 60),
 			filter: "drawtext=fontfile=" + font(fontCJK) + ":fontsize=22:fontcolor=yellow:x=w-tw-12:y=12:" +
 				`text='经度121.4737 纬度31.2304'`},
-		{name: "bottom-left clock on a box", zone: image.Rect(0, 470, 480, 540),
+		{name: "bottom-left clock on a box", zone: image.Rect(0, 485, 480, 540),
 			filter: "drawtext=fontfile=" + font(fontBold) + ":fontsize=14:fontcolor=black:box=1:boxcolor=white@0.7:x=12:y=h-th-14:" +
 				`text='2026-11-24 %{pts\:hms} F%{frame_num}'`},
-		{name: "bottom-right plate and device", zone: image.Rect(480, 470, 960, 540),
+		{name: "bottom-right plate and device", zone: image.Rect(480, 485, 960, 540),
 			filter: "drawtext=fontfile=" + font(fontCJK) + ":fontsize=24:fontcolor=cyan:x=w-tw-12:y=h-th-12:" +
 				`text='沪A12345 DEV-7731 %{frame_num}'`},
 		{name: "moving sign in the middle", zone: image.Rect(0, 230, 960, 310), moving: true,
 			filter: "drawtext=fontfile=" + font(fontSerif) + ":fontsize=32:fontcolor=white:x=40+6*n:y=250:" +
 				`text='HOTEL PARKING 24H'`},
-		{name: "ticker scrolling in the bottom band", zone: image.Rect(0, 410, 960, 460), moving: true,
-			filter: "drawtext=fontfile=" + font(fontSans) + ":fontsize=20:fontcolor=orange:x=w-160-8*n:y=420:" +
+		{name: "ticker scrolling in the bottom band", zone: image.Rect(0, 435, 960, 480), moving: true,
+			filter: "drawtext=fontfile=" + font(fontSans) + ":fontsize=20:fontcolor=orange:x=w-160-8*n:y=445:" +
 				`text='SALE TODAY ONLY'`},
 	}
 }

@@ -99,7 +99,9 @@ type OverlayConfig struct {
 	Every int
 	// Band is the share of the frame's height, at the top and at the
 	// bottom, where geo mode looks for overlays (and where a still image's
-	// text counts as one).
+	// text counts as one). A fifth holds every dashcam layout seen, and
+	// both fifths of a 1080p frame fit the text model's pixel budget at
+	// full resolution.
 	Band float64
 	// Pad widens each text box by Pad × its height on the left and the
 	// right: room for a counter or clock that gains a digit between two
@@ -118,7 +120,7 @@ type OverlayConfig struct {
 
 // DefaultOverlayConfig is geo mode, the detector on every 5th frame.
 func DefaultOverlayConfig() OverlayConfig {
-	return OverlayConfig{Mode: OverlayGeo, Every: 5, Band: 0.25, Pad: 0.5, ChangeThreshold: 20, Misses: 2}
+	return OverlayConfig{Mode: OverlayGeo, Every: 5, Band: 0.2, Pad: 0.5, ChangeThreshold: 20, Misses: 2}
 }
 
 // OverlayDetector finds burned-in text overlays. Its Detect looks at
@@ -160,15 +162,12 @@ func (o *OverlayDetector) Detect(ctx context.Context, frames []gocv.Mat) []Resul
 			out[i].Detections = o.roi(f)
 			continue
 		}
-		dets, err := o.text.DetectText(ctx, f)
+		dets, err := o.findText(ctx, f)
 		if err != nil {
 			out[i].Err = fmt.Errorf("overlay: %w", err)
 			continue
 		}
 		for _, d := range dets {
-			if o.cfg.Mode == OverlayGeo && !o.inBand(d.Box, f.Rows()) {
-				continue
-			}
 			d.Box = o.pad(d.Box, f.Cols(), f.Rows())
 			out[i].Detections = append(out[i].Detections, d)
 		}
@@ -181,6 +180,66 @@ func (o *OverlayDetector) roi(f gocv.Mat) []Detection {
 	for _, r := range o.cfg.ROI {
 		if b := r.Rect(f.Cols(), f.Rows()); !b.Empty() {
 			dets = append(dets, Detection{Box: b, Class: Overlay, Score: 1})
+		}
+	}
+	return dets
+}
+
+// findText runs the text detector where the mode looks: in geo mode on
+// the top and bottom bands (with a margin for lines across the band's
+// edge), which fit the model's pixel budget at full resolution, and keeps
+// the lines centred in them; otherwise on the whole frame.
+func (o *OverlayDetector) findText(ctx context.Context, f gocv.Mat) ([]Detection, error) {
+	if o.cfg.Mode != OverlayGeo {
+		dets, err := o.text.DetectText(ctx, f)
+		return joinLines(dets), err
+	}
+	w, h := f.Cols(), f.Rows()
+	// A whole number of 32 rows: the model's input is not stretched.
+	bh := (int(math.Ceil(o.cfg.Band*float64(h)))+max(32, h/32)+31) / 32 * 32
+	bands := []image.Rectangle{image.Rect(0, 0, w, bh), image.Rect(0, h-bh, w, h)}
+	if 2*bh >= h {
+		bands = []image.Rectangle{image.Rect(0, 0, w, h)}
+	}
+	var out []Detection
+	for _, b := range bands {
+		roi := f.Region(b)
+		dets, err := o.text.DetectText(ctx, roi)
+		roi.Close()
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dets {
+			if d.Box = d.Box.Add(b.Min); o.inBand(d.Box, h) {
+				out = append(out, d)
+			}
+		}
+	}
+	return joinLines(out), nil
+}
+
+// joinLines merges the words of one line into one box: the detector splits
+// lines at wide spaces, and a word alone is too short a template to tell
+// still text from moving text over a moving scene. Boxes join when they
+// share half the height of the shorter and the gap between them is under
+// 1.5 line heights.
+func joinLines(dets []Detection) []Detection {
+	for merged := true; merged; {
+		merged = false
+		for i := 0; i < len(dets) && !merged; i++ {
+			for j := i + 1; j < len(dets); j++ {
+				a, b := dets[i].Box, dets[j].Box
+				h := max(a.Dy(), b.Dy())
+				overlap := min(a.Max.Y, b.Max.Y) - max(a.Min.Y, b.Min.Y)
+				gap := max(a.Min.X, b.Min.X) - min(a.Max.X, b.Max.X)
+				if 2*overlap >= min(a.Dy(), b.Dy()) && 2*gap <= 3*h {
+					dets[i].Box = a.Union(b)
+					dets[i].Score = max(dets[i].Score, dets[j].Score)
+					dets = append(dets[:j], dets[j+1:]...)
+					merged = true
+					break
+				}
+			}
 		}
 	}
 	return dets
@@ -303,15 +362,12 @@ func sameSize(a, b gocv.Mat) bool {
 // video): then all text found counts as still.
 func (s *OverlayStream) run(ctx context.Context, f, g gocv.Mat, nb *gocv.Mat) error {
 	s.runs++
-	dets, err := s.o.text.DetectText(ctx, f)
+	dets, err := s.o.findText(ctx, f)
 	if err != nil {
 		return fmt.Errorf("overlay: %w", err)
 	}
 	seen := make([]bool, len(s.regions))
 	for _, d := range dets {
-		if s.o.cfg.Mode == OverlayGeo && !s.o.inBand(d.Box, f.Rows()) {
-			continue
-		}
 		if d.Box.Dx() < 8 || d.Box.Dy() < 4 {
 			continue // a speck: too small to tell still from moving, or to read
 		}

@@ -111,3 +111,31 @@ func TestOverlayStreamFailsClosed(t *testing.T) {
 		t.Errorf("a cancelled detection passed: %+v", r[0])
 	}
 }
+
+func TestJoinLines(t *testing.T) {
+	box := func(x0, y0, x1, y1 int) Detection { return Detection{Box: image.Rect(x0, y0, x1, y1)} }
+	for _, tc := range []struct {
+		name string
+		in   []Detection
+		want []image.Rectangle
+	}{
+		{"words of one line join", []Detection{box(0, 10, 50, 30), box(60, 11, 120, 31), box(130, 10, 200, 30)},
+			[]image.Rectangle{image.Rect(0, 10, 200, 31)}},
+		{"lines above each other stay apart", []Detection{box(0, 10, 50, 30), box(0, 40, 50, 60)},
+			[]image.Rectangle{image.Rect(0, 10, 50, 30), image.Rect(0, 40, 50, 60)}},
+		{"a far word stays apart", []Detection{box(0, 10, 50, 30), box(200, 10, 250, 30)},
+			[]image.Rectangle{image.Rect(0, 10, 50, 30), image.Rect(200, 10, 250, 30)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := joinLines(tc.in)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i].Box != tc.want[i] {
+					t.Errorf("box %d = %v, want %v", i, got[i].Box, tc.want[i])
+				}
+			}
+		})
+	}
+}

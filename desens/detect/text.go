@@ -14,12 +14,13 @@ import (
 // TextConfig tunes the PP-OCRv4 text detector and its DB post-processing.
 // The zero value is not useful: start from DefaultTextConfig.
 type TextConfig struct {
-	// MaxSide is the longest side of the model input: larger frames are
-	// shrunk to it (the model is fully convolutional and takes any size
-	// whose sides are multiples of 32). 1280 keeps the 12-24 px glyphs of a
-	// 1080p overlay at 8-16 px, which the model still finds; 960 (PaddleOCR's
-	// default) loses the smallest.
-	MaxSide int
+	// MaxPixels bounds the model input's area, which the cost follows:
+	// larger images are shrunk to it (the model is fully convolutional and
+	// takes any size whose sides are multiples of 32). A million pixels
+	// takes the top and bottom fifths of a 1080p frame at full resolution
+	// (where 12 px overlay glyphs must stay 12 px: at 2/3 scale the model
+	// missed them), or a whole 1080p frame at 0.7×.
+	MaxPixels int
 	// Threshold binarises the probability map (DB's "thresh").
 	Threshold float64
 	// BoxThreshold is the mean probability a region's box must reach (DB's
@@ -38,7 +39,7 @@ type TextConfig struct {
 // DefaultTextConfig is PaddleOCR's DB post-processing with a lower box
 // threshold and a larger input.
 func DefaultTextConfig() TextConfig {
-	return TextConfig{MaxSide: 1280, Threshold: 0.3, BoxThreshold: 0.5, UnclipRatio: 1.5, MinSize: 3}
+	return TextConfig{MaxPixels: 1_000_000, Threshold: 0.3, BoxThreshold: 0.5, UnclipRatio: 1.5, MinSize: 3}
 }
 
 // PP-OCR normalises BGR pixels with the ImageNet mean and deviation, in
@@ -59,8 +60,8 @@ type TextDetector struct {
 // NewText loads a PP-OCR detection model (input x [N,3,H,W], output a
 // [N,1,H,W] text probability map).
 func NewText(rt *onnx.Runtime, model []byte, cfg TextConfig, so onnx.SessionOptions) (*TextDetector, error) {
-	if cfg.MaxSide < 32 {
-		return nil, fmt.Errorf("text detector: max side %d: want 32 or more", cfg.MaxSide)
+	if cfg.MaxPixels < 32*32 {
+		return nil, fmt.Errorf("text detector: max pixels %d: want 1024 or more", cfg.MaxPixels)
 	}
 	sess, err := rt.NewDynamicSession(model, []string{"x"}, []string{"sigmoid_0.tmp_0"}, so)
 	if err != nil {
@@ -72,11 +73,11 @@ func NewText(rt *onnx.Runtime, model []byte, cfg TextConfig, so onnx.SessionOpti
 // Close frees the model.
 func (d *TextDetector) Close() error { return d.sess.Close() }
 
-// InputSize is the model input used for a frame of w×h: the frame shrunk
-// (never enlarged) so its long side is at most MaxSide, each side rounded
-// to a multiple of 32.
+// InputSize is the model input used for an image of w×h: the image shrunk
+// (never enlarged) to at most MaxPixels, each side rounded to a multiple
+// of 32.
 func (d *TextDetector) InputSize(w, h int) (int, int) {
-	s := min(1, float64(d.cfg.MaxSide)/float64(max(w, h)))
+	s := min(1, math.Sqrt(float64(d.cfg.MaxPixels)/float64(w*h)))
 	r := func(v int) int { return max(32, int(math.Round(float64(v)*s/32))*32) }
 	return r(w), r(h)
 }

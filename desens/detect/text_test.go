@@ -71,7 +71,8 @@ func TestDBBoxes(t *testing.T) {
 func TestTextInputSize(t *testing.T) {
 	d := &TextDetector{cfg: DefaultTextConfig()}
 	for _, tc := range []struct{ w, h, ww, wh int }{
-		{1920, 1080, 1280, 736}, // shrunk, sides rounded to multiples of 32
+		{1920, 1080, 1344, 736}, // shrunk to a million pixels, sides rounded to multiples of 32
+		{1920, 248, 1920, 256},  // a 1080p band: full resolution
 		{1280, 720, 1280, 736},  // 22.5 rounds up
 		{640, 360, 640, 352},    // never enlarged
 		{10, 10, 32, 32},

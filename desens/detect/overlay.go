@@ -196,7 +196,7 @@ func (o *OverlayDetector) findText(ctx context.Context, f gocv.Mat) ([]Detection
 	}
 	w, h := f.Cols(), f.Rows()
 	// A whole number of 32 rows: the model's input is not stretched.
-	bh := (int(math.Ceil(o.cfg.Band*float64(h)))+max(32, h/32)+31) / 32 * 32
+	bh := (int(math.Ceil(o.cfg.Band*float64(h))) + max(32, h/32) + 31) / 32 * 32
 	bands := []image.Rectangle{image.Rect(0, 0, w, bh), image.Rect(0, h-bh, w, h)}
 	if 2*bh >= h {
 		bands = []image.Rectangle{image.Rect(0, 0, w, h)}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -277,6 +278,71 @@ func TestOverlaysHiddenEveryFrame(t *testing.T) {
 			}
 			t.Logf("%d frames, %d regions hidden, stage ms %v", rep.Frames, rep.Redacted, rep.Timings)
 			checkOverlays(t, bare, drawn, out, layers, true)
+		})
+	}
+}
+
+func TestOverlayROIVideo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders and desensitizes 50 frames")
+	}
+	dir := t.TempDir()
+	layers := overlayLayers(t)
+	bare, drawn := makeOverlayVideos(t, dir, 50, layers)
+	roi := filepath.Join(dir, "cam.json")
+	// The top-left overlay's place, in fractions of the frame.
+	if err := os.WriteFile(roi, []byte(`{"regions":[{"name":"gps","box":[0,0,0.4,0.1]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, OverlayROI: roi})
+	if len(d.Models()) != 0 {
+		t.Errorf("roi mode loaded %v", d.Models())
+	}
+	out := filepath.Join(dir, "out.mp4")
+	if rep := d.ProcessFile(context.Background(), drawn, out); !rep.OK {
+		t.Fatal(rep.Err())
+	}
+	var checked []textLayer
+	for _, l := range layers {
+		if l.moving || l.name == "top-left GPS and speed" {
+			checked = append(checked, l)
+		}
+	}
+	checkOverlays(t, bare, drawn, out, checked, true)
+}
+
+func TestOverlayOptions(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		in        Options
+		mode      detect.OverlayMode
+		every     int
+		errSaying string
+	}{
+		{"defaults", Options{}, detect.OverlayGeo, 5, ""},
+		{"an ROI file means roi mode", Options{OverlayROI: "cam.json"}, detect.OverlayROI, 5, ""},
+		{"every is capped at hold+1", Options{OverlayEvery: 10, Hold: 3}, detect.OverlayGeo, 4, ""},
+		{"no tracking: every frame", Options{OverlayEvery: 5, Hold: -1}, detect.OverlayGeo, 1, ""},
+		{"an ROI file in geo mode", Options{Overlays: detect.OverlayGeo, OverlayROI: "cam.json"}, "", 0, "ROI file goes with roi mode"},
+		{"roi mode without a file", Options{Overlays: detect.OverlayROI}, "", 0, "ROI file goes with roi mode"},
+		{"an unknown mode", Options{Overlays: "gps"}, "", 0, "unknown overlay mode"},
+		{"a negative interval", Options{OverlayEvery: -2}, "", 0, "want 1 or more"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.in.Targets = []detect.Class{detect.Overlay}
+			o, err := tc.in.withDefaults()
+			if tc.errSaying != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errSaying) {
+					t.Fatalf("err %v, want one saying %q", err, tc.errSaying)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Overlays != tc.mode || o.OverlayEvery != tc.every {
+				t.Errorf("mode %s every %d, want %s every %d", o.Overlays, o.OverlayEvery, tc.mode, tc.every)
+			}
 		})
 	}
 }

@@ -232,7 +232,7 @@ func decimals(v string) int {
 // nmeaFormat writes degrees as d..dmm.mmmm with at least 4 decimals of a
 // minute (0.2 m), more if the input had more.
 func nmeaFormat(v float64, degDigits, dec int, pos, neg string) (string, string) {
-	dec = max(dec, 4)
+	dec = min(max(dec, 4), 8)
 	hemi := pos
 	if v < 0 {
 		hemi, v = neg, -v

@@ -173,11 +173,12 @@ func shift(east, north float64, pt point) (point, error) {
 }
 
 func wrapLon(lon float64) float64 {
-	for lon > 180 {
-		lon -= 360
-	}
-	for lon < -180 {
-		lon += 360
+	if lon > 180 || lon < -180 {
+		lon = math.Mod(lon+180, 360)
+		if lon < 0 {
+			lon += 360
+		}
+		lon -= 180
 	}
 	return lon
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -220,7 +221,7 @@ func fmtDeg(v float64) string {
 // parseDeg reads a decimal degree value and checks its range.
 func parseDeg(s string, limit float64) (float64, bool) {
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil || v < -limit || v > limit {
+	if err != nil || math.IsNaN(v) || v < -limit || v > limit {
 		return 0, false
 	}
 	return v, true

@@ -27,7 +27,7 @@ type xelem struct {
 	text          strings.Builder // character data directly inside
 	simple        bool            // text only: no child elements, comments or instructions
 	parent        *xelem
-	kids          map[string]*xelem // the last simple child of each name
+	kids          map[string]*xelem // its simple longitude and latitude children
 }
 
 func (e *xelem) attr(local string) (string, bool) {
@@ -76,6 +76,7 @@ func scanXML(data []byte, fn func(e *xelem) error) error {
 				roots++
 			} else {
 				top.simple = false
+				top.text.Reset() // only simple elements' text is used
 			}
 			e := &xelem{prefix: t.Name.Space, local: t.Name.Local, attrs: t.Copy().Attr,
 				start: off, tagEnd: end, simple: true, parent: top,
@@ -95,7 +96,9 @@ func scanXML(data []byte, fn func(e *xelem) error) error {
 			} else {
 				top.innerEnd, top.end = off, end
 			}
-			if top.parent != nil && top.simple {
+			if top.parent != nil && top.simple && (top.local == "longitude" || top.local == "latitude") {
+				// Only KML's LookAt/Camera pairs are looked up by name;
+				// keeping every child would hold the whole file.
 				if top.parent.kids == nil {
 					top.parent.kids = map[string]*xelem{}
 				}
@@ -105,7 +108,7 @@ func scanXML(data []byte, fn func(e *xelem) error) error {
 				return err
 			}
 		case xml.CharData:
-			if top != nil {
+			if top != nil && top.simple {
 				top.text.Write(t)
 			} else if len(bytes.TrimSpace(t)) > 0 {
 				return fmt.Errorf("%w: text outside the root element", ErrMalformed)

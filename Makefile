@@ -13,7 +13,7 @@ export DESENS_ORT_LIB := $(CURDIR)/.cache/ort/libonnxruntime.so
 BIN := bin/desens
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all setup setup-test build demo test vet lint unit bench evalset eval clean
+.PHONY: all setup setup-test build demo test vet lint unit bench evalset eval clean train-plates evalset-plates eval-plates
 
 all: build
 
@@ -53,6 +53,24 @@ evalset: setup
 
 eval: build evalset
 	./$(BIN) eval --html out/eval-html out/evalset out/evalset/real
+
+# Licence plates (models/train/plates/README.md). train-plates retrains the
+# committed model from scratch on the CPU (about 40 min on 2 cores; CI never
+# runs it); PLATES_TRAIN_FLAGS adds flags, e.g. --real DIR for real photos.
+PLATES_PY := nice -n 10 /usr/bin/python3
+train-plates:
+	bash models/train/plates/setup.sh
+	mkdir -p out/plates-train
+	cd models/train/plates && $(PLATES_PY) train.py --seed 1 --steps 4000 \
+		--ckpt $(CURDIR)/out/plates-train/plate_det.pt --out $(CURDIR)/models/plate_det.onnx $(PLATES_TRAIN_FLAGS)
+
+# The held-out synthetic set: other seed, fonts and photos than training.
+evalset-plates:
+	bash models/train/plates/setup.sh
+	$(PLATES_PY) models/train/plates/mkevalset.py --out out/evalset-plates --seed 101 --n 200
+
+eval-plates: build evalset-plates
+	./$(BIN) eval --targets plate --html out/eval-plates-html out/evalset-plates testdata/eval/plates-real
 
 clean:
 	rm -rf bin out

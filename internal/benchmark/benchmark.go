@@ -109,8 +109,10 @@ type Result struct {
 	TilesPerFrame int `json:"tiles_per_frame,omitempty"`
 	// Overlay is the overlay detector alone (with --targets overlay), with
 	// the text detector on every frame and at the default interval.
-	Overlay  []OverlayStage `json:"overlay,omitempty"`
-	Pipeline Stage          `json:"pipeline"`
+	Overlay []OverlayStage `json:"overlay,omitempty"`
+	// Plate is the plate detector alone (with --targets plate).
+	Plate    *PlateStage `json:"plate,omitempty"`
+	Pipeline Stage       `json:"pipeline"`
 	// PipelineStageMs is the time each pipeline stage spent working; the
 	// stages overlap, so they add up to more than the pipeline's seconds.
 	PipelineStageMs map[string]float64 `json:"pipeline_stage_ms,omitempty"`
@@ -177,6 +179,9 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	r.Detect.MBps = 0 // detection reads no file
 	if err := overlayStages(ctx, d, file, info, cfg, r); err != nil {
 		return nil, fmt.Errorf("overlays: %w", err)
+	}
+	if err := plateStage(ctx, d, file, info, cfg, r); err != nil {
+		return nil, fmt.Errorf("plates: %w", err)
 	}
 
 	in := file

@@ -58,15 +58,15 @@ func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(File
 		g.Go(func() error {
 			var fr FileReport
 			switch {
+			case j.skip != "": // neither read nor written, whatever else holds
+				fr = newFileReport(j.in.String(), "", "")
+				fr.skip = j.skip
 			case gctx.Err() != nil:
 				fr = newFileReport(j.in.String(), "", "")
 				fr.finish(fileErr(j.in.String(), "source", gctx.Err()))
 			case j.err != nil:
 				fr = newFileReport(j.in.String(), "", "")
 				fr.finish(fileErr(j.in.String(), "sink", j.err))
-			case j.skip != "":
-				fr = newFileReport(j.in.String(), "", "")
-				fr.skip = j.skip
 			default:
 				fr = d.processJob(gctx, j) // sidecar.go
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/desens/desens/desens/trajectory"
 )
@@ -59,7 +60,7 @@ func (d *Desensitizer) processJob(ctx context.Context, j job) FileReport {
 	}
 	fr := d.processSidecar(ctx, j.in, j.dst, j.sink)
 	if j.tree && errors.Is(fr.Err(), trajectory.ErrUnknownFormat) {
-		fr.skip = "not a trajectory: " + errors.Unwrap(fr.Err()).Error()
+		fr.skip = strings.TrimPrefix(errors.Unwrap(fr.Err()).Error(), ErrUnsupported.Error()+": ")
 	}
 	return fr
 }

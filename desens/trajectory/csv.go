@@ -23,7 +23,9 @@ var (
 	latNames = words("lat latitude gpslat gpslatitude latdeg latitudedeg latitudedegrees")
 	lonNames = words("lon lng long longitude gpslon gpslng gpslong gpslongitude londeg longitudedeg longitudedegrees")
 	// positionWords in a column or key name mean it may hold a position.
-	positionWords = words("lat latitude lon lng longitude coord coords coordinate coordinates geohash wkt geom geometry easting northing position location")
+	// ("position" is left out: in vehicle logs it is throttle, pedal or
+	// steering position far more often than a place.)
+	positionWords = words("lat latitude lon lng longitude coord coords coordinate coordinates geohash wkt geom geometry easting northing location")
 	timeWords     = words("time timestamp datetime ts")
 )
 
@@ -121,6 +123,7 @@ func csvColumns(head []byte, ext string) (csvCols, rune, error) {
 
 func csvHeader(header []string, comma rune) (csvCols, rune, error) {
 	c := csvCols{lat: -1, lon: -1}
+	other := "" // a column that may hold positions in another form
 	for i, h := range header {
 		h = strings.TrimPrefix(h, "\ufeff")
 		switch fieldRole(h) {
@@ -135,7 +138,9 @@ func csvHeader(header []string, comma rune) (csvCols, rune, error) {
 			}
 			c.lon = i
 		case 'p':
-			return c, comma, fmt.Errorf("%w: column %q may hold positions this format cannot rewrite", ErrUnsupported, h)
+			if other == "" {
+				other = h
+			}
 		case 't':
 			c.times = append(c.times, i)
 		}
@@ -145,6 +150,9 @@ func csvHeader(header []string, comma rune) (csvCols, rune, error) {
 			return c, comma, fmt.Errorf("%w: a latitude or a longitude column without the other", ErrUnsupported)
 		}
 		return c, comma, fmt.Errorf("%w: no latitude and longitude columns in the CSV header", ErrUnknownFormat)
+	}
+	if other != "" {
+		return c, comma, fmt.Errorf("%w: column %q may hold positions this format cannot rewrite", ErrUnsupported, other)
 	}
 	return c, comma, nil
 }

@@ -175,6 +175,7 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 		return nil, err
 	}
 	var tracks []*track[jref]
+	other := "" // a key that may hold positions in another form
 	var walk func(n *jnode, inArray *track[jref]) error
 	walk = func(n *jnode, arrayTrack *track[jref]) error {
 		switch n.kind {
@@ -245,10 +246,12 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 					v.str = s
 				}
 			case 'p':
-				if k == "geometry" || k == "geometries" || (k == "coordinates" && n.get("type") != nil) {
-					break // walked below; coordinates outside a geometry are refused there
+				if k == "geometry" || k == "geometries" {
+					break // walked below (a geometry's coordinates are taken)
 				}
-				return fmt.Errorf("%w: key %q may hold positions this format cannot rewrite", ErrUnsupported, k)
+				if other == "" {
+					other = k
+				}
 			}
 			if err := walk(v, nil); err != nil {
 				return err
@@ -278,6 +281,9 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 	}
 	if len(tracks) == 0 {
 		return nil, fmt.Errorf("%w: no positions found", ErrUnknownFormat)
+	}
+	if other != "" {
+		return nil, fmt.Errorf("%w: key %q may hold positions this format cannot rewrite", ErrUnsupported, other)
 	}
 	err = run(p, st, tracks, func(r jref, pt point, keep bool) error {
 		switch {

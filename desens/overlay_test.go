@@ -66,12 +66,44 @@ func overlayLayers(t *testing.T) []textLayer {
 	}
 }
 
+// smallOverlayLayers are overlays at the small end (12-16 px font sizes)
+// over a 1920×1080 scene, with the same kinds of moving scene text.
+func smallOverlayLayers(t *testing.T) []textLayer {
+	font := func(p string) string { return testenv.File(t, p) }
+	return []textLayer{
+		{name: "12 px GPS top left", zone: image.Rect(0, 0, 960, 60),
+			filter: "drawtext=fontfile=" + font(fontMono) + ":fontsize=12:fontcolor=white:x=16:y=16:" +
+				`text='N31.2304 E121.4737 %{eif\:30+mod(n\,40)\:d}km/h'`},
+		{name: "16 px clock top right", zone: image.Rect(960, 0, 1920, 60),
+			filter: "drawtext=fontfile=" + font(fontSerif) + ":fontsize=16:fontcolor=red:x=w-tw-16:y=16:" +
+				`text='2026-11-24 %{pts\:hms}'`},
+		{name: "13 px device ID bottom left", zone: image.Rect(0, 1020, 960, 1080),
+			filter: "drawtext=fontfile=" + font(fontBold) + ":fontsize=13:fontcolor=black:box=1:boxcolor=white@0.7:x=16:y=h-th-16:" +
+				`text='DEV-7731 F%{frame_num}'`},
+		{name: "14 px 经度/纬度 bottom right", zone: image.Rect(960, 1020, 1920, 1080),
+			filter: "drawtext=fontfile=" + font(fontCJK) + ":fontsize=14:fontcolor=yellow:x=w-tw-16:y=h-th-16:" +
+				`text='经度121.4737 纬度31.2304 %{pts\:hms}'`},
+		{name: "moving sign in the middle", zone: image.Rect(0, 500, 1920, 600), moving: true,
+			filter: "drawtext=fontfile=" + font(fontSerif) + ":fontsize=40:fontcolor=white:x=100+9*n:y=520:" +
+				`text='HOTEL PARKING 24H'`},
+		{name: "ticker scrolling in the bottom band", zone: image.Rect(0, 870, 1920, 930), moving: true,
+			filter: "drawtext=fontfile=" + font(fontSans) + ":fontsize=24:fontcolor=orange:x=w-300-12*n:y=885:" +
+				`text='SALE TODAY ONLY'`},
+	}
+}
+
+// Panning street scenes for the text layers: a dashcam's moving picture.
+const (
+	scene540  = "scale=1280:-2,crop=960:540:x='4*n':y=120,setsar=1"
+	scene1080 = "scale=2400:-2,crop=1920:1080:x='6*n':y=300,setsar=1"
+)
+
 // makeOverlayVideos renders the scene twice, losslessly (in 4:2:0, as
-// cameras record and desens writes): bare and with the text layers. Their difference is where each glyph is in each frame.
-func makeOverlayVideos(t *testing.T, dir string, frames int, layers []textLayer) (bare, drawn string) {
+// cameras record and desens writes): bare and with the text layers. Their
+// difference is where each glyph is in each frame.
+func makeOverlayVideos(t *testing.T, dir, scene string, frames int, layers []textLayer) (bare, drawn string) {
 	t.Helper()
 	bg := testenv.File(t, filepath.Join(testenv.OpenCVData, "building.jpg"))
-	scene := "scale=1280:-2,crop=960:540:x='4*n':y=120,setsar=1"
 	var texts []string
 	for _, l := range layers {
 		texts = append(texts, l.filter)
@@ -260,24 +292,35 @@ func TestOverlaysHiddenEveryFrame(t *testing.T) {
 	}
 	dir := t.TempDir()
 	layers := overlayLayers(t)
-	bare, drawn := makeOverlayVideos(t, dir, 50, layers)
+	bare, drawn := makeOverlayVideos(t, dir, scene540, 50, layers)
+	smallDir := filepath.Join(dir, "small")
+	if err := os.Mkdir(smallDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	small := smallOverlayLayers(t)
+	smallBare, smallDrawn := makeOverlayVideos(t, smallDir, scene1080, 15, small)
 	for _, tc := range []struct {
-		mode  detect.OverlayMode
-		every int
+		name        string
+		bare, drawn string
+		layers      []textLayer
+		mode        detect.OverlayMode
+		every       int
 	}{
-		{detect.OverlayGeo, 5},
-		{detect.OverlayAllText, 5},
-		{detect.OverlayGeo, 1},
+		{"540p", bare, drawn, layers, detect.OverlayGeo, 5},
+		{"540p", bare, drawn, layers, detect.OverlayAllText, 5},
+		{"540p", bare, drawn, layers, detect.OverlayGeo, 1},
+		{"1080p small fonts", smallBare, smallDrawn, small, detect.OverlayGeo, 5},
+		{"1080p small fonts", smallBare, smallDrawn, small, detect.OverlayAllText, 5},
 	} {
-		t.Run(fmt.Sprintf("%s every %d", tc.mode, tc.every), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %s every %d", tc.name, tc.mode, tc.every), func(t *testing.T) {
 			d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, Overlays: tc.mode, OverlayEvery: tc.every})
-			out := filepath.Join(dir, fmt.Sprintf("out-%s-%d.mp4", tc.mode, tc.every))
-			rep := d.ProcessFile(context.Background(), drawn, out)
+			out := filepath.Join(filepath.Dir(tc.drawn), fmt.Sprintf("out-%s-%d.mp4", tc.mode, tc.every))
+			rep := d.ProcessFile(context.Background(), tc.drawn, out)
 			if !rep.OK {
 				t.Fatal(rep.Err())
 			}
 			t.Logf("%d frames, %d regions hidden, stage ms %v", rep.Frames, rep.Redacted, rep.Timings)
-			checkOverlays(t, bare, drawn, out, layers, true)
+			checkOverlays(t, tc.bare, tc.drawn, out, tc.layers, true)
 		})
 	}
 }
@@ -288,7 +331,7 @@ func TestOverlayROIVideo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	layers := overlayLayers(t)
-	bare, drawn := makeOverlayVideos(t, dir, 50, layers)
+	bare, drawn := makeOverlayVideos(t, dir, scene540, 50, layers)
 	roi := filepath.Join(dir, "cam.json")
 	// The top-left overlay's place, in fractions of the frame.
 	if err := os.WriteFile(roi, []byte(`{"regions":[{"name":"gps","box":[0,0,0.4,0.1]}]}`), 0o600); err != nil {

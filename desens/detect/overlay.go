@@ -185,37 +185,40 @@ func (o *OverlayDetector) roi(f gocv.Mat) []Detection {
 	return dets
 }
 
-// findText runs the text detector where the mode looks: in geo mode on
+// findText runs the text detector where the mode looks. Geo mode reads
 // the top and bottom bands (with a margin for lines across the band's
 // edge), which fit the model's pixel budget at full resolution, and keeps
-// the lines centred in them; otherwise on the whole frame.
+// the lines centred in them. All-text mode reads the whole frame, shrunk to
+// the budget if need be, and then also the bands at full resolution, so it
+// finds every overlay geo mode finds.
 func (o *OverlayDetector) findText(ctx context.Context, f gocv.Mat) ([]Detection, error) {
-	if o.cfg.Mode != OverlayGeo {
-		dets, err := o.text.DetectText(ctx, f)
-		return joinLines(dets), err
-	}
 	w, h := f.Cols(), f.Rows()
 	// A whole number of 32 rows: the model's input is not stretched.
 	bh := (int(math.Ceil(o.cfg.Band*float64(h))) + max(32, h/32) + 31) / 32 * 32
-	bands := []image.Rectangle{image.Rect(0, 0, w, bh), image.Rect(0, h-bh, w, h)}
-	if 2*bh >= h {
-		bands = []image.Rectangle{image.Rect(0, 0, w, h)}
+	areas := []image.Rectangle{image.Rect(0, 0, w, bh), image.Rect(0, h-bh, w, h)}
+	switch {
+	case o.cfg.Mode != OverlayGeo && w*h <= o.text.cfg.MaxPixels:
+		areas = []image.Rectangle{image.Rect(0, 0, w, h)} // read whole at full resolution
+	case o.cfg.Mode != OverlayGeo:
+		areas = append(areas, image.Rect(0, 0, w, h))
+	case 2*bh >= h:
+		areas = []image.Rectangle{image.Rect(0, 0, w, h)}
 	}
 	var out []Detection
-	for _, b := range bands {
-		roi := f.Region(b)
+	for _, a := range areas {
+		roi := f.Region(a)
 		dets, err := o.text.DetectText(ctx, roi)
 		roi.Close()
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range dets {
-			if d.Box = d.Box.Add(b.Min); o.inBand(d.Box, h) {
+			if d.Box = d.Box.Add(a.Min); o.cfg.Mode != OverlayGeo || o.inBand(d.Box, h) {
 				out = append(out, d)
 			}
 		}
 	}
-	return joinLines(out), nil
+	return joinLines(out), nil // also merges what two readings both found
 }
 
 // joinLines merges the words of one line into one box: the detector splits

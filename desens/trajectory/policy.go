@@ -96,7 +96,8 @@ func (p Policy) mode() Mode {
 	return p.Mode
 }
 
-// String describes the policy for reports, e.g. "coarsen 500m 1m0s".
+// String describes the policy for reports, e.g. "coarsen 500m 1m0s" or
+// "trim 500m"; an offset is only "offset".
 func (p Policy) String() string {
 	switch p.mode() {
 	case Coarsen:
@@ -106,7 +107,9 @@ func (p Policy) String() string {
 		}
 		return s
 	case Offset:
-		return fmt.Sprintf("offset %gm,%gm", p.OffsetEast, p.OffsetNorth)
+		// Never the vector: reports travel with the outputs, and the vector
+		// undoes the offset.
+		return "offset"
 	case Trim:
 		return fmt.Sprintf("trim %gm", p.TrimMetres)
 	}

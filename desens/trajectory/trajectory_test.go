@@ -397,7 +397,7 @@ func TestOffset(t *testing.T) {
 	for _, vec := range [][2]float64{{250, -1200}, {-3000, 40}} {
 		p := Policy{Mode: Offset, OffsetEast: vec[0], OffsetNorth: vec[1]}
 		for _, s := range samples {
-			t.Run(s.file+"/"+p.String(), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%v", s.file, vec), func(t *testing.T) {
 				in, out, _, _ := desensitize(t, s, p)
 				fi, fo := flatten(in), flatten(out)
 				want := math.Hypot(vec[0], vec[1])

@@ -389,3 +389,29 @@ func TestOverlayOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlayImage: a still image has no persistence to go on, so geo mode
+// hides the text in the top and bottom bands and leaves the rest.
+func TestOverlayImage(t *testing.T) {
+	dir := t.TempDir()
+	layers := overlayLayers(t)
+	var still []textLayer // the corner overlays and the sign, on one frame
+	var texts []string
+	for _, l := range layers {
+		if l.name != "ticker scrolling in the bottom band" {
+			still = append(still, l)
+			texts = append(texts, l.filter)
+		}
+	}
+	bg := testenv.File(t, filepath.Join(testenv.OpenCVData, "building.jpg"))
+	bare, drawn := filepath.Join(dir, "bare.png"), filepath.Join(dir, "drawn.png")
+	ffmpeg(t, "-i", bg, "-vf", scene540, "-frames:v", "1", bare)
+	ffmpeg(t, "-i", bg, "-vf", scene540+","+strings.Join(texts, ","), "-frames:v", "1", drawn)
+	d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}})
+	out := filepath.Join(dir, "out.png")
+	if rep := d.ProcessFile(context.Background(), drawn, out); !rep.OK {
+		t.Fatal(rep.Err())
+	}
+	// PNG frames are lossless, so they stand in for one-frame videos.
+	checkOverlays(t, bare, drawn, out, still, true)
+}

@@ -22,7 +22,7 @@ func gpx(data []byte, p Policy, st *Stats) ([]byte, error) {
 			lat, ok1 := parseDeg(latS, 90)
 			lon, ok2 := parseDeg(lonS, 180)
 			if !ok1 || !ok2 {
-				return fmt.Errorf("%w: <%s lat=%q lon=%q> at byte %d", ErrMalformed, e.local, latS, lonS, e.start)
+				return fmt.Errorf("%w: <%s> at byte %d: lat or lon is not a position", ErrMalformed, e.local, e.start)
 			}
 			owner := e.within("trk")
 			if owner == nil {

@@ -62,7 +62,7 @@ func parseValue(d *json.Decoder, depth int) (*jnode, error) {
 	case json.Delim:
 		n := &jnode{kind: byte(t)}
 		if t != '{' && t != '[' {
-			return nil, fmt.Errorf("unexpected %v", t)
+			return nil, fmt.Errorf("unexpected delimiter at byte %d", d.InputOffset())
 		}
 		for d.More() {
 			if t == '{' {
@@ -91,7 +91,7 @@ func parseValue(d *json.Decoder, depth int) (*jnode, error) {
 	case nil:
 		return &jnode{kind: '0'}, nil
 	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
+	return nil, fmt.Errorf("unexpected token at byte %d", d.InputOffset())
 }
 
 func (n *jnode) get(key string) *jnode {
@@ -264,7 +264,7 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 		lo, ok2 := lon.number(180)
 		if !ok1 || !ok2 {
 			if lat == nil || lon == nil || !(lat.kind == '0' && lon.kind == '0') {
-				return fmt.Errorf("%w: an object with latitude %v and longitude %v", ErrUnsupported, show(lat), show(lon))
+				return fmt.Errorf("%w: an object whose latitude and longitude are not a pair of numbers", ErrUnsupported)
 			}
 			return nil // null, null: no fix
 		}
@@ -314,15 +314,6 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 		return ind.Bytes(), nil
 	}
 	return out.Bytes(), nil
-}
-
-func show(n *jnode) string {
-	if n == nil {
-		return "missing"
-	}
-	var b bytes.Buffer
-	n.write(&b)
-	return b.String()
 }
 
 // indentOf guesses the indent of a pretty-printed document from its second
@@ -377,7 +368,7 @@ func geometry(g *jnode, depth int, tracks *[]*track[jref]) error {
 			lon, ok1 := pos.vals[0].number(180)
 			lat, ok2 := pos.vals[1].number(90)
 			if !ok1 || !ok2 || pos.vals[0].kind != 'n' || pos.vals[1].kind != 'n' {
-				return fmt.Errorf("%w: GeoJSON position [%s, %s]", ErrMalformed, show(pos.vals[0]), show(pos.vals[1]))
+				return fmt.Errorf("%w: a GeoJSON position out of range or not numbers", ErrMalformed)
 			}
 			r := jref{lat: pos.vals[1], lon: pos.vals[0], node: pos}
 			if depth == 0 {

@@ -46,12 +46,12 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 			}
 			f := strings.Fields(e.text.String())
 			if len(f) < 2 {
-				return fmt.Errorf("%w: <gx:coord>%s</gx:coord>", ErrMalformed, e.text.String())
+				return fmt.Errorf("%w: <gx:coord> at byte %d is not lon lat alt", ErrMalformed, e.start)
 			}
 			lon, ok1 := parseDeg(f[0], 180)
 			lat, ok2 := parseDeg(f[1], 90)
 			if !ok1 || !ok2 {
-				return fmt.Errorf("%w: <gx:coord>%s</gx:coord>", ErrMalformed, e.text.String())
+				return fmt.Errorf("%w: <gx:coord> at byte %d is not lon lat alt", ErrMalformed, e.start)
 			}
 			g := gxOf(tr)
 			g.t.add(point{Lat: lat, Lon: lon}, kmlRef{elem: e, rest: f[2:], gx: g, i: len(g.coords)})
@@ -93,7 +93,7 @@ func kml(data []byte, p Policy, st *Stats) ([]byte, error) {
 			lon, ok1 := parseDeg(lonE.text.String(), 180)
 			lat, ok2 := parseDeg(latE.text.String(), 90)
 			if !ok1 || !ok2 {
-				return fmt.Errorf("%w: <%s> longitude %q latitude %q", ErrMalformed, e.parent.local, lonE.text.String(), latE.text.String())
+				return fmt.Errorf("%w: <%s> at byte %d: longitude or latitude out of range", ErrMalformed, e.parent.local, e.parent.start)
 			}
 			t := &track[kmlRef]{}
 			t.add(point{Lat: lat, Lon: lon}, kmlRef{elem: e.parent, lonE: lonE, latE: latE})
@@ -241,12 +241,12 @@ func parseCoordinates(e *xelem) (*kmlList, *track[kmlRef], error) {
 		s = s[i+j:]
 		f := strings.Split(tup.text, ",")
 		if len(f) < 2 || len(f) > 3 {
-			return nil, nil, fmt.Errorf("%w: coordinates tuple %q at byte %d", ErrMalformed, tup.text, e.start)
+			return nil, nil, fmt.Errorf("%w: <coordinates> at byte %d: tuple %d is not lon,lat[,alt]", ErrMalformed, e.start, len(l.tuples)+1)
 		}
 		lon, ok1 := parseDeg(f[0], 180)
 		lat, ok2 := parseDeg(f[1], 90)
 		if !ok1 || !ok2 {
-			return nil, nil, fmt.Errorf("%w: coordinates tuple %q at byte %d", ErrMalformed, tup.text, e.start)
+			return nil, nil, fmt.Errorf("%w: <coordinates> at byte %d: tuple %d is out of range", ErrMalformed, e.start, len(l.tuples)+1)
 		}
 		tup.rest = f[2:]
 		l.tuples = append(l.tuples, tup)

@@ -170,7 +170,7 @@ func shift(east, north float64, pt point) (point, error) {
 	lat := pt.Lat + north/MetresPerDegree
 	c := math.Cos(pt.Lat * math.Pi / 180)
 	if lat < -90 || lat > 90 || c < 1e-9 {
-		return pt, fmt.Errorf("%w: offset moves %.5f,%.5f past a pole", ErrOutOfRange, pt.Lat, pt.Lon)
+		return pt, fmt.Errorf("%w: the offset moves a point past a pole", ErrOutOfRange)
 	}
 	return point{Lat: lat, Lon: wrapLon(pt.Lon + east/(MetresPerDegree*c))}, nil
 }

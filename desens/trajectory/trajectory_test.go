@@ -645,3 +645,33 @@ func TestKMLParallelLists(t *testing.T) {
 		t.Errorf("mismatched gx:SimpleArrayData: %v, want ErrUnsupported", err)
 	}
 }
+
+// TestErrorsHoldNoPositions: errors end up in reports next to the
+// outputs, so they name bytes, rows and keys, never coordinates.
+func TestErrorsHoldNoPositions(t *testing.T) {
+	trim := Policy{Mode: Trim, TrimMetres: 10}
+	for _, tc := range []struct {
+		format Format
+		in     string
+		p      Policy
+	}{
+		{GPX, `<gpx><wpt lat="31.2304x" lon="121.4737"/></gpx>`, trim},
+		{KML, `<kml><Point><coordinates>121.4737,31.2304,0,7</coordinates></Point></kml>`, trim},
+		{KML, `<kml><gx:Track><gx:coord>121.4737</gx:coord></gx:Track></kml>`, trim},
+		{KML, `<kml><LookAt><longitude>121.4737</longitude><latitude>91.2304</latitude></LookAt></kml>`, trim},
+		{JSON, `{"lat":"31.2304","lon":"121.4737x"}`, trim},
+		{JSON, `{"type":"Point","coordinates":[121.4737,"31.2304"]}`, trim},
+		{GPX, `<gpx><wpt lat="89.99999" lon="121.4737"/></gpx>`, Policy{Mode: Offset, OffsetNorth: 31230}},
+	} {
+		_, err := Desensitize(strings.NewReader(tc.in), io.Discard, tc.format, tc.p)
+		if err == nil {
+			t.Errorf("%s accepted", tc.in)
+			continue
+		}
+		for _, c := range []string{"121.47", "31.23", "89.99"} {
+			if strings.Contains(err.Error(), c) {
+				t.Errorf("error %q gives %s away", err, c)
+			}
+		}
+	}
+}

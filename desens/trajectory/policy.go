@@ -160,7 +160,11 @@ func snap(grid float64, pt point) point {
 	lat := math.Max(-90, math.Min(90, math.Round(pt.Lat/latStep)*latStep))
 	lon := 0.0
 	if lonStep < 360 {
-		lon = wrapLon(math.Round(pt.Lon/lonStep) * lonStep)
+		// 360° is rarely a whole number of steps: the cells touching the
+		// antimeridian end there (narrower), so every result stays on the
+		// grid and snapping twice changes nothing.
+		kmax := math.Floor(180 / lonStep)
+		lon = math.Max(-kmax, math.Min(kmax, math.Round(pt.Lon/lonStep))) * lonStep
 	}
 	return point{Lat: lat, Lon: lon}
 }

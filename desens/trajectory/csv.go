@@ -25,7 +25,10 @@ var (
 	// positionWords in a column or key name mean it may hold a position.
 	// ("position" is left out: in vehicle logs it is throttle, pedal or
 	// steering position far more often than a place.)
-	positionWords = words("lat latitude lon lng longitude coord coords coordinate coordinates geohash wkt geom geometry easting northing location")
+	positionWords = words("lat latitude lon lng longitude coord coords coordinate coordinates geohash wkt geom geometry easting northing location polyline")
+	// pathWords in a JSON key mean that arrays of numbers under it may be
+	// [lon, lat] pairs without names.
+	pathWords = words("path route track trajectory trace waypoint waypoints gps points")
 	timeWords     = words("time timestamp datetime ts")
 )
 

@@ -282,6 +282,9 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 	if len(tracks) == 0 {
 		return nil, fmt.Errorf("%w: no positions found", ErrUnknownFormat)
 	}
+	if k := unnamedPairs(root, false, ""); k != "" && other == "" {
+		other = k
+	}
 	if other != "" {
 		return nil, fmt.Errorf("%w: key %q may hold positions this format cannot rewrite", ErrUnsupported, other)
 	}
@@ -420,4 +423,30 @@ func featureTimes(p Policy, f *jnode, tracks []*track[jref]) error {
 		}
 	}
 	return nil
+}
+
+// unnamedPairs looks for arrays of two or more numbers that nothing took
+// as positions, under a key that speaks of paths or routes ("route":
+// [[121.47, 31.23], ...]): such a file is refused rather than passed on
+// half desensitized. It returns the key.
+func unnamedPairs(n *jnode, underPath bool, key string) string {
+	if n.taken || n.gone {
+		return ""
+	}
+	if n.kind == '[' && underPath && len(n.vals) >= 2 && n.vals[0].kind == 'n' && n.vals[1].kind == 'n' {
+		return key
+	}
+	for i, v := range n.vals {
+		k, under := key, underPath
+		if n.kind == '{' {
+			k = n.keys[i]
+			for _, w := range nameWords(k) {
+				under = under || pathWords[w]
+			}
+		}
+		if found := unnamedPairs(v, under, k); found != "" {
+			return found
+		}
+	}
+	return ""
 }

@@ -523,6 +523,8 @@ func TestRefusals(t *testing.T) {
 		{"JSON with a lone latitude", JSON, `{"home":{"latitude":31.2}}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnsupported},
 		{"JSON coordinates of a type that is no geometry", JSON, `{"lat":1,"lon":2,"car":{"type":"sedan","coordinates":[[1,2]]}}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnsupported},
 		{"JSON coordinates outside GeoJSON", JSON, `{"lat":1,"lon":2,"route":{"coordinates":[[1,2]]}}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnsupported},
+		{"JSON with an unnamed [lon, lat] route beside named points", JSON, `{"start":{"lat":31.2,"lon":121.4},"route":[[121.4,31.2],[121.5,31.3]]}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnsupported},
+		{"JSON with an encoded polyline", JSON, `{"lat":31.2,"lon":121.4,"overview_polyline":"_p~iF~ps|U_ulLnnqC"}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnsupported},
 		{"JSON with no positions at all", JSON, `{"fps": 30}`, Policy{Mode: Trim, TrimMetres: 10}, ErrUnknownFormat},
 		{"JSON with a trailing second value", JSON, `[{"lat":1,"lon":2}] []`, Policy{Mode: Trim, TrimMetres: 10}, ErrMalformed},
 	} {

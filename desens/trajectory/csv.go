@@ -29,7 +29,7 @@ var (
 	// pathWords in a JSON key mean that arrays of numbers under it may be
 	// [lon, lat] pairs without names.
 	pathWords = words("path route track trajectory trace waypoint waypoints gps points")
-	timeWords     = words("time timestamp datetime ts")
+	timeWords = words("time timestamp datetime ts")
 )
 
 func words(s string) map[string]bool {

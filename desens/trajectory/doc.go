@@ -25,8 +25,11 @@
 //
 // A file that is not a format this package reads is ErrUnknownFormat;
 // one that holds positions it cannot rewrite (a column or key that looks
-// like a position but is not a latitude/longitude pair, a time it cannot
-// round) is ErrUnsupported, never passed on. In NMEA logs, sentences that
+// like a position but is not a latitude/longitude pair, a geohash or an
+// encoded polyline, unnamed [lon, lat] arrays under a "route" or "path"
+// key, a time it cannot round) is ErrUnsupported, never passed on. Errors
+// name byte offsets, rows and keys, never coordinates: they end up in
+// reports. In NMEA logs, sentences that
 // may hold positions of a type this package does not rewrite are removed
 // and counted in Stats.Discarded.
 //

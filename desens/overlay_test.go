@@ -39,7 +39,9 @@ type textLayer struct {
 
 // overlayLayers are the texts drawn over a 960×540 panning street scene:
 // four burned-in overlays in the corners (Latin and Chinese, four fonts,
-// 14-24 px, four colours, digits changing every frame) and two lines of
+// 14-24 px, four colours, digits changing every frame), one that appears
+// mid-clip between two detector runs (outlined: drawn plain, white on the
+// white wall, the model did not find it at all), and two lines of
 // scene text that move (one in the middle, one scrolling through the
 // bottom band where overlays live).
 func overlayLayers(t *testing.T) []textLayer {
@@ -57,6 +59,9 @@ func overlayLayers(t *testing.T) []textLayer {
 		{name: "bottom-right plate and device", zone: image.Rect(480, 485, 960, 540),
 			filter: "drawtext=fontfile=" + font(fontCJK) + ":fontsize=24:fontcolor=cyan:x=w-tw-12:y=h-th-12:" +
 				`text='沪A12345 DEV-7731 %{frame_num}'`},
+		{name: "GPS fix appearing at frame 12 (between detector runs)", zone: image.Rect(0, 62, 960, 100),
+			filter: "drawtext=fontfile=" + font(fontSans) + ":fontsize=16:fontcolor=white:borderw=1:bordercolor=black:x=(w-tw)/2:y=70:enable='gte(n,12)':" +
+				`text='SAT 7 FIX 3D HDOP 0.9'`},
 		{name: "moving sign in the middle", zone: image.Rect(0, 230, 960, 310), moving: true,
 			filter: "drawtext=fontfile=" + font(fontSerif) + ":fontsize=32:fontcolor=white:x=40+6*n:y=250:" +
 				`text='HOTEL PARKING 24H'`},

@@ -172,7 +172,7 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	rep, err := d.Run(c.Context, in, out, ui.file)
+	rep, err := d.Run(c.Context, in, out, fileLine(ui))
 	if err == nil || len(rep.Files) > 0 {
 		ui.finish(rep) // else the run never started: the error line says it all
 		printSkipped(os.Stderr, rep, c.Bool("quiet"))

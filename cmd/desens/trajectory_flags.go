@@ -80,6 +80,33 @@ func trajectoryFrom(c *cli.Context) (trajectory.Policy, error) {
 	return p, nil
 }
 
+// fileLine prints a sidecar's outcome in its own words (frames and faces
+// mean nothing for a GPX) and hands every other file to the reporter.
+func fileLine(ui *reporter) func(desens.FileReport) {
+	return func(f desens.FileReport) {
+		tr := f.Trajectory
+		if tr == nil || !f.OK {
+			ui.file(f)
+			return
+		}
+		ui.mu.Lock()
+		defer ui.mu.Unlock()
+		ui.clear()
+		switch {
+		case ui.quiet:
+		case tr.Dropped:
+			fmt.Fprintf(ui.w, "drop %s (%s trajectory: not written)\n", f.Input, tr.Format)
+		default:
+			extra := ""
+			if tr.Discarded > 0 {
+				extra = fmt.Sprintf(", %d records removed", tr.Discarded)
+			}
+			fmt.Fprintf(ui.w, "ok   %s -> %s (%s trajectory, %s: %d of %d points kept%s)\n",
+				f.Input, f.Output, tr.Format, tr.Policy, tr.PointsOut, tr.PointsIn, extra)
+		}
+	}
+}
+
 // printSkipped names the files of a run that were neither desensitized nor
 // copied, so that nobody takes the output for the whole input.
 func printSkipped(w io.Writer, rep *desens.Report, quiet bool) {

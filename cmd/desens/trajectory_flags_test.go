@@ -39,10 +39,11 @@ func TestTrajectoryFlags(t *testing.T) {
 		policy  string
 	}{
 		{"drop is the default: nothing written, the other file listed as skipped", nil, nil, 0, "notes.md: not an image", 0, "drop"},
+		{"each dropped file says so", nil, nil, 0, "drop " + filepath.Join(in, "drive.nmea") + " (nmea trajectory: not written)", 0, "drop"},
 		{"coarsen with its grid and rounding", nil, []string{"--trajectory", "coarsen", "--trajectory-grid", "250", "--trajectory-time-round", "5m"}, 0, "", 2, "coarsen 250m 5m0s"},
 		{"offset from the command line", nil, []string{"--trajectory", "offset", "--trajectory-offset", "1200,-800"}, 0, "", 2, "offset"},
 		{"offset from the environment, out of process lists", []string{"DESENS_TRAJECTORY_OFFSET=-300, 450"}, []string{"--trajectory", "offset"}, 0, "", 2, "offset"},
-		{"trim", nil, []string{"--trajectory", "trim", "--trajectory-trim", "100"}, 0, "", 2, "trim 100m"},
+		{"trim", nil, []string{"--trajectory", "trim", "--trajectory-trim", "100"}, 0, "(gpx trajectory, trim 100m: 13 of 22 points kept)", 2, "trim 100m"},
 		{"offset without the offset is a usage error", nil, []string{"--trajectory", "offset"}, 2, "--trajectory-offset EAST,NORTH", 0, ""},
 		{"a flag of another policy is a usage error", nil, []string{"--trajectory", "trim", "--trajectory-grid", "100"}, 2, "--trajectory-grid applies to --trajectory coarsen", 0, ""},
 		{"an unknown policy is a usage error", nil, []string{"--trajectory", "blur"}, 2, "unknown trajectory policy", 0, ""},
@@ -79,7 +80,7 @@ func TestTrajectoryFlags(t *testing.T) {
 			if len(rep.Files) != 2 || rep.Files[0].Trajectory.Policy != tc.policy || len(rep.Skipped) != 1 {
 				t.Errorf("report %s", b)
 			}
-			if strings.Contains(string(b), "1200") || strings.Contains(string(b), "450") {
+			if strings.Contains(string(b), "1200m") || strings.Contains(string(b), "-800") || strings.Contains(string(b), "450m") {
 				t.Errorf("the report gives the secret offset away: %s", b)
 			}
 		})

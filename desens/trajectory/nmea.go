@@ -75,6 +75,9 @@ func parseSentence(line string) ([]string, string, bool) {
 	if err != nil || uint64(nmeaChecksum(line[1:star])) != want {
 		return nil, "", false
 	}
+	if strings.TrimSpace(line[star+3:]) != "" {
+		return nil, "", false // something after the checksum rides along unchecked
+	}
 	f := strings.Split(line[1:star], ",")
 	if len(f[0]) < 3 {
 		return nil, "", false

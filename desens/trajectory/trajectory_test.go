@@ -677,3 +677,17 @@ func TestErrorsHoldNoPositions(t *testing.T) {
 		}
 	}
 }
+
+// TestNMEATrailingData: text after a sentence's checksum is not part of the
+// sentence, so no reader checks it; the line goes.
+func TestNMEATrailingData(t *testing.T) {
+	in := "$GPGSA,A,3,04,05,,09,12,,,24,,,,,2.5,1.3,2.1*39 31.2304,121.4737\r\n$GPGSA,A,3,04,05,,09,12,,,24,,,,,2.5,1.3,2.1*39\r\n"
+	var out bytes.Buffer
+	st, err := Desensitize(strings.NewReader(in), &out, NMEA, Policy{Mode: Trim, TrimMetres: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "31.2304") || st.Discarded != 1 || strings.Count(out.String(), "$GPGSA") != 1 {
+		t.Errorf("out %q, %d discarded", out.String(), st.Discarded)
+	}
+}

@@ -176,8 +176,11 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 	}
 	var tracks []*track[jref]
 	other := "" // a key that may hold positions in another form
-	var walk func(n *jnode, inArray *track[jref]) error
-	walk = func(n *jnode, arrayTrack *track[jref]) error {
+	// walk finds points under n. Objects of one array form a track; a
+	// point nested in such an object ({"gps": {"lat": ..}, "t": ..}) is in
+	// it too, and trimming removes the array element (elem) whole.
+	var walk func(n *jnode, arrayTrack *track[jref], elem *jnode) error
+	walk = func(n *jnode, arrayTrack *track[jref], elem *jnode) error {
 		switch n.kind {
 		case '[':
 			var t *track[jref]
@@ -187,10 +190,10 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 						t = &track[jref]{}
 						tracks = append(tracks, t)
 					}
-					if err := walk(v, t); err != nil {
+					if err := walk(v, t, v); err != nil {
 						return err
 					}
-				} else if err := walk(v, nil); err != nil {
+				} else if err := walk(v, nil, nil); err != nil {
 					return err
 				}
 			}
@@ -207,7 +210,7 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 			}
 			if g := n.get("geometry"); typ.str == "Feature" && g != nil && g.kind == '{' {
 				before := len(tracks)
-				if err := walk(g, nil); err != nil {
+				if err := walk(g, nil, nil); err != nil {
 					return err
 				}
 				g.taken = true
@@ -253,7 +256,11 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 					other = k
 				}
 			}
-			if err := walk(v, nil); err != nil {
+			at, el := arrayTrack, elem
+			if v.kind != '{' {
+				at, el = nil, nil // an array below starts tracks of its own
+			}
+			if err := walk(v, at, el); err != nil {
 				return err
 			}
 		}
@@ -273,10 +280,14 @@ func jsonFile(data []byte, p Policy, st *Stats) ([]byte, error) {
 			t = &track[jref]{}
 			tracks = append(tracks, t)
 		}
-		t.add(point{Lat: la, Lon: lo}, jref{lat: lat, lon: lon, node: n})
+		node := n
+		if elem != nil {
+			node = elem
+		}
+		t.add(point{Lat: la, Lon: lo}, jref{lat: lat, lon: lon, node: node})
 		return nil
 	}
-	if err := walk(root, nil); err != nil {
+	if err := walk(root, nil, nil); err != nil {
 		return nil, err
 	}
 	if len(tracks) == 0 {

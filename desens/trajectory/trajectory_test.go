@@ -691,3 +691,34 @@ func TestNMEATrailingData(t *testing.T) {
 		t.Errorf("out %q, %d discarded", out.String(), st.Discarded)
 	}
 }
+
+// TestJSONNestedPoints: samples whose position sits in a sub-object form
+// one track with their array, and trimming removes whole samples.
+func TestJSONNestedPoints(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"samples":[`)
+	for i := range 10 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"t":%d,"gps":{"latitude":31.2304,"longitude":%.4f},"speed":12}`, 1773475200+i, 121.4737+float64(i)*0.001)
+	}
+	b.WriteString(`]}`)
+	var out bytes.Buffer
+	st, err := Desensitize(strings.NewReader(b.String()), &out, JSON, Policy{Mode: Trim, TrimMetres: 250})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Samples []map[string]any }
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if st.Tracks != 1 || st.Kept == 0 || st.Kept == 10 || len(doc.Samples) != st.Kept {
+		t.Fatalf("stats %+v, %d samples left: %s", st, len(doc.Samples), out.String())
+	}
+	for _, s := range doc.Samples {
+		if s["gps"] == nil || s["t"] == nil {
+			t.Errorf("sample cut in part: %v", s)
+		}
+	}
+}

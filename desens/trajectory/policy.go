@@ -210,16 +210,26 @@ func (p Policy) apply(pts []point) ([]bool, error) {
 			}
 		}
 	case Trim:
+		// 0,0 is where loggers put a fix they do not have. Such points
+		// are not on the path: a jump from there to the first real fix
+		// would count thousands of kilometres and keep the start. They go.
 		along := make([]float64, len(pts)) // path length from the start
-		for i := 1; i < len(pts); i++ {
-			along[i] = along[i-1] + Distance(pts[i-1].Lat, pts[i-1].Lon, pts[i].Lat, pts[i].Lon)
+		prev := -1
+		for i, pt := range pts {
+			if pt == (point{}) {
+				continue
+			}
+			if prev >= 0 {
+				along[i] = along[prev] + Distance(pts[prev].Lat, pts[prev].Lon, pt.Lat, pt.Lon)
+			}
+			prev = i
 		}
 		total := 0.0
-		if len(pts) > 0 {
-			total = along[len(pts)-1]
+		if prev >= 0 {
+			total = along[prev]
 		}
-		for i := range pts {
-			keep[i] = along[i] >= p.TrimMetres && total-along[i] >= p.TrimMetres
+		for i, pt := range pts {
+			keep[i] = pt != (point{}) && along[i] >= p.TrimMetres && total-along[i] >= p.TrimMetres
 		}
 	case Drop:
 		for i := range keep {

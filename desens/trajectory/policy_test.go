@@ -69,3 +69,23 @@ func TestShiftAcrossTheAntimeridian(t *testing.T) {
 		t.Errorf("moved %.2f m, want 1000", d)
 	}
 }
+
+// TestTrimNoFix: a track that starts without a fix (0,0) is still trimmed
+// at its real start.
+func TestTrimNoFix(t *testing.T) {
+	pts := []point{{0, 0}, {0, 0}}
+	for i := range 10 {
+		pts = append(pts, point{31.2304, 121.4737 + float64(i)*0.001}) // ~95 m apart
+	}
+	pts = append(pts, point{0, 0})
+	keep, err := Policy{Mode: Trim, TrimMetres: 200}.apply(pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{false, false, false, false, false, true, true, true, true, false, false, false, false}
+	for i := range want {
+		if keep[i] != want[i] {
+			t.Fatalf("keep %v, want %v", keep, want)
+		}
+	}
+}

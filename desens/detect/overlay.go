@@ -107,9 +107,10 @@ type OverlayConfig struct {
 	// right: room for a counter or clock that gains a digit between two
 	// detector runs.
 	Pad float64
-	// ChangeThreshold is the mean grey-level change, in a ring around a
+	// ChangeThreshold is the mean grey-level change, in a strip beside a
 	// reused box since the last detector run, that makes the detector run
-	// again early (text grew out of its box, or the picture changed).
+	// again early, if the strip has since stood still (text grew out of its
+	// box or appeared beside it, or the scene cut).
 	ChangeThreshold float64
 	// Misses is how many detector runs in a row may miss a known overlay
 	// before its box is dropped.
@@ -413,38 +414,44 @@ func (s *OverlayStream) boxes(w, h int) []Detection {
 	return dets
 }
 
-// changed reports whether the picture in a ring around any known overlay
-// differs from the last detector run by more than ChangeThreshold grey
-// levels on average, and by more than twice the whole frame does. Inside the boxes digits change all the time; around
-// them a change means text grew, appeared or the scene cut.
+// changed reports whether the picture beside a known overlay (a strip
+// along each of its sides) differs from the last detector run by more than
+// ChangeThreshold grey levels on average while it stood still since the
+// previous frame (under half that): new static content, such as a line
+// that grew by a digit, text that appeared or a new scene. A moving camera
+// changes the strips from frame to frame and does not count.
 func (s *OverlayStream) changed(g gocv.Mat) bool {
-	if !sameSize(s.ref, g) {
+	if !sameSize(s.ref, g) || !sameSize(s.prev, g) {
 		return true
 	}
 	bounds := image.Rect(0, 0, g.Cols(), g.Rows())
-	diff := func(b image.Rectangle) float64 {
-		a, c := g.Region(b), s.ref.Region(b)
+	diff := func(b image.Rectangle, other gocv.Mat) float64 {
+		a, c := g.Region(b), other.Region(b)
 		defer a.Close()
 		defer c.Close()
 		d := gocv.NewMat()
 		defer d.Close()
 		gocv.AbsDiff(a, c, &d)
-		return d.Sum().Val1
+		return d.Sum().Val1 / float64(b.Dx()*b.Dy())
 	}
-	// A camera on the move changes the picture everywhere, behind the
-	// overlays too: only a ring that changed much more than the frame did
-	// counts (text grew or appeared there).
-	whole := diff(bounds) / float64(bounds.Dx()*bounds.Dy())
 	for _, r := range s.regions {
-		inner := s.o.pad(r.box, g.Cols(), g.Rows())
-		m := max(4, inner.Dy()/2)
-		outer := inner.Inset(-m).Intersect(bounds)
-		ring := outer.Dx()*outer.Dy() - inner.Dx()*inner.Dy()
-		if ring <= 0 {
-			continue
-		}
-		if c := (diff(outer) - diff(inner)) / float64(ring); c > s.o.cfg.ChangeThreshold && c > 2*whole {
-			return true
+		in := s.o.pad(r.box, g.Cols(), g.Rows())
+		m := max(4, in.Dy()/2)
+		out := in.Inset(-m).Intersect(bounds)
+		// The four sides apart: a line that grew by a digit changes a strip
+		// beside it, which a mean over the whole ring would dilute.
+		for _, side := range []image.Rectangle{
+			image.Rect(out.Min.X, in.Min.Y, in.Min.X, in.Max.Y),   // left
+			image.Rect(in.Max.X, in.Min.Y, out.Max.X, in.Max.Y),   // right
+			image.Rect(out.Min.X, out.Min.Y, out.Max.X, in.Min.Y), // above
+			image.Rect(out.Min.X, in.Max.Y, out.Max.X, out.Max.Y), // below
+		} {
+			if side.Empty() {
+				continue
+			}
+			if diff(side, s.ref) > s.o.cfg.ChangeThreshold && diff(side, s.prev) < s.o.cfg.ChangeThreshold/2 {
+				return true
+			}
 		}
 	}
 	return false

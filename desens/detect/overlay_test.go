@@ -139,3 +139,41 @@ func TestJoinLines(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlayStreamRunsEarly: between detector runs, a line that grows out
+// of its box (the picture beside it changes, then stands still) makes the
+// detector run again early.
+func TestOverlayStreamRunsEarly(t *testing.T) {
+	td := newText(t)
+	od, err := NewOverlay(td, DefaultOverlayConfig()) // every 5th frame
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := od.Stream()
+	defer st.Close()
+	frame := func(text string) gocv.Mat {
+		img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(90, 100, 110, 0), 360, 640, gocv.MatTypeCV8UC3)
+		gocv.PutText(&img, text, image.Pt(20, 340), gocv.FontHersheySimplex, 0.6, color.RGBA{255, 255, 255, 0}, 2)
+		return img
+	}
+	short, long := frame("12:00:01"), frame("12:00:01 N31.2304 E121.4737")
+	defer short.Close()
+	defer long.Close()
+	seq := []gocv.Mat{short, short, short, short, short, short, short, long, long}
+	var last []Detection
+	for i, f := range seq {
+		r := st.Detect(context.Background(), []gocv.Mat{f})[0]
+		if r.Err != nil {
+			t.Fatalf("frame %d: %v", i, r.Err)
+		}
+		last = r.Detections
+	}
+	// Runs at 0 and 5 by the interval, and at 8 (not 10) for the change,
+	// once the grown line has stood still for a frame.
+	if st.Runs() != 3 {
+		t.Errorf("%d detector runs over 9 frames, want 3", st.Runs())
+	}
+	if len(last) != 1 || last[0].Box.Max.X < 300 {
+		t.Errorf("last frame: %v, want one box over the grown line", last)
+	}
+}

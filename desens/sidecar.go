@@ -11,7 +11,7 @@ import (
 )
 
 // Sidecars are the position logs that travel beside media: GPX, NMEA,
-// KML, CSV or JSON with lat/lon. In a run they are desensitized by
+// KML, CSV or JSON with lat/lon, drone SRT. In a run they are desensitized by
 // Options.Trajectory (dropped by default) instead of being skipped, and
 // each gets a FileReport of kind "trajectory". Files of a directory or
 // prefix that are neither media nor sidecars are skipped and listed in
@@ -38,6 +38,7 @@ type TrajectoryReport struct {
 var trajectoryTypes = map[trajectory.Format]string{
 	trajectory.GPX: "application/gpx+xml", trajectory.KML: "application/vnd.google-earth.kml+xml",
 	trajectory.NMEA: "text/plain", trajectory.CSV: "text/csv", trajectory.JSON: "application/json",
+	trajectory.SRT: "application/x-subrip",
 }
 
 // skipReason says why a file of a tree is left out, or "" if desens

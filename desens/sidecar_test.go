@@ -37,7 +37,8 @@ func sidecarTree(t *testing.T) (dir string, skipped []string) {
 		"cam1/app.log":         []byte("2026-03-14 08:01:07 recorder started\n"),
 		"cam1/notes.txt":       []byte("gps: 31.23,121.47"),
 		"cam1/settings.csv":    []byte("key,value\nfps,30\n"),
-		"cam1/DJI_0001.SRT":    []byte("1\n00:00:00,000 --> 00:00:01,000\nGPS (121.4737, 31.2304, 18)\n"),
+		"cam1/DJI_0001.SRT":    trajectorySample(t, "dji_gps.srt"),
+		"cam1/film.srt":        []byte("1\n00:00:01,000 --> 00:00:04,000\nWhere are we going?\n"),
 		"cam1/broken/cut.gpx":  []byte(`<?xml version="1.0"?><gpx version="1.1"><trk><trkseg><trkpt lat="31.2" lon="121.4">`),
 		"cam1/.hidden.gpx":     trajectorySample(t, "two_tracks.gpx"),
 		"cam1/firmware.bin":    {0, 1, 2},
@@ -49,7 +50,7 @@ func sidecarTree(t *testing.T) (dir string, skipped []string) {
 		}
 		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), data)
 	}
-	skipped = []string{"cam1/DJI_0001.SRT", "cam1/app.log", "cam1/firmware.bin", "cam1/more/points.kmz", "cam1/notes.txt", "cam1/settings.csv"}
+	skipped = []string{"cam1/app.log", "cam1/film.srt", "cam1/firmware.bin", "cam1/more/points.kmz", "cam1/notes.txt", "cam1/settings.csv"}
 	return dir, skipped
 }
 
@@ -74,11 +75,11 @@ func TestRunSidecars(t *testing.T) {
 		{"the default drops every trajectory and writes nothing", trajectory.Policy{}, nil, nil},
 		{"coarsen writes each trajectory coarsened; a broken one fails",
 			trajectory.Policy{Mode: trajectory.Coarsen, GridMetres: 500, TimeRound: time.Minute},
-			[]string{"cam1/drive.geojson", "cam1/drive.gpx", "cam1/drive.kml", "cam1/gps/drive.log", "cam1/track.csv"},
+			[]string{"cam1/DJI_0001.SRT", "cam1/drive.geojson", "cam1/drive.gpx", "cam1/drive.kml", "cam1/gps/drive.log", "cam1/track.csv"},
 			[]string{"cam1/broken/cut.gpx"}},
 		{"trim writes each trajectory trimmed",
 			trajectory.Policy{Mode: trajectory.Trim, TrimMetres: 100},
-			[]string{"cam1/drive.geojson", "cam1/drive.gpx", "cam1/drive.kml", "cam1/gps/drive.log", "cam1/track.csv"},
+			[]string{"cam1/DJI_0001.SRT", "cam1/drive.geojson", "cam1/drive.gpx", "cam1/drive.kml", "cam1/gps/drive.log", "cam1/track.csv"},
 			[]string{"cam1/broken/cut.gpx"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,8 +102,8 @@ func TestRunSidecars(t *testing.T) {
 			if !slices.Equal(skipped, wantSkipped) {
 				t.Errorf("skipped %q, want %q", skipped, wantSkipped)
 			}
-			if rep.Summary.Skipped != len(wantSkipped) || rep.Summary.Files != 6 || heard != 6 {
-				t.Errorf("summary %+v, heard %d; want 6 files and %d skipped", rep.Summary, heard, len(wantSkipped))
+			if rep.Summary.Skipped != len(wantSkipped) || rep.Summary.Files != 7 || heard != 7 {
+				t.Errorf("summary %+v, heard %d; want 7 files and %d skipped", rep.Summary, heard, len(wantSkipped))
 			}
 			var failed []string
 			for _, f := range rep.Files {

@@ -18,7 +18,7 @@ import (
 func trajectoryFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "trajectory", Value: "drop", EnvVars: []string{"DESENS_TRAJECTORY"},
-			Usage: "what happens to GPX, NMEA, KML and lat/lon CSV/JSON files: drop (nothing written), coarsen, offset or trim"},
+			Usage: "what happens to GPX, NMEA, KML, lat/lon CSV/JSON and drone SRT files: drop (nothing written), coarsen, offset or trim"},
 		&cli.Float64Flag{Name: "trajectory-grid", Value: 500,
 			Usage: "coarsen: snap positions to a grid of this many metres"},
 		&cli.DurationFlag{Name: "trajectory-time-round", Value: time.Minute,
@@ -33,8 +33,8 @@ func trajectoryFlags() []cli.Flag {
 // trajectoryHelp is the part of the run help about trajectories.
 const trajectoryHelp = `TRAJECTORIES:
    GPX, NMEA (.nmea, and .log/.txt whose lines are NMEA sentences), KML,
-   and CSV or JSON/GeoJSON with latitude and longitude columns or keys are
-   position logs. --trajectory decides what happens to them:
+   CSV or JSON/GeoJSON with latitude and longitude columns or keys, and
+   drone .SRT subtitles with positions (DJI) are position logs. --trajectory decides what happens to them:
      drop     (default) nothing is written; the report lists each as dropped
      coarsen  positions snapped to a --trajectory-grid metre grid, times
               rounded to --trajectory-time-round

@@ -1,5 +1,6 @@
 // Package trajectory desensitizes the position logs that travel beside
-// sensor media: GPX, NMEA 0183, KML, CSV and JSON/GeoJSON files.
+// sensor media: GPX, NMEA 0183, KML, CSV, JSON/GeoJSON and drones' SubRip
+// (.SRT) files.
 //
 // # Policies
 //
@@ -38,6 +39,8 @@
 // Names and descriptions (a waypoint called "Home"), elevations, speeds
 // and headings are kept; a trimmed track keeps its remaining times, and a
 // track that comes back near its start later in the trip keeps those
-// points (trim measures along the path). Offsets protect only while the
+// points (trim measures along the path). Trim removes points at exactly
+// 0,0, where loggers put a fix they do not have, and leaves them off the
+// path. Offsets protect only while the
 // vector stays secret: a single known place on the track gives it away.
 package trajectory

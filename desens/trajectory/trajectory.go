@@ -22,6 +22,7 @@ const (
 	KML  Format = "kml"
 	CSV  Format = "csv"
 	JSON Format = "json" // GeoJSON, or any JSON with lat/lon keys
+	SRT  Format = "srt"  // SubRip with positions, as DJI drones write
 )
 
 var (
@@ -67,7 +68,7 @@ type Stats struct {
 // or JSON file is a trajectory only if it has lat/lon columns or keys.
 var candidates = map[string]Format{
 	".gpx": GPX, ".kml": KML, ".nmea": NMEA, ".nma": NMEA, ".log": NMEA, ".txt": NMEA,
-	".csv": CSV, ".tsv": CSV, ".json": JSON, ".geojson": JSON,
+	".csv": CSV, ".tsv": CSV, ".json": JSON, ".geojson": JSON, ".srt": SRT,
 }
 
 // IsCandidate reports whether a file name may be a trajectory, so that its
@@ -110,6 +111,10 @@ func FormatOf(name string, head []byte) (Format, error) {
 	case JSON:
 		if !jsonHasPositions.Match(head) {
 			return "", fmt.Errorf("%w: no lat/lon keys or GeoJSON coordinates", ErrUnknownFormat)
+		}
+	case SRT:
+		if !looksDJI(head) {
+			return "", fmt.Errorf("%w: subtitles without positions", ErrUnknownFormat)
 		}
 	}
 	return f, nil
@@ -159,6 +164,8 @@ func Desensitize(r io.Reader, w io.Writer, format Format, p Policy) (Stats, erro
 		out, err = csvFile(data, p, &st)
 	case JSON:
 		out, err = jsonFile(data, p, &st)
+	case SRT:
+		out, err = srt(data, p, &st)
 	default:
 		return st, fmt.Errorf("%w: %q", ErrUnknownFormat, format)
 	}

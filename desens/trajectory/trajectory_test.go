@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,6 +37,8 @@ var samples = []sample{
 	{"drive.csv", CSV, 1, 12},
 	{"drive.geojson", JSON, 2, 13},
 	{"points.json", JSON, 1, 9},
+	{"dji_gps.srt", SRT, 2, 13},   // GPS(...) per cue, and the HOME point
+	{"dji_latlon.srt", SRT, 1, 9}, // [latitude] [longitude] per cue
 }
 
 func readSample(t *testing.T, name string) []byte {
@@ -172,9 +175,51 @@ func readPoints(t *testing.T, f Format, data []byte, lenient bool) [][]pt {
 			ps = append(ps, pt{s["lat"].(float64), s["lng"].(float64), s["ts"].(string)})
 		}
 		return [][]pt{ps}
+	case SRT:
+		return readSRT(t, data)
 	}
 	t.Fatalf("no reader for %s", f)
 	return nil
+}
+
+var (
+	testSRTTime = regexp.MustCompile(`(\d{4})[.-](\d\d)[.-](\d\d) (\d\d:\d\d:\d\d(\.\d+)?)`)
+	testSRTGPS  = regexp.MustCompile(`GPS\(([^,]+),([^,]+),`)
+	testSRTHome = regexp.MustCompile(`HOME\(([^,]+),([^)]+)\)`)
+	testSRTLL   = regexp.MustCompile(`\[latitude: ([^\]]+)\] \[longitude: ([^\]]+)\]`)
+)
+
+// readSRT reads cues (number, timing, text) and their positions: the
+// drone's track, and the HOME point as a track of its own.
+func readSRT(t *testing.T, data []byte) [][]pt {
+	t.Helper()
+	var ps, home []pt
+	for i, b := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n\n") {
+		if strings.TrimSpace(b) == "" {
+			continue
+		}
+		lines := strings.Split(strings.Trim(b, "\n"), "\n")
+		if _, err := strconv.Atoi(lines[0]); err != nil || len(lines) < 3 || !strings.Contains(lines[1], " --> ") {
+			t.Fatalf("cue %d is not SubRip: %q", i+1, b)
+		}
+		when := ""
+		if m := testSRTTime.FindStringSubmatch(b); m != nil {
+			when = m[1] + "-" + m[2] + "-" + m[3] + "T" + m[4] + "Z"
+		}
+		if m := testSRTGPS.FindStringSubmatch(b); m != nil {
+			ps = append(ps, pt{atof(t, m[2]), atof(t, m[1]), when})
+		}
+		if m := testSRTLL.FindStringSubmatch(b); m != nil {
+			ps = append(ps, pt{atof(t, m[1]), atof(t, m[2]), when})
+		}
+		if m := testSRTHome.FindStringSubmatch(b); m != nil && home == nil {
+			home = []pt{{atof(t, m[2]), atof(t, m[1]), ""}}
+		}
+	}
+	if home != nil {
+		return [][]pt{ps, home}
+	}
+	return [][]pt{ps}
 }
 
 type gpxPt struct {
@@ -284,7 +329,8 @@ func TestFormatOf(t *testing.T) {
 		{"JSON with lat keys", "p.json", `[{"lat": 31.2, "lon": 121.4}]`, JSON, nil},
 		{"JSON without positions is unknown", "cfg.json", `{"fps": 30}`, "", ErrUnknownFormat},
 		{"a KMZ (zipped) is unknown", "a.kmz", "PK\x03\x04", "", ErrUnknownFormat},
-		{"a SRT is unknown", "DJI_0001.SRT", "1\n00:00:00,000 --> 00:00:01,000\nGPS (121.4, 31.2, 18)\n", "", ErrUnknownFormat},
+		{"a DJI SRT with positions", "DJI_0001.SRT", "1\n00:00:00,000 --> 00:00:01,000\nGPS (121.4, 31.2, 18)\n", SRT, nil},
+		{"film subtitles are unknown", "film.srt", "1\n00:00:01,000 --> 00:00:04,000\nWhere are we going?\n", "", ErrUnknownFormat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := FormatOf(tc.file, []byte(tc.head))
@@ -476,6 +522,8 @@ func TestKeepsTheRest(t *testing.T) {
 			[]string{"$PUBX", "*00", "3113.8240"}},
 		{"drive.geojson", []string{`"name": "Drive 1"`, `"coordTimes": [`}, []string{"bbox", "31.2304", "121.4737"}},
 		{"drive.csv", []string{"timestamp,latitude,longitude,speed_kmh,longitudinal_accel\n", ",,45,0.5\n"}, []string{"31.2304", "121.4737"}},
+		{"dji_gps.srt", []string{"00:00:01,000 --> 00:00:02,000\r\n", " 2026.03.14 08:01:14\r\n", ",18) BAROMETER:4.5\r\n", "ISO:100 Shutter:500 EV:0 Fnum:2.8\r\n"}, []string{"31.2304", "121.4737"}},
+		{"dji_latlon.srt", []string{`<font size="28">FrameCnt: 2, DiffTime: 33ms`, "[focal_len: 240] [latitude: ", "] [rel_alt: 1.200 abs_alt: 25.123] </font>"}, []string{"31.2381", "121.4799"}},
 		{"points.json", []string{`{"device":"cam-7","samples":[{"ts":"2026-03-14T17:31:07.00Z","lat":`}, []string{"31.2381,"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -719,6 +767,33 @@ func TestJSONNestedPoints(t *testing.T) {
 	for _, s := range doc.Samples {
 		if s["gps"] == nil || s["t"] == nil {
 			t.Errorf("sample cut in part: %v", s)
+		}
+	}
+}
+
+// TestSRTReadBack has ffprobe, which reads SubRip as players do, count the
+// cues of each output.
+func TestSRTReadBack(t *testing.T) {
+	testenv.FFmpeg(t)
+	for _, s := range samples {
+		if s.format != SRT {
+			continue
+		}
+		for _, p := range []Policy{{Mode: Coarsen, GridMetres: 250, TimeRound: time.Minute}, {Mode: Offset, OffsetEast: 700}, {Mode: Trim, TrimMetres: 150}} {
+			t.Run(s.file+"/"+p.String(), func(t *testing.T) {
+				_, out, data, _ := desensitize(t, s, p)
+				f := filepath.Join(t.TempDir(), "out.srt")
+				if err := os.WriteFile(f, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				res, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "packet=pts_time", "-of", "csv=p=0", f).Output()
+				if err != nil {
+					t.Fatalf("ffprobe: %v", err)
+				}
+				if n := len(strings.Fields(string(res))); n != len(out[0]) {
+					t.Errorf("ffprobe reads %d cues, want %d", n, len(out[0]))
+				}
+			})
 		}
 	}
 }

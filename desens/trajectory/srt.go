@@ -25,7 +25,9 @@ var (
 	srtGPS  = regexp.MustCompile(`(?i)\b(GPS|HOME)\s*\(\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*(,[^)]*)?\)`)
 	srtLat  = regexp.MustCompile(`(?i)\[\s*latitude\s*:\s*(-?[\d.]+)\s*\]`)
 	srtLon  = regexp.MustCompile(`(?i)\[\s*longt?itude\s*:\s*(-?[\d.]+)\s*\]`) // some firmware writes "longtitude"
-	srtTime = regexp.MustCompile(`\b\d{4}[.-]\d{2}[.-]\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?\b`)
+	// Times: "2017.08.05 14:11:51", "2021-06-12 10:31:24.467", and
+	// "2021-05-09 14:59:21,035,487" (milliseconds, microseconds).
+	srtTime = regexp.MustCompile(`\b\d{4}[.-]\d{2}[.-]\d{2} \d{2}:\d{2}:\d{2}(\.\d+|(,\d{3}){1,2})?\b`)
 	srtCue  = regexp.MustCompile(`^\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d{1,2}:\d{2}:\d{2}[,.]\d{1,3}`)
 	// srtLeft are signs of a position in a form not rewritten.
 	srtLeft = regexp.MustCompile(`(?i)lat|lon|gps|home|-?\d+\.\d{4,}\s*,\s*-?\d+\.\d{4,}`)
@@ -63,6 +65,9 @@ func srt(data []byte, p Policy, st *Stats) ([]byte, error) {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	var cues []*srtCueBlock
 	for _, block := range strings.Split(strings.Trim(text, "\n"), "\n\n") {
+		if strings.TrimSpace(block) == "" {
+			continue // more than one blank line between cues
+		}
 		lines := strings.Split(strings.Trim(block, "\n"), "\n")
 		if len(lines) < 2 || !srtCue.MatchString(strings.TrimSpace(lines[1])) {
 			return nil, fmt.Errorf("%w: SubRip cue %d has no timing", ErrMalformed, len(cues)+1)
@@ -202,6 +207,7 @@ func (p Policy) rewriteSRT(line string, sp *srtPos) string {
 // and writes it back in the same form.
 func (p Policy) roundSRTTime(s string) string {
 	date, clock := s[:10], s[11:]
+	clock, _, _ = strings.Cut(clock, ",") // sub-second parts in commas go
 	r, ok := p.roundTimeText(strings.ReplaceAll(date, ".", "-") + "T" + clock)
 	if !ok {
 		return s

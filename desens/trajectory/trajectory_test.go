@@ -797,3 +797,17 @@ func TestSRTReadBack(t *testing.T) {
 		}
 	}
 }
+
+func TestSRTTimes(t *testing.T) {
+	p := Policy{Mode: Coarsen, GridMetres: 100, TimeRound: time.Minute}
+	for in, want := range map[string]string{
+		"2017.08.05 14:11:51":         "2017.08.05 14:12:00",
+		"2021-06-12 10:31:24.467":     "2021-06-12 10:31:00",
+		"2021-05-09 14:59:41,035,487": "2021-05-09 15:00:00",
+		"2021-05-09 23:59:31,035":     "2021-05-10 00:00:00",
+	} {
+		if got := srtTime.ReplaceAllStringFunc("x "+in+" y", p.roundSRTTime); got != "x "+want+" y" {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -22,9 +22,9 @@ import (
 // position once the known forms are taken out makes the file refused.
 
 var (
-	srtGPS  = regexp.MustCompile(`(?i)\b(GPS|HOME)\s*\(\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*(,[^)]*)?\)`)
-	srtLat  = regexp.MustCompile(`(?i)\[\s*latitude\s*:\s*(-?[\d.]+)\s*\]`)
-	srtLon  = regexp.MustCompile(`(?i)\[\s*longt?itude\s*:\s*(-?[\d.]+)\s*\]`) // some firmware writes "longtitude"
+	srtGPS = regexp.MustCompile(`(?i)\b(GPS|HOME)\s*\(\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*(,[^)]*)?\)`)
+	srtLat = regexp.MustCompile(`(?i)\[\s*latitude\s*:\s*(-?[\d.]+)\s*\]`)
+	srtLon = regexp.MustCompile(`(?i)\[\s*longt?itude\s*:\s*(-?[\d.]+)\s*\]`) // some firmware writes "longtitude"
 	// Times: "2017.08.05 14:11:51", "2021-06-12 10:31:24.467", and
 	// "2021-05-09 14:59:21,035,487" (milliseconds, microseconds).
 	srtTime = regexp.MustCompile(`\b\d{4}[.-]\d{2}[.-]\d{2} \d{2}:\d{2}:\d{2}(\.\d+|(,\d{3}){1,2})?\b`)

@@ -153,10 +153,11 @@ func (d *Desensitizer) newReport() *Report {
 		Models: d.models, Started: time.Now().UTC()}
 }
 
-// ProcessFile desensitizes the file at in into out (a file path). The output
+// ProcessFile desensitizes the file at in into out (a file path): an image
+// or video, or a trajectory sidecar by Options.Trajectory. The output
 // appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessFile(ctx context.Context, in, out string) FileReport {
-	return d.processTo(ctx, localInput(in), out, FileSink{Overwrite: d.opts.Overwrite})
+	return d.processJob(ctx, job{in: localInput(in), dst: out, sink: FileSink{Overwrite: d.opts.Overwrite}})
 }
 
 // namer is implemented by sinks whose outputs are better named by a URL

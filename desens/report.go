@@ -58,7 +58,7 @@ const SuccessGate = 0.95
 type FileReport struct {
 	Input  string `json:"input"`
 	Output string `json:"output,omitempty"`
-	Kind   string `json:"kind"` // image or video
+	Kind   string `json:"kind"` // image, video or trajectory
 	OK     bool   `json:"ok"`
 	Error  string `json:"error,omitempty"`
 	Stage  string `json:"failed_stage,omitempty"`

@@ -195,6 +195,10 @@ func TestRunSingleSidecar(t *testing.T) {
 	if !r.OK || r.Trajectory.PointsIn != 22 {
 		t.Errorf("ProcessTrajectory: %+v", r)
 	}
+	r = d.ProcessFile(t.Context(), gpx, filepath.Join(dir, "lib2", "drive.gpx"))
+	if !r.OK || r.Kind != string(KindTrajectory) || r.Trajectory.PointsIn != 22 {
+		t.Errorf("ProcessFile on a GPX: %+v", r)
+	}
 }
 
 func TestTrajectoryPolicyValidated(t *testing.T) {

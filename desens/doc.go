@@ -1,6 +1,9 @@
-// Package desens finds faces (and, as models are added, licence plates and
-// on-screen overlays) in images and videos and hides them, failing closed:
-// no frame that was not examined is ever written unmasked.
+// Package desens finds faces, licence plates and burned-in text overlays
+// (GPS, time, IDs) in images and videos and hides them, failing closed: no
+// frame that was not examined is ever written unmasked. Location metadata
+// never reaches an output, and trajectory sidecars (GPX, NMEA, KML, CSV,
+// JSON) are dropped, coarsened, offset or trimmed by a policy
+// (desens/trajectory, sidecar.go).
 //
 // # Use
 //
@@ -27,7 +30,9 @@
 // Each stage lives in a file named after it: source.go (what a file is),
 // decode.go, detect.go (the Detector seam), track.go (temporal
 // consistency), redact.go (blur, pixelate, solid), encode.go and sink.go
-// (atomic outputs). pipeline.go joins them with bounded channels; run.go
+// (atomic outputs). A detector that must follow a video from frame to
+// frame (overlays stand still; scene text moves) is a Streamer and gets a
+// fresh instance per video. pipeline.go joins them with bounded channels; run.go
 // turns a run's input and output into a list of files.
 //
 // # Failure

@@ -1,6 +1,6 @@
 """Trains the desens licence-plate detector and exports it to ONNX.
 
-    python3 train.py --seed 1 --steps 6000 --out ../../plate_det.onnx
+    python3 train.py --seed 1 --steps 2000 --out ../../plate_det.onnx
     python3 train.py ... --real /data/CCPD2019/ccpd_base     # mix in real labelled photos
 
 The net is a small fully convolutional CenterNet: a heat map of plate
@@ -127,7 +127,7 @@ def targets(objs, W, H):
         box[2][m] = math.log(max(w, 1) / STRIDE)
         box[3][m] = math.log(max(h, 1) / STRIDE)
         wt[m] = g[m]
-    ign[heat > 0] = 0
+    ign[heat > 0.05] = 0  # a plate near an ignore region keeps its own targets
     return heat, box, wt, ign
 
 
@@ -268,7 +268,7 @@ def export(net, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=6000, help="optimiser steps")
+    ap.add_argument("--steps", type=int, default=2000, help="optimiser steps")
     ap.add_argument("--minutes", type=float, default=0, help="stop after this many minutes (0: no limit)")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--size", type=int, default=256, help="training crop side (multiple of 32)")

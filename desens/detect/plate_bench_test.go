@@ -1,0 +1,52 @@
+package detect
+
+import (
+	"fmt"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/models"
+)
+
+// BenchmarkPlate1080p is the cost of one whole 1920×1080 frame: the model
+// on the frame at scale 1, 1/2 and 1/4 (no tiles), then decoding. Each
+// scale is also timed alone.
+func BenchmarkPlate1080p(b *testing.B) {
+	rt, err := onnx.Open("")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Cleanup(func() { rt.Close() })
+	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+	all := DefaultPlateConfig().Scales
+	cases := []struct {
+		name   string
+		scales []float64
+	}{{"default", all}}
+	for _, s := range all {
+		cases = append(cases, struct {
+			name   string
+			scales []float64
+		}{fmt.Sprintf("scale=%g", s), []float64{s}})
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := DefaultPlateConfig()
+			cfg.Scales = tc.scales
+			d, err := NewPlate(rt, models.Plate().Data, cfg, onnx.SessionOptions{Threads: benchThreads})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			for b.Loop() {
+				if _, err := d.DetectFrame(b.Context(), img); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,243 @@
+package detect
+
+import (
+	"encoding/json"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/testenv"
+	"github.com/desens/desens/models"
+)
+
+func newPlate(t testing.TB) *PlateDetector {
+	t.Helper()
+	rt := testenv.ORT(t)
+	d, err := NewPlate(rt, models.Plate().Data, DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestDecodePlates(t *testing.T) {
+	const gw, gh = 8, 6
+	plane := gw * gh
+	heat := make([]float32, plane)
+	box := make([]float32, 4*plane)
+	set := func(x, y int, v float32, dx, dy, w, h float64) {
+		i := y*gw + x
+		heat[i] = v
+		box[i], box[plane+i] = float32(dx), float32(dy)
+		box[2*plane+i], box[3*plane+i] = float32(math.Log(w/plateStride)), float32(math.Log(h/plateStride))
+	}
+	// A plate centred at (2.75, 3.5) cells, 40×12 px, with a weaker
+	// shoulder next to it that is no peak.
+	set(2, 3, 0.9, 0.25, 0, 40, 12)
+	set(3, 3, 0.6, -0.75, 0, 40, 12)
+	// A flat top of two equal cells is one plate, not two.
+	set(6, 1, 0.5, 0, 0, 20, 8)
+	set(7, 1, 0.5, 0, 0, 20, 8)
+	// Under the threshold.
+	set(6, 5, 0.2, 0, 0, 20, 8)
+
+	got := decodePlates(heat, box, gw, gh, 0.3)
+	want := []candidate{ // in scan order
+		{box: rectF{26 - 10, 6 - 4, 26 + 10, 6 + 4}, score: 0.5},
+		{box: rectF{11 - 20, 14 - 6, 11 + 20, 14 + 6}, score: 0.9},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d plates %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if math.Abs(g.score-w.score) > 1e-6 || math.Abs(g.box.x0-w.box.x0) > 1e-3 || math.Abs(g.box.y0-w.box.y0) > 1e-3 ||
+			math.Abs(g.box.x1-w.box.x1) > 1e-3 || math.Abs(g.box.y1-w.box.y1) > 1e-3 {
+			t.Errorf("plate %d = %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func TestPlateInput(t *testing.T) {
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 0, 127.5, 0), 50, 70, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	for _, tc := range []struct {
+		name  string
+		scale float64
+		shape []int64
+	}{
+		{"native size is padded to multiples of 32", 1, []int64{1, 3, 64, 96}},
+		{"half size", 0.5, []int64{1, 3, 32, 64}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, shape, err := plateInput(img, tc.scale)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(shape) != 4 || shape[2] != tc.shape[2] || shape[3] != tc.shape[3] {
+				t.Fatalf("shape %v, want %v", shape, tc.shape)
+			}
+			plane := int(shape[2] * shape[3])
+			if b, g := in[0], in[plane]; b != 1 || g != -1 {
+				t.Errorf("top-left B, G = %v, %v; want 1, -1 (BGR planes scaled to [-1, 1])", b, g)
+			}
+			if pad := in[plane-1]; pad != 0 {
+				t.Errorf("padding = %v, want 0 (mid grey)", pad)
+			}
+		})
+	}
+}
+
+func TestPlateCover(t *testing.T) {
+	got := PlateCover(image.Rect(100, 100, 200, 130))
+	if want := image.Rect(88, 90, 212, 140); got != want {
+		t.Fatalf("PlateCover = %v, want %v", got, want)
+	}
+}
+
+// plateLabel is one entry of testdata/plates/labels.json.
+type plateLabel struct {
+	File    string `json:"file"`
+	Objects []struct {
+		Box  [4]int `json:"box"`
+		Type string `json:"type"`
+	} `json:"objects"`
+}
+
+func loadPlateLabels(t *testing.T) []plateLabel {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", "plates", "labels.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l struct{ Images []plateLabel }
+	if err := json.Unmarshal(data, &l); err != nil {
+		t.Fatal(err)
+	}
+	return l.Images
+}
+
+// The committed crops in testdata/plates: synthetic plates from the
+// held-out generator (fonts and backgrounds the model never saw) beside
+// hard negatives (signs, scene text). Each plate must be found; nothing
+// else may be found with confidence (the model's precision at its
+// threshold is modest, see models/README.md, so weak extra boxes are only
+// logged).
+func TestPlateFindsSyntheticPlates(t *testing.T) {
+	d := newPlate(t)
+	for _, im := range loadPlateLabels(t) {
+		t.Run(im.File, func(t *testing.T) {
+			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
+			defer img.Close()
+			if img.Empty() {
+				t.Fatalf("cannot read %s", im.File)
+			}
+			dets, err := d.DetectFrame(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlates(t, dets, im, 0.5)
+		})
+	}
+}
+
+// checkPlates fails when a labelled plate has no detection at IoU >= 0.5,
+// or when a detection that matches no plate scores sureAbove or more.
+func checkPlates(t *testing.T, dets []Detection, im plateLabel, sureAbove float32) {
+	t.Helper()
+	used := make([]bool, len(dets))
+	for _, o := range im.Objects {
+		want := image.Rect(o.Box[0], o.Box[1], o.Box[0]+o.Box[2], o.Box[1]+o.Box[3])
+		found := false
+		for i, det := range dets {
+			if !used[i] && IoU(det.Box, want) >= 0.5 {
+				used[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s plate at %v not found; got %v", o.Type, want, dets)
+		}
+	}
+	for i, det := range dets {
+		switch {
+		case used[i]:
+		case det.Score >= sureAbove:
+			t.Errorf("unexpected detection %v (%.2f)", det.Box, det.Score)
+		default:
+			t.Logf("weak extra detection %v (%.2f)", det.Box, det.Score)
+		}
+	}
+}
+
+// A real photo: opencv-doc's licenseplate_motion.jpg, a car rear whose
+// 2:1 plate is smeared by motion blur (hand label in
+// testdata/eval/plates-real). The model, trained on synthetic plates only,
+// does not find it yet (its score there is about 0.25, under the 0.35
+// threshold): a known gap, reported in models/README.md. This test checks
+// what must hold regardless, that a real frame of odd size runs through
+// and every box lies in the frame, and says whether the plate was found.
+func TestPlateRealPhoto(t *testing.T) {
+	d := newPlate(t)
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "licenseplate_motion.jpg")), gocv.IMReadColor)
+	defer img.Close()
+	dets, err := d.DetectFrame(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	plate := image.Rect(225, 230, 360, 297)
+	found := false
+	for _, det := range dets {
+		if !det.Box.In(bounds) || det.Box.Empty() || det.Class != Plate {
+			t.Errorf("bad detection %+v in a %v frame", det, bounds)
+		}
+		found = found || IoU(det.Box, plate) >= 0.3
+	}
+	t.Logf("plate at %v found: %v (detections %v)", plate, found, dets)
+}
+
+func TestPlateNothingInBlankOrNoise(t *testing.T) {
+	d := newPlate(t)
+	for _, tc := range []struct {
+		name string
+		fill func(*gocv.Mat)
+	}{
+		{"grey", func(m *gocv.Mat) { m.SetTo(gocv.NewScalar(128, 128, 128, 0)) }},
+		{"noise", func(m *gocv.Mat) {
+			gocv.RandU(m, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+			defer m.Close()
+			tc.fill(&m)
+			dets, err := d.DetectFrame(t.Context(), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(dets) != 0 {
+				t.Fatalf("found %v in a %s frame", dets, tc.name)
+			}
+		})
+	}
+}
+
+func TestPlateRejectsBadFrames(t *testing.T) {
+	d := newPlate(t)
+	empty := gocv.NewMat()
+	defer empty.Close()
+	gray := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8U)
+	defer gray.Close()
+	for _, m := range []gocv.Mat{empty, gray} {
+		if _, err := d.DetectFrame(t.Context(), m); err == nil {
+			t.Errorf("frame of type %v accepted", m.Type())
+		}
+	}
+}

@@ -26,11 +26,13 @@ setup-test:
 build: setup
 	go build -o $(BIN) ./cmd/desens
 
-# The sample (testdata/sample, made by scripts/make-sample.sh): a short video
-# with faces moving over a street scene, and a photo; outputs and a JSON
-# report land in out/demo/.
+# The sample (testdata/sample, made by scripts/make-sample.sh): a short
+# dashcam-like video with faces moving over a street scene and a burned-in
+# GPS/time overlay, its GPX track, a portrait and a car photo; outputs and a
+# JSON report land in out/demo/.
 demo: build
-	./$(BIN) run --overwrite --report out/demo/report.json testdata/sample out/demo
+	./$(BIN) run --overwrite --targets face,plate,overlay --trajectory coarsen \
+		--report out/demo/report.json testdata/sample out/demo
 	@echo "demo: outputs in out/demo/, report in out/demo/report.json"
 
 vet:

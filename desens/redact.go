@@ -56,6 +56,12 @@ func ParseShape(s string) (Shape, error) {
 // six, the face detector itself still fired on redacted heads.
 const blocksAcross = 4
 
+// textBlocksAcross is the same for plates and text lines, whose shorter
+// side is about one character high: with four blocks a character kept
+// about eight values, and plate de-pixelation works by matching such
+// blocks against a known alphabet. Two leave about one value per character.
+const textBlocksAcross = 2
+
 // ellipseSlack widens an ellipse so that it still covers the corners of the
 // detector's box after expansion (an inscribed ellipse would not).
 const ellipseSlack = 1.15
@@ -65,6 +71,8 @@ type Redactor struct {
 	Style  Style
 	Shape  Shape
 	Expand float64
+
+	blocks int // blocks across the shorter side; 0 means blocksAcross
 }
 
 // Region returns the area a detection box is redacted over: the box grown
@@ -104,6 +112,9 @@ func (r Redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
 		box := d.Box
 		if d.Class == detect.Plate {
 			box = detect.PlateCover(box) // the frame and screws too
+		}
+		if d.Class == detect.Plate || d.Class == detect.Overlay {
+			rc.blocks = textBlocksAcross
 		}
 		rc.Redact(img, []image.Rectangle{box})
 	}
@@ -148,7 +159,11 @@ func (r Redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	src := img.Region(ctxReg)
 	defer src.Close()
 	cw, ch := ctxReg.Dx(), ctxReg.Dy()
-	block := max(1, min(w, h)/blocksAcross)
+	blocks := r.blocks
+	if blocks == 0 {
+		blocks = blocksAcross
+	}
+	block := max(1, min(w, h)/blocks)
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(src, &small, image.Pt(max(1, cw/block), max(1, ch/block)), 0, 0, gocv.InterpolationArea)

@@ -2,11 +2,13 @@ package desens
 
 import (
 	"image"
+	"image/color"
 	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
+	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/testenv"
 )
 
@@ -97,6 +99,42 @@ func TestRegionExpandsAndClips(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.r.Region(tc.box, bounds); got != tc.want {
 				t.Errorf("Region(%v) = %v, want %v", tc.box, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestTextRedactedCoarser checks that plates and text lines are washed with
+// fewer blocks than faces: a line of characters keeps about one value per
+// character, not several that could be matched against an alphabet.
+func TestTextRedactedCoarser(t *testing.T) {
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 255, 255, 0), 120, 320, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	gocv.PutText(&img, "A12345", image.Pt(60, 75), gocv.FontHersheySimplex, 1.2, color.RGBA{0, 0, 0, 0}, 3)
+	box := image.Rect(50, 40, 270, 85) // the text line, 45 px high
+	r := Redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1}
+	for _, tc := range []struct {
+		class   detect.Class
+		maxStep float64 // largest brightness change between columns 8 px apart
+	}{
+		{detect.Plate, 20},
+		{detect.Overlay, 20},
+	} {
+		t.Run(string(tc.class), func(t *testing.T) {
+			out := img.Clone()
+			defer out.Close()
+			r.RedactDetections(&out, []detect.Detection{{Box: box, Class: tc.class}})
+			gray := gocv.NewMat()
+			defer gray.Close()
+			gocv.CvtColor(out, &gray, gocv.ColorBGRToGray)
+			row := box.Min.Y + box.Dy()/2
+			worst := 0.0
+			for x := box.Min.X; x+8 < box.Max.X; x++ {
+				d := float64(gray.GetUCharAt(row, x+8)) - float64(gray.GetUCharAt(row, x))
+				worst = max(worst, d, -d)
+			}
+			if worst > tc.maxStep {
+				t.Errorf("brightness still steps by %.0f across 8 px of the hidden line", worst)
 			}
 		})
 	}

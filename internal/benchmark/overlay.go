@@ -28,21 +28,9 @@ type OverlayStage struct {
 // overlayStages times the overlay stream at every frame and at the
 // default interval, with the text model d loaded.
 func overlayStages(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	var text *desens.ModelInfo
-	for _, m := range d.Models() {
-		if m.Class == detect.Overlay {
-			text = &m
-		}
-	}
-	if text == nil {
-		return nil // roi mode, or no overlay target
-	}
-	m := models.TextDet()
-	if text.Source != "embedded" {
-		var err error
-		if m, err = models.Load(text.Source); err != nil {
-			return err
-		}
+	m, ok, err := modelOf(d, detect.Overlay, models.TextDet)
+	if !ok {
+		return err // roi mode, or no overlay target
 	}
 	rt, err := onnx.Open("") // the environment d opened, one more reference
 	if err != nil {

@@ -33,21 +33,9 @@ const plate1080pRuns = 5
 
 // plateStage times the plate detector with the model d loaded.
 func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	var mi *desens.ModelInfo
-	for _, m := range d.Models() {
-		if m.Class == detect.Plate {
-			mi = &m
-		}
-	}
-	if mi == nil {
-		return nil // no plate target
-	}
-	m := models.Plate()
-	if mi.Source != "embedded" {
-		var err error
-		if m, err = models.Load(mi.Source); err != nil {
-			return err
-		}
+	m, ok, err := modelOf(d, detect.Plate, models.Plate)
+	if !ok {
+		return err // no plate target
 	}
 	rt, err := onnx.Open("") // the environment d opened, one more reference
 	if err != nil {
@@ -106,4 +94,21 @@ func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info v
 	}
 	r.Plate = &s
 	return nil
+}
+
+// modelOf returns the model d runs for class, the embedded one or the file
+// it was loaded from, so a stage timed alone runs the same weights; ok is
+// false when d has no such model.
+func modelOf(d *desens.Desensitizer, class detect.Class, embedded func() models.Model) (m models.Model, ok bool, err error) {
+	for _, mi := range d.Models() {
+		if mi.Class != class {
+			continue
+		}
+		if mi.Source == "embedded" {
+			return embedded(), true, nil
+		}
+		m, err = models.Load(mi.Source)
+		return m, err == nil, err
+	}
+	return models.Model{}, false, nil
 }

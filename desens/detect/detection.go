@@ -1,7 +1,10 @@
 package detect
 
 import (
+	"context"
 	"image"
+
+	"gocv.io/x/gocv"
 )
 
 // Class names what a detection is.
@@ -25,6 +28,16 @@ type Detection struct {
 type Result struct {
 	Detections []Detection
 	Err        error
+}
+
+// eachFrame runs a one-frame detector over a batch: detectors that look at
+// frames one by one share it.
+func eachFrame(ctx context.Context, frames []gocv.Mat, detect func(context.Context, gocv.Mat) ([]Detection, error)) []Result {
+	out := make([]Result, len(frames))
+	for i, f := range frames {
+		out[i].Detections, out[i].Err = detect(ctx, f)
+	}
+	return out
 }
 
 // rectF is a float box used while decoding, before rounding to pixels.

@@ -108,11 +108,7 @@ func (d *FaceDetector) Class() Class { return Face }
 
 // Detect finds faces in each frame (BGR).
 func (d *FaceDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result {
-	out := make([]Result, len(frames))
-	for i, f := range frames {
-		out[i].Detections, out[i].Err = d.DetectFrame(ctx, f)
-	}
-	return out
+	return eachFrame(ctx, frames, d.DetectFrame)
 }
 
 // DetectFrame finds faces in one BGR frame.

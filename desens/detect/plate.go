@@ -78,11 +78,7 @@ func (d *PlateDetector) Class() Class { return Plate }
 
 // Detect finds plates in each frame (BGR).
 func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result {
-	out := make([]Result, len(frames))
-	for i, f := range frames {
-		out[i].Detections, out[i].Err = d.DetectFrame(ctx, f)
-	}
-	return out
+	return eachFrame(ctx, frames, d.DetectFrame)
 }
 
 // DetectFrame finds plates in one BGR frame.

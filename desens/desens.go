@@ -52,16 +52,11 @@ func New(opts Options) (*Desensitizer, error) {
 	d := &Desensitizer{opts: opts, rt: rt,
 		redactor: Redactor{Style: opts.Style, Shape: opts.Shape, Expand: opts.Expand}}
 	so := onnx.SessionOptions{Device: onnx.Device(opts.Device), Threads: opts.Threads}
-	for _, t := range opts.Targets {
-		if t != detect.Face {
-			continue
-		}
-		m := models.Face()
-		if opts.FaceModel != "" {
-			if m, err = models.Load(opts.FaceModel); err != nil {
-				d.Close()
-				return nil, err
-			}
+	if slices.Contains(opts.Targets, detect.Face) {
+		m, err := models.Or(opts.FaceModel, models.Face)
+		if err != nil {
+			d.Close()
+			return nil, err
 		}
 		cfg := detect.DefaultFaceConfig()
 		if opts.Threshold > 0 {
@@ -80,12 +75,10 @@ func New(opts Options) (*Desensitizer, error) {
 		d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
 	}
 	if slices.Contains(opts.Targets, detect.Plate) {
-		m := models.Plate()
-		if opts.PlateModel != "" {
-			if m, err = models.Load(opts.PlateModel); err != nil {
-				d.Close()
-				return nil, err
-			}
+		m, err := models.Or(opts.PlateModel, models.Plate)
+		if err != nil {
+			d.Close()
+			return nil, err
 		}
 		cfg := detect.DefaultPlateConfig()
 		if opts.PlateThreshold > 0 {

@@ -101,7 +101,7 @@ func (o Options) withDefaults() (Options, error) {
 		switch t {
 		case detect.Face, detect.Plate, detect.Overlay:
 		default:
-			return o, fmt.Errorf("target %q is not supported yet (supported: face, plate, overlay)", t)
+			return o, fmt.Errorf("unknown target %q (want face, plate or overlay)", t)
 		}
 	}
 	if o.Style == "" {

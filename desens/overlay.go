@@ -60,12 +60,9 @@ func newOverlay(rt *onnx.Runtime, opts Options, so onnx.SessionOptions) (Detecto
 		}
 		return overlayDetector{od}, nil, nil, nil
 	}
-	m := models.TextDet()
-	if opts.TextModel != "" {
-		var err error
-		if m, err = models.Load(opts.TextModel); err != nil {
-			return nil, nil, nil, err
-		}
+	m, err := models.Or(opts.TextModel, models.TextDet)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	td, err := detect.NewText(rt, m.Data, detect.DefaultTextConfig(), so)
 	if err != nil {

@@ -51,6 +51,15 @@ func Plate() Model {
 	return newModel("plate-det", "embedded", plateDet)
 }
 
+// Or returns the model file at path, or the embedded model when path is
+// empty: every model can be replaced by a file of the same shape.
+func Or(path string, embedded func() Model) (Model, error) {
+	if path == "" {
+		return embedded(), nil
+	}
+	return Load(path)
+}
+
 // Load reads a model file to use instead of an embedded one.
 func Load(path string) (Model, error) {
 	data, err := os.ReadFile(path)

@@ -91,7 +91,7 @@ func TestPlateAndFaceInOneRun(t *testing.T) {
 		image.Rect(cover.Min.X, cover.Min.Y, cover.Min.X+4, cover.Min.Y+3),
 		image.Rect(cover.Max.X-4, cover.Max.Y-3, cover.Max.X, cover.Max.Y),
 	} {
-		if diff := absDiffMean(img, res, c); diff < 1 {
+		if diff := meanDiff(img, res, c); diff < 1 {
 			t.Errorf("cover corner %v unchanged (mean difference %.2f): plates must be hidden as rectangles", c, diff)
 		}
 	}
@@ -143,16 +143,4 @@ func TestPlateVideo(t *testing.T) {
 		t.Errorf("output has %d frames, want %d", n, frames)
 	}
 	noTemps(t, filepath.Dir(out))
-}
-
-// absDiffMean is the mean absolute difference of a and b over box.
-func absDiffMean(a, b gocv.Mat, box image.Rectangle) float64 {
-	ra, rb := a.Region(box), b.Region(box)
-	defer ra.Close()
-	defer rb.Close()
-	diff := gocv.NewMat()
-	defer diff.Close()
-	gocv.AbsDiff(ra, rb, &diff)
-	m := diff.Mean()
-	return (m.Val1 + m.Val2 + m.Val3) / 3
 }

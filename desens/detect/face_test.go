@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"image"
 	"path/filepath"
 	"testing"
@@ -88,7 +89,13 @@ func TestFaceFindsKnownFace(t *testing.T) {
 }
 
 func TestFaceNothingInBlankOrNoise(t *testing.T) {
-	d := newFace(t)
+	checkNothingInBlankOrNoise(t, newFace(t).DetectFrame)
+}
+
+// checkNothingInBlankOrNoise runs a one-frame detector on a flat grey and a
+// uniform-noise 720p frame: neither holds anything to find.
+func checkNothingInBlankOrNoise(t *testing.T, detectFrame func(context.Context, gocv.Mat) ([]Detection, error)) {
+	t.Helper()
 	for _, tc := range []struct {
 		name string
 		fill func(*gocv.Mat)
@@ -102,7 +109,7 @@ func TestFaceNothingInBlankOrNoise(t *testing.T) {
 			m := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
 			defer m.Close()
 			tc.fill(&m)
-			dets, err := d.DetectFrame(t.Context(), m)
+			dets, err := detectFrame(t.Context(), m)
 			if err != nil {
 				t.Fatal(err)
 			}

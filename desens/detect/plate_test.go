@@ -204,29 +204,7 @@ func TestPlateRealPhoto(t *testing.T) {
 }
 
 func TestPlateNothingInBlankOrNoise(t *testing.T) {
-	d := newPlate(t)
-	for _, tc := range []struct {
-		name string
-		fill func(*gocv.Mat)
-	}{
-		{"grey", func(m *gocv.Mat) { m.SetTo(gocv.NewScalar(128, 128, 128, 0)) }},
-		{"noise", func(m *gocv.Mat) {
-			gocv.RandU(m, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			m := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
-			defer m.Close()
-			tc.fill(&m)
-			dets, err := d.DetectFrame(t.Context(), m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(dets) != 0 {
-				t.Fatalf("found %v in a %s frame", dets, tc.name)
-			}
-		})
-	}
+	checkNothingInBlankOrNoise(t, newPlate(t).DetectFrame)
 }
 
 func TestPlateRejectsBadFrames(t *testing.T) {

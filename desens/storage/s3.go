@@ -978,13 +978,24 @@ func (w *s3Writer) Write(p []byte) (int, error) {
 // multipart upload first if this is the first part.
 func (w *s3Writer) flush() error {
 	if w.uploadID == nil {
-		out, err := w.b.client.CreateMultipartUpload(w.gctx, &s3.CreateMultipartUploadInput{
+		// Not cancelled with the caller: a cancel that lands after the
+		// server created the upload but before its reply would lose the
+		// ID, and with it the abort, leaving the upload behind.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(w.gctx), time.Minute)
+		out, err := w.b.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 			Bucket: &w.b.bucket, Key: &w.key, ContentType: &w.contentType, Metadata: w.metadata,
 		})
+		cancel()
 		if err != nil {
 			return w.fail(w.b.error("write", w.key, err))
 		}
 		w.uploadID = out.UploadId
+		if err := w.gctx.Err(); err != nil {
+			if ferr := w.failed(); ferr != nil {
+				return ferr
+			}
+			return w.fail(w.b.error("write", w.key, w.ctx.Err()))
+		}
 	}
 	if w.nparts == maxParts {
 		return w.fail(&Error{Op: "write", Bucket: w.b.url, Key: w.key, Kind: ErrInvalidArgument,

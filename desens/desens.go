@@ -81,10 +81,22 @@ func New(opts Options) (*Desensitizer, error) {
 			return nil, err
 		}
 		cfg := detect.DefaultPlateConfig()
+		var verifier []byte
+		var vm models.Model
+		if opts.PlateVerifyModel != "none" {
+			if vm, err = models.Or(opts.PlateVerifyModel, models.PlateVerify); err != nil {
+				d.Close()
+				return nil, err
+			}
+			verifier = vm.Data
+		} else {
+			// The detector alone: its own tuned threshold.
+			cfg.Threshold = detect.DetectorOnlyPlateThreshold
+		}
 		if opts.PlateThreshold > 0 {
 			cfg.Threshold = opts.PlateThreshold
 		}
-		pd, err := detect.NewPlate(rt, m.Data, cfg, so)
+		pd, err := detect.NewPlate(rt, m.Data, verifier, cfg, so)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("%s: %w", m.Source, err)
@@ -92,6 +104,9 @@ func New(opts Options) (*Desensitizer, error) {
 		d.detectors = append(d.detectors, pd)
 		d.closers = append(d.closers, pd)
 		d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
+		if verifier != nil {
+			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256, Role: "verifier"})
+		}
 	}
 	if slices.Contains(opts.Targets, detect.Overlay) {
 		od, td, mi, err := newOverlay(rt, opts, so)

@@ -43,6 +43,10 @@ type Options struct {
 	FaceModel string
 	// PlateModel loads a plate model file instead of the embedded one.
 	PlateModel string
+	// PlateVerifyModel loads a plate verifier model file instead of the
+	// embedded one; "none" turns the verifier off, so the detector's
+	// score alone decides.
+	PlateVerifyModel string
 	// PlateThreshold overrides the plate detector's score threshold (0
 	// keeps its own; Threshold is the face detector's).
 	PlateThreshold float64

@@ -37,6 +37,9 @@ type ModelInfo struct {
 	Name   string       `json:"name"`
 	Source string       `json:"source"`
 	SHA256 string       `json:"sha256"`
+	// Role is "verifier" for a model that rescores another's candidates;
+	// empty for a detector.
+	Role string `json:"role,omitempty"`
 }
 
 // Summary counts outcomes. A batch is done when SuccessRate >= SuccessGate.

@@ -18,6 +18,9 @@ var blazefaceBack256 []byte
 //go:embed plate_det.onnx
 var plateDet []byte
 
+//go:embed plate_verify.onnx
+var plateVerify []byte
+
 //go:embed ppocr_v4_det.onnx
 var ppocrV4Det []byte
 
@@ -49,6 +52,12 @@ func TextDet() Model {
 // on synthetic plates (models/train/plates).
 func Plate() Model {
 	return newModel("plate-det", "embedded", plateDet)
+}
+
+// PlateVerify returns the embedded plate verifier: the project's own
+// classifier that looks again at each plate candidate (models/train/plates).
+func PlateVerify() Model {
+	return newModel("plate-verify", "embedded", plateVerify)
 }
 
 // Or returns the model file at path, or the embedded model when path is

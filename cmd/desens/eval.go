@@ -101,6 +101,9 @@ func runEval(c *cli.Context) error {
 		ev.Threshold = opts.PlateThreshold
 		if ev.Threshold == 0 {
 			ev.Threshold = detect.DefaultPlateConfig().Threshold
+			if opts.PlateVerifyModel == "none" {
+				ev.Threshold = detect.DetectorOnlyPlateThreshold
+			}
 		}
 	}
 	if from > 0 && from < ev.Threshold {

@@ -1,10 +1,13 @@
 package detect
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math"
+	"slices"
 
 	"gocv.io/x/gocv"
 
@@ -21,8 +24,13 @@ const plateAlign = 32
 
 // PlateConfig tunes the plate detector. Start from DefaultPlateConfig.
 type PlateConfig struct {
-	// Threshold is the heat-map peak a plate must reach.
+	// Threshold is the score a plate must reach: the verifier's when
+	// there is one, else the detector's heat-map peak.
 	Threshold float64
+	// CandidateThreshold is the heat-map peak a candidate must reach to be
+	// shown to the verifier (unused without one). Lower finds more plates
+	// at more verifier runs.
+	CandidateThreshold float64
 	// Scales are the sizes (model pixels per frame pixel) each frame is
 	// run at, whole: the model was trained on plates MinWidth to MaxWidth
 	// pixels wide, so 1 and 1/2 cover 12-380 px, and 1/4 the rest.
@@ -36,42 +44,66 @@ type PlateConfig struct {
 	NMSIoU float64
 }
 
+// DetectorOnlyPlateThreshold is the tuned Threshold when the plate detector
+// runs without its verifier.
+const DetectorOnlyPlateThreshold = 0.35
+
 // DefaultPlateConfig finds plates from about 14 px wide to the whole frame.
 func DefaultPlateConfig() PlateConfig {
 	return PlateConfig{
-		Threshold: 0.35,
-		Scales:    []float64{1, 0.5, 0.25},
-		MinWidth:  16,
-		MaxWidth:  200,
-		NMSIoU:    0.3,
+		Threshold:          0.4,
+		CandidateThreshold: 0.15,
+		Scales:             []float64{1, 0.5, 0.25},
+		MinWidth:           16,
+		MaxWidth:           200,
+		NMSIoU:             0.3,
 	}
 }
 
 // PlateDetector runs the project's own plate model (models/train/plates: a
 // small fully convolutional CenterNet) on whole frames at a few scales, and
-// decodes its heat map of plate centres and per-cell boxes. Boxes are the
-// plate itself; PlateCover grows them over the frame and screws for
-// redaction. It is safe for concurrent use.
+// decodes its heat map of plate centres and per-cell boxes. With a
+// verifier model, each candidate is then scored again on a crop around it.
+// Boxes are the plate itself; PlateCover grows them over the frame and
+// screws for redaction. It is safe for concurrent use.
 type PlateDetector struct {
-	cfg  PlateConfig
-	sess *onnx.DynamicSession
+	cfg    PlateConfig
+	sess   *onnx.DynamicSession
+	verify *plateVerifier // nil: the detector's score is final
 }
 
 // NewPlate loads the plate model (input "image" [1,3,H,W], outputs "heat"
-// [1,1,H/4,W/4] and "box" [1,4,H/4,W/4]; see models/README.md).
-func NewPlate(rt *onnx.Runtime, model []byte, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
-	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 {
-		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f)", cfg.Scales, cfg.Threshold)
+// [1,1,H/4,W/4] and "box" [1,4,H/4,W/4]) and, unless verifier is nil, the
+// plate verifier (input "crops" [N,3,48,128], output "plate" [N,1]); see
+// models/README.md.
+func NewPlate(rt *onnx.Runtime, model, verifier []byte, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
+	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 ||
+		(verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) {
+		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f, candidate threshold %.2f)",
+			cfg.Scales, cfg.Threshold, cfg.CandidateThreshold)
 	}
 	sess, err := rt.NewDynamicSession(model, []string{"image"}, []string{"heat", "box"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate model: %w", err)
 	}
-	return &PlateDetector{cfg: cfg, sess: sess}, nil
+	d := &PlateDetector{cfg: cfg, sess: sess}
+	if verifier != nil {
+		if d.verify, err = newPlateVerifier(rt, verifier, so); err != nil {
+			sess.Close()
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
-// Close frees the model.
-func (d *PlateDetector) Close() error { return d.sess.Close() }
+// Close frees the models.
+func (d *PlateDetector) Close() error {
+	err := d.sess.Close()
+	if d.verify != nil {
+		err = errors.Join(err, d.verify.Close())
+	}
+	return err
+}
 
 // Class reports what this detector finds.
 func (d *PlateDetector) Class() Class { return Plate }
@@ -87,6 +119,10 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
 	var cands []candidate
+	thresh := d.cfg.Threshold
+	if d.verify != nil {
+		thresh = d.cfg.CandidateThreshold
+	}
 	scales := d.scales(img.Cols(), img.Rows())
 	for i, s := range scales {
 		if err := ctx.Err(); err != nil {
@@ -99,23 +135,61 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		if i == len(scales)-1 {
 			hi = math.Inf(1) // the coarsest keeps the largest
 		}
-		c, err := d.runScale(img, s, lo, hi)
+		c, err := d.runScale(img, s, lo, hi, thresh)
 		if err != nil {
 			return nil, err
 		}
 		cands = append(cands, c...)
+	}
+	if d.verify != nil {
+		// Verify before merging: NMS merges by containment too, so a sign's
+		// box would swallow a small plate inside it, and then be rejected.
+		var err error
+		if cands, err = d.verified(img, cands); err != nil {
+			return nil, err
+		}
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.Threshold })
 	}
 	cands = weightedNMS(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
 	for _, c := range cands {
 		box := c.box.rect().Intersect(bounds)
-		if box.Empty() {
+		if box.Empty() || c.score < d.cfg.Threshold {
 			continue
 		}
 		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
 	}
 	return dets, nil
+}
+
+// verified rescores candidates with the verifier, strongest first. Past
+// maxPlateVerify the rest keep their detector score, which is at least the
+// combined score would be for a likely plate, so a flood of candidates
+// errs towards masking.
+func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, error) {
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+	n := min(len(cands), maxPlateVerify)
+	boxes := make([]rectF, n)
+	for i := range boxes {
+		boxes[i] = cands[i].box
+	}
+	p, err := d.verify.verify(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p {
+		cands[i].score = plateScore(cands[i].score, p[i])
+	}
+	return cands, nil
+}
+
+// plateScore combines the detector's peak and the verifier's probability
+// as their geometric mean: on the held-out synthetic set this beats either
+// alone (each is wrong on different things: the detector on sign text, the
+// verifier on plate-like texture it sees without the scene's geometry).
+func plateScore(det, ver float64) float64 {
+	return math.Sqrt(det * ver)
 }
 
 // scales drops the scales at which the frame would be smaller than one
@@ -175,7 +249,7 @@ func alignUp(n, a int) int { return (n + a - 1) / a * a }
 
 // runScale runs the model on the frame scaled by s and returns the plates
 // whose width in model pixels is in [lo, hi), in frame coordinates.
-func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi float64) ([]candidate, error) {
+func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi, thresh float64) ([]candidate, error) {
 	in, shape, err := plateInput(img, s)
 	if err != nil {
 		return nil, err
@@ -191,7 +265,7 @@ func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi float64) ([]candidate, 
 	}
 	gh, gw := int(heat.Shape[2]), int(heat.Shape[3])
 	var out []candidate
-	for _, p := range decodePlates(heat.Data, box.Data, gw, gh, d.cfg.Threshold) {
+	for _, p := range decodePlates(heat.Data, box.Data, gw, gh, thresh) {
 		bw := p.box.w()
 		if bw < lo || bw >= hi {
 			continue

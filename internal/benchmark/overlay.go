@@ -28,7 +28,7 @@ type OverlayStage struct {
 // overlayStages times the overlay stream at every frame and at the
 // default interval, with the text model d loaded.
 func overlayStages(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	m, ok, err := modelOf(d, detect.Overlay, models.TextDet)
+	m, ok, err := modelOf(d, detect.Overlay, "", models.TextDet)
 	if !ok {
 		return err // roi mode, or no overlay target
 	}

@@ -33,17 +33,24 @@ const plate1080pRuns = 5
 
 // plateStage times the plate detector with the model d loaded.
 func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	m, ok, err := modelOf(d, detect.Plate, models.Plate)
+	m, ok, err := modelOf(d, detect.Plate, "", models.Plate)
 	if !ok {
 		return err // no plate target
+	}
+	pc := detect.DefaultPlateConfig()
+	vm, ok, err := modelOf(d, detect.Plate, "verifier", models.PlateVerify)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		pc.Threshold = detect.DetectorOnlyPlateThreshold
 	}
 	rt, err := onnx.Open("") // the environment d opened, one more reference
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	pc := detect.DefaultPlateConfig()
-	pd, err := detect.NewPlate(rt, m.Data, pc, onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
+	pd, err := detect.NewPlate(rt, m.Data, vm.Data, pc, onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
 	if err != nil {
 		return err
 	}
@@ -99,9 +106,9 @@ func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info v
 // modelOf returns the model d runs for class, the embedded one or the file
 // it was loaded from, so a stage timed alone runs the same weights; ok is
 // false when d has no such model.
-func modelOf(d *desens.Desensitizer, class detect.Class, embedded func() models.Model) (m models.Model, ok bool, err error) {
+func modelOf(d *desens.Desensitizer, class detect.Class, role string, embedded func() models.Model) (m models.Model, ok bool, err error) {
 	for _, mi := range d.Models() {
-		if mi.Class != class {
+		if mi.Class != class || mi.Role != role {
 			continue
 		}
 		if mi.Source == "embedded" {

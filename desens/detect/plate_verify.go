@@ -1,0 +1,114 @@
+package detect
+
+import (
+	"fmt"
+	"image"
+	"math"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/onnx"
+)
+
+// The plate verifier's crop (models/train/plates/verify.py, crop()): the
+// rectangle centred on a candidate box, plateCropContext times as wide as
+// the box (or as its height at the crop's aspect, whichever is wider), cut
+// at plateCropW:plateCropH so a plate keeps its own aspect and some of what
+// is around it. Outside the frame is mid grey.
+const (
+	plateCropW       = 128
+	plateCropH       = 48
+	plateCropContext = 1.5
+)
+
+// maxPlateVerify bounds the candidates one frame sends to the verifier in
+// one run. Candidates beyond it (a frame full of text at a low threshold)
+// are kept unverified at their detector score: never dropped unseen.
+const maxPlateVerify = 256
+
+// plateVerifier is the plate detector's second look: a small classifier
+// that sees a fixed-size crop around each candidate and says how much it
+// looks like a plate. The detector alone fires on signs, scene text and
+// grilles; the verifier, seeing the whole candidate at one resolution,
+// tells them apart.
+type plateVerifier struct {
+	sess *onnx.DynamicSession
+}
+
+func newPlateVerifier(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (*plateVerifier, error) {
+	sess, err := rt.NewDynamicSession(model, []string{"crops"}, []string{"plate"}, so)
+	if err != nil {
+		return nil, fmt.Errorf("plate verifier model: %w", err)
+	}
+	return &plateVerifier{sess: sess}, nil
+}
+
+func (v *plateVerifier) Close() error { return v.sess.Close() }
+
+// verify returns the verifier's probability for each box, in order.
+func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
+	if len(boxes) == 0 {
+		return nil, nil
+	}
+	per := 3 * plateCropW * plateCropH
+	in := make([]float32, len(boxes)*per)
+	for i, b := range boxes {
+		if err := plateCrop(img, b, in[i*per:(i+1)*per]); err != nil {
+			return nil, err
+		}
+	}
+	outs, err := v.sess.Run([][]float32{in}, [][]int64{{int64(len(boxes)), 3, plateCropH, plateCropW}})
+	if err != nil {
+		return nil, fmt.Errorf("plate verifier: inference: %w", err)
+	}
+	if len(outs[0].Data) != len(boxes) {
+		return nil, fmt.Errorf("plate verifier: %d scores for %d crops (shape %v)", len(outs[0].Data), len(boxes), outs[0].Shape)
+	}
+	p := make([]float64, len(boxes))
+	for i, s := range outs[0].Data {
+		p[i] = float64(s)
+	}
+	return p, nil
+}
+
+// plateCropRect is the frame region cut for box b (see plateCropW).
+func plateCropRect(b rectF) image.Rectangle {
+	cw := plateCropContext * max(b.w(), b.h()*plateCropW/plateCropH)
+	ch := cw * plateCropH / plateCropW
+	cx, cy := (b.x0+b.x1)/2, (b.y0+b.y1)/2
+	x0, y0 := int(math.Floor(cx-cw/2)), int(math.Floor(cy-ch/2))
+	return image.Rect(x0, y0, x0+max(1, int(math.Floor(cw+0.5))), y0+max(1, int(math.Floor(ch+0.5))))
+}
+
+// plateCrop writes the verifier input for box b (planar BGR,
+// (v-127.5)/127.5, plateCropH×plateCropW) into dst.
+func plateCrop(img gocv.Mat, b rectF, dst []float32) error {
+	r := plateCropRect(b)
+	canvas := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(128, 128, 128, 0), r.Dy(), r.Dx(), gocv.MatTypeCV8UC3)
+	defer canvas.Close()
+	if in := r.Intersect(image.Rect(0, 0, img.Cols(), img.Rows())); !in.Empty() {
+		src := img.Region(in)
+		dstR := canvas.Region(in.Sub(r.Min))
+		src.CopyTo(&dstR)
+		src.Close()
+		dstR.Close()
+	}
+	interp := gocv.InterpolationLinear
+	if r.Dx() > plateCropW {
+		interp = gocv.InterpolationArea
+	}
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(canvas, &small, image.Pt(plateCropW, plateCropH), 0, 0, interp)
+	px, err := small.DataPtrUint8()
+	if err != nil {
+		return fmt.Errorf("plate verifier: %w", err)
+	}
+	plane := plateCropW * plateCropH
+	for i := 0; i < plane; i++ {
+		dst[i] = float32(px[i*3])/127.5 - 1
+		dst[plane+i] = float32(px[i*3+1])/127.5 - 1
+		dst[2*plane+i] = float32(px[i*3+2])/127.5 - 1
+	}
+	return nil
+}

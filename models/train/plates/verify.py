@@ -318,7 +318,11 @@ def check(a):
     """Recall and precision on a labelled set (desens label format) for
     plates at least --min-w wide, over verifier thresholds and candidate
     thresholds: a quick way to pick PlateConfig's thresholds before
-    confirming with desens eval."""
+    confirming with desens eval. Its NMS is plain and comes before
+    verification; desens verifies first and then merges by score-weighted
+    NMS, so the figures differ by a point or two (with the committed
+    models, plates >= 30 px at 0.40: 94.9 % recall at 72.7 % precision
+    here, 95.7 % at 71.6 % in desens eval)."""
     import json
     torch.set_num_threads(a.threads)
     net = det.PlateNet()
@@ -351,7 +355,7 @@ def check(a):
         with open(a.dump, "w") as f:
             json.dump({"plates": ngt, "rows": rows}, f)
     for ct in a.cand:
-        for vt in (0.3, 0.5, 0.7, 0.8, 0.9):
+        for vt in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
             for comb in ("ver", "geo"):
                 hits, fp = set(), 0
                 for f, sc, pv, o, _ in rows:

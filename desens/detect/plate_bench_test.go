@@ -14,14 +14,7 @@ import (
 // on the frame at scale 1, 1/2 and 1/4 (no tiles), then decoding. Each
 // scale is also timed alone.
 func BenchmarkPlate1080p(b *testing.B) {
-	rt, err := onnx.Open("")
-	if err != nil {
-		b.Skip(err)
-	}
-	b.Cleanup(func() { rt.Close() })
-	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
-	defer img.Close()
-	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+	rt, img := noise1080p(b)
 	all := DefaultPlateConfig().Scales
 	cases := []struct {
 		name   string
@@ -55,14 +48,7 @@ func BenchmarkPlate1080p(b *testing.B) {
 // frame: on evaluation frames the detector passes it about 10-40 at the
 // default candidate threshold.
 func BenchmarkPlateVerify(b *testing.B) {
-	rt, err := onnx.Open("")
-	if err != nil {
-		b.Skip(err)
-	}
-	b.Cleanup(func() { rt.Close() })
-	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
-	defer img.Close()
-	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+	rt, img := noise1080p(b)
 	v, err := newPlateVerifier(rt, models.PlateVerify().Data, onnx.SessionOptions{Threads: benchThreads})
 	if err != nil {
 		b.Fatal(err)
@@ -82,4 +68,18 @@ func BenchmarkPlateVerify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// noise1080p opens onnxruntime (skipping the benchmark without it) and
+// returns a 1920×1080 frame of noise, both freed when b ends.
+func noise1080p(b *testing.B) (*onnx.Runtime, gocv.Mat) {
+	rt, err := onnx.Open("")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Cleanup(func() { rt.Close() })
+	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
+	b.Cleanup(func() { img.Close() })
+	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+	return rt, img
 }

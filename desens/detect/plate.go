@@ -51,7 +51,7 @@ const DetectorOnlyPlateThreshold = 0.35
 // DefaultPlateConfig finds plates from about 14 px wide to the whole frame.
 func DefaultPlateConfig() PlateConfig {
 	return PlateConfig{
-		Threshold:          0.4,
+		Threshold:          0.35,
 		CandidateThreshold: 0.15,
 		Scales:             []float64{1, 0.5, 0.25},
 		MinWidth:           16,

@@ -41,6 +41,22 @@ FONTS = {
     },
 }
 
+# "train+" is the training split with more fonts (fonts-droid-fallback,
+# fonts-arphic-gbsn00lp, fonts-freefont-ttf, fonts-open-sans): the plate
+# verifier learnt the two training CJK families as part of what a sign
+# looks like. "train" stays as the committed detector was trained.
+_EXTRA_CJK = [("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+              ("/usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf", 0)]
+_EXTRA_LATIN = [("/usr/share/fonts/truetype/freefont/FreeSansBold.ttf", 0),
+                ("/usr/share/fonts/truetype/open-sans/OpenSans-Bold.ttf", 0),
+                ("/usr/share/fonts/truetype/open-sans/OpenSans-CondBold.ttf", 0)]
+FONTS["train+"] = {
+    "cjk": FONTS["train"]["cjk"] + _EXTRA_CJK,
+    # The last Latin entry is a CJK font's Latin glyphs (render_eu and
+    # render_us skip it), so the extra fonts go before it.
+    "latin": FONTS["train"]["latin"][:-1] + _EXTRA_LATIN + FONTS["train"]["latin"][-1:],
+}
+
 OCV = "/usr/share/doc/opencv-doc/examples/"
 OCVH = "/usr/share/doc/opencv-doc/opencv4/html/"
 
@@ -76,8 +92,9 @@ BACKGROUNDS = {
         OCVH + "realsense.jpg",
     ],
 }
+BACKGROUNDS["train+"] = BACKGROUNDS["train"]
 
-SPLIT_ID = {"train": 1, "heldout": 2}
+SPLIT_ID = {"train": 1, "heldout": 2, "train+": 3}
 
 # ---------------------------------------------------------------------------
 # Plate rules.

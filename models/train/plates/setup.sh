@@ -6,7 +6,8 @@
 set -euo pipefail
 pkgs=(python3-torch python3-onnx python3-opencv python3-pil python3-numpy
       fonts-wqy-zenhei fonts-arphic-ukai fonts-arphic-uming fonts-noto-cjk
-      fonts-dejavu-core fonts-liberation opencv-doc)
+      fonts-dejavu-core fonts-liberation opencv-doc
+      fonts-droid-fallback fonts-arphic-gbsn00lp fonts-freefont-ttf fonts-open-sans)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -144,7 +144,7 @@ def harvest_frame(net, rng, img, objs, thresh):
 
 
 def _harvest_worker(args):
-    ckpt, seed, idx, thresh, real_path = args
+    ckpt, seed, idx, thresh, real_path, split = args
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     net = det.PlateNet()
@@ -160,7 +160,7 @@ def _harvest_worker(args):
             objs = [dict(box=b) for b in boxes]
         else:
             W, H = (1280, 720) if rng.random() < 0.25 else (1920, 1080)
-            img, objs = ps.make_scene(rng, "train", W, H, 20, 300, max_plates=6, empty_frac=0.1,
+            img, objs = ps.make_scene(rng, split, W, H, 20, 300, max_plates=6, empty_frac=0.1,
                                       negatives=(3, 12), one_type=False)
         p, n = harvest_frame(net, rng, img, objs, thresh)
         pos += p
@@ -169,10 +169,10 @@ def _harvest_worker(args):
 
 
 def harvest(a):
-    ps.check_material("train")
+    ps.check_material(a.split)
     t0 = time.time()
     chunks = [list(range(k, a.n, a.procs * 4)) for k in range(a.procs * 4)]
-    jobs = [(a.det, a.seed, c, a.thresh, a.real) for c in chunks]
+    jobs = [(a.det, a.seed, c, a.thresh, a.real, a.split) for c in chunks]
     pos, neg = [], []
     with mp.get_context("fork").Pool(a.procs) as pool:
         for k, (p, n) in enumerate(pool.imap(_harvest_worker, jobs)):
@@ -400,6 +400,8 @@ def main():
     h.add_argument("--n", type=int, default=1500, help="frames")
     h.add_argument("--thresh", type=float, default=0.1, help="detector threshold for candidates")
     h.add_argument("--procs", type=int, default=2)
+    h.add_argument("--split", default="train", choices=["train", "train+"],
+                   help="training material: train, or train+ (the same photos, more fonts)")
     h.add_argument("--real", help="also harvest real labelled photos (every other frame)")
     h.add_argument("--out", required=True)
     t = sub.add_parser("train", help="train the verifier on harvested crops and export it")

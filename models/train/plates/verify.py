@@ -320,8 +320,8 @@ def check(a):
     thresholds: a quick way to pick PlateConfig's thresholds before
     confirming with desens eval. Its NMS is plain and comes before
     verification; desens verifies first and then merges by score-weighted
-    NMS, so the figures differ by a point or two (with the committed
-    models, plates >= 30 px at 0.40: 94.9 % recall at 72.7 % precision
+    NMS, so the figures differ by a point or two (with the first
+    verifier, plates >= 30 px at 0.40: 94.9 % recall at 72.7 % precision
     here, 95.7 % at 71.6 % in desens eval)."""
     import json
     torch.set_num_threads(a.threads)

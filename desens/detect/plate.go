@@ -155,7 +155,7 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	dets := make([]Detection, 0, len(cands))
 	for _, c := range cands {
 		box := c.box.rect().Intersect(bounds)
-		if box.Empty() || c.score < d.cfg.Threshold {
+		if box.Empty() {
 			continue
 		}
 		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
@@ -164,9 +164,9 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 }
 
 // verified rescores candidates with the verifier, strongest first. Past
-// maxPlateVerify the rest keep their detector score, which is at least the
-// combined score would be for a likely plate, so a flood of candidates
-// errs towards masking.
+// maxPlateVerify the rest keep their detector score, judged as without a
+// verifier: for a likely plate that is at least the combined score would
+// be, so a flood of candidates errs towards masking.
 func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, error) {
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	n := min(len(cands), maxPlateVerify)

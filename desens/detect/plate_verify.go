@@ -23,7 +23,7 @@ const (
 
 // maxPlateVerify bounds the candidates one frame sends to the verifier in
 // one run. Candidates beyond it (a frame full of text at a low threshold)
-// are kept unverified at their detector score: never dropped unseen.
+// are judged on their detector score alone, as without a verifier.
 const maxPlateVerify = 256
 
 // plateVerifier is the plate detector's second look: a small classifier

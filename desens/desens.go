@@ -89,10 +89,8 @@ func New(opts Options) (*Desensitizer, error) {
 				return nil, err
 			}
 			verifier = vm.Data
-		} else {
-			// The detector alone: its own tuned threshold.
-			cfg.Threshold = detect.DetectorOnlyPlateThreshold
 		}
+		cfg.Threshold = detect.PlateThreshold(verifier != nil)
 		if opts.PlateThreshold > 0 {
 			cfg.Threshold = opts.PlateThreshold
 		}

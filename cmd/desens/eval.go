@@ -100,10 +100,7 @@ func runEval(c *cli.Context) error {
 	if plates {
 		ev.Threshold = opts.PlateThreshold
 		if ev.Threshold == 0 {
-			ev.Threshold = detect.DefaultPlateConfig().Threshold
-			if opts.PlateVerifyModel == "none" {
-				ev.Threshold = detect.DetectorOnlyPlateThreshold
-			}
+			ev.Threshold = detect.PlateThreshold(opts.PlateVerifyModel != "none")
 		}
 	}
 	if from > 0 && from < ev.Threshold {

@@ -44,14 +44,20 @@ type PlateConfig struct {
 	NMSIoU float64
 }
 
-// DetectorOnlyPlateThreshold is the tuned Threshold when the plate detector
-// runs without its verifier.
-const DetectorOnlyPlateThreshold = 0.35
+// PlateThreshold is the tuned Threshold: on the combined score when the
+// verifier runs, on the detector's peak when it does not. Every caller that
+// turns the verifier off picks its threshold here.
+func PlateThreshold(verified bool) float64 {
+	if verified {
+		return 0.35 // on √(peak × verifier): recall first, see models/README.md
+	}
+	return 0.35 // tuned separately, on the peak alone; equal by coincidence
+}
 
 // DefaultPlateConfig finds plates from about 14 px wide to the whole frame.
 func DefaultPlateConfig() PlateConfig {
 	return PlateConfig{
-		Threshold:          0.35,
+		Threshold:          PlateThreshold(true),
 		CandidateThreshold: 0.15,
 		Scales:             []float64{1, 0.5, 0.25},
 		MinWidth:           16,

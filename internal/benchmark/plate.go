@@ -42,9 +42,7 @@ func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info v
 	if err != nil {
 		return err
 	}
-	if !ok {
-		pc.Threshold = detect.DetectorOnlyPlateThreshold
-	}
+	pc.Threshold = detect.PlateThreshold(ok)
 	rt, err := onnx.Open("") // the environment d opened, one more reference
 	if err != nil {
 		return err

@@ -700,6 +700,7 @@ def make_scene(rng, split, W, H, min_w, max_w, max_plates=3, empty_frac=0.1, neg
     img = background(rng, split, W, H)
     objects = []
     occupied = []  # plate rectangles with margins, to keep plates apart
+    placed = []  # plates drawn so far, with what later paint hid of them
     n = 0 if rng.random() < empty_frac else int(rng.integers(1, max_plates + 1))
     # Distractors first so plates sit on top of them, never hidden by them.
     for _ in range(int(rng.integers(negatives[0], negatives[1] + 1))):
@@ -728,20 +729,41 @@ def make_scene(rng, split, W, H, min_w, max_w, max_plates=3, empty_frac=0.1, neg
             continue
         occupied.append((bx0, by0, bx1, by1))
         if rng.random() < 0.5:
+            # A car body is wider than the margins that keep plates apart, so
+            # it can paint over a plate placed earlier: what it changes is
+            # taken off that plate's visible area below.
+            before = img.copy()
             car_body(rng, img, quad, None)
+            changed = np.any(img != before, axis=2)
+            for p in placed:
+                p["hidden"] |= changed
         # Frame corners follow the plate's homography.
         Hm = cv2.getPerspectiveTransform(corners.astype(np.float32), quad.astype(np.float32))
         fh, fw = framed.shape[:2]
         fq = cv2.perspectiveTransform(np.float32([[[0, 0], [fw, 0], [fw, fh], [0, fh]]]), Hm)[0]
         warp_onto(img, None, framed, np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]]), fq)
-        # The label: the plate clipped to the image; mostly hidden plates are
-        # marked ignore (neither hit nor false positive).
+        area = np.zeros((H, W), np.uint8)
+        cv2.fillConvexPoly(area, np.round(quad).astype(np.int32), 1)
+        placed.append(dict(kind=kind, quad=quad, area=area.astype(bool), hidden=np.zeros((H, W), bool)))
+    for p in placed:
+        # The label: the plate clipped to the image. A plate mostly cut by the
+        # frame edge or covered by a later car body is marked ignore (neither
+        # hit nor false positive); one almost wholly covered is not there to
+        # find, and a detection on the paint over it is a false positive.
+        bx0, by0 = p["quad"].min(0)
+        bx1, by1 = p["quad"].max(0)
         cx0, cy0 = max(0, bx0), max(0, by0)
         cx1, cy1 = min(W, bx1), min(H, by1)
         if cx1 <= cx0 or cy1 <= cy0:
             continue
         vis = (cx1 - cx0) * (cy1 - cy0) / max(1e-6, (bx1 - bx0) * (by1 - by0))
-        objects.append(dict(box=[float(cx0), float(cy0), float(cx1 - cx0), float(cy1 - cy0)], type=kind,
+        inside = p["area"].sum()
+        if inside > 0:
+            covered = (p["area"] & p["hidden"]).sum() / inside
+            if covered > 0.8:
+                continue
+            vis *= 1 - covered
+        objects.append(dict(box=[float(cx0), float(cy0), float(cx1 - cx0), float(cy1 - cy0)], type=p["kind"],
                             ignore=bool(vis < 0.6 or (cx1 - cx0) < min_w * 0.5)))
     img = effects(rng, img)
     return img, objects

@@ -127,7 +127,7 @@ func loadPlateLabels(t *testing.T) []plateLabel {
 // held-out generator (fonts and backgrounds the model never saw) beside
 // hard negatives (signs, scene text). Each plate must be found; nothing
 // else may be found with confidence (precision at the threshold is about
-// 70 %, see models/README.md, so extra boxes under 0.6, where the
+// 76 %, see models/README.md, so extra boxes under 0.6, where the
 // held-out precision passes 90 %, are only logged).
 func TestPlateFindsSyntheticPlates(t *testing.T) {
 	d := newPlate(t)

@@ -90,11 +90,20 @@ func New(opts Options) (*Desensitizer, error) {
 			}
 			verifier = vm.Data
 		}
+		pm := detect.PlateModels{Detector: m.Data, Verifier: verifier}
+		var rm models.Model
+		if opts.PlateReadModel != "none" {
+			if rm, err = models.Or(opts.PlateReadModel, models.TextRec); err != nil {
+				d.Close()
+				return nil, err
+			}
+			pm.Reader, pm.ReaderKeys = rm.Data, models.TextRecKeys()
+		}
 		cfg.Threshold = detect.PlateThreshold(verifier != nil)
 		if opts.PlateThreshold > 0 {
 			cfg.Threshold = opts.PlateThreshold
 		}
-		pd, err := detect.NewPlate(rt, m.Data, verifier, cfg, so)
+		pd, err := detect.NewPlate(rt, pm, cfg, so)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("%s: %w", m.Source, err)
@@ -104,6 +113,9 @@ func New(opts Options) (*Desensitizer, error) {
 		d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
 		if verifier != nil {
 			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256, Role: "verifier"})
+		}
+		if pm.Reader != nil {
+			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: rm.Name, Source: rm.Source, SHA256: rm.SHA256, Role: "reader"})
 		}
 	}
 	if slices.Contains(opts.Targets, detect.Overlay) {

@@ -47,6 +47,10 @@ type Options struct {
 	// embedded one; "none" turns the verifier off, so the detector's
 	// score alone decides.
 	PlateVerifyModel string
+	// PlateReadModel loads a text recognition model (PP-OCR, with
+	// PaddleOCR's Chinese character list) that reads plate boxes, instead
+	// of the embedded one; "none" turns reading off.
+	PlateReadModel string
 	// PlateThreshold overrides the plate detector's score threshold (0
 	// keeps its own; Threshold is the face detector's).
 	PlateThreshold float64

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 //go:embed blazeface_back_256.onnx
@@ -23,6 +24,12 @@ var plateVerify []byte
 
 //go:embed ppocr_v4_det.onnx
 var ppocrV4Det []byte
+
+//go:embed ppocr_v4_rec.onnx
+var ppocrV4Rec []byte
+
+//go:embed ppocr_keys_v1.txt
+var ppocrKeys string
 
 // Model is one ONNX model's bytes and identity.
 type Model struct {
@@ -46,6 +53,21 @@ func Face() Model {
 // (burned-in overlays).
 func TextDet() Model {
 	return newModel("ppocr-v4-det", "embedded", ppocrV4Det)
+}
+
+// TextRec returns the embedded PaddleOCR PP-OCRv4 text recognition model,
+// which reads plate candidates (a box whose text no plate carries is not
+// one).
+func TextRec() Model {
+	return newModel("ppocr-v4-rec", "embedded", ppocrV4Rec)
+}
+
+// TextRecKeys returns the characters TextRec's output classes 1 to N stand
+// for (class 0 is the CTC blank): PaddleOCR's ppocr_keys_v1.txt, one per
+// line, then a space.
+func TextRecKeys() []string {
+	keys := strings.Split(strings.TrimSuffix(strings.ReplaceAll(ppocrKeys, "\r\n", "\n"), "\n"), "\n")
+	return append(keys, " ")
 }
 
 // Plate returns the embedded licence-plate detector, trained by the project

@@ -22,6 +22,7 @@ func modelFlags() []cli.Flag {
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this BlazeFace ONNX file instead of the embedded one", EnvVars: []string{"DESENS_FACE_MODEL"}},
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
+		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
 		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
 		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom fifths: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
@@ -59,6 +60,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Threads: c.Int("threads"), FaceModel: c.String("face-model"), ORTLibrary: c.String("ort-lib"),
 		PlateModel: c.String("plate-model"), PlateThreshold: c.Float64("plate-threshold"),
 		PlateVerifyModel: c.String("plate-verify-model"),
+		PlateReadModel:   c.String("plate-read-model"),
 		OverlayEvery:     c.Int("overlay-every"), OverlayROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 	}
 	if c.IsSet("overlays") || o.OverlayROI == "" {

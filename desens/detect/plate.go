@@ -76,26 +76,45 @@ type PlateDetector struct {
 	cfg    PlateConfig
 	sess   *onnx.DynamicSession
 	verify *plateVerifier // nil: the detector's score is final
+	read   *plateReader   // nil: boxes are not read
 }
 
-// NewPlate loads the plate model (input "image" [1,3,H,W], outputs "heat"
-// [1,1,H/4,W/4] and "box" [1,4,H/4,W/4]) and, unless verifier is nil, the
-// plate verifier (input "crops" [N,3,48,128], output "plate" [N,1]); see
-// models/README.md.
-func NewPlate(rt *onnx.Runtime, model, verifier []byte, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
+// PlateModels are the plate detector's models (ONNX bytes). Verifier and
+// Reader are optional.
+type PlateModels struct {
+	// Detector: input "image" [1,3,H,W], outputs "heat" [1,1,H/4,W/4] and
+	// "box" [1,4,H/4,W/4].
+	Detector []byte
+	// Verifier: input "crops" [N,3,48,128], output "plate" [N,1].
+	Verifier []byte
+	// Reader: a PP-OCR recogniser, input "x" [N,3,48,W], output
+	// "softmax_11.tmp_0" [N,W/8,len(ReaderKeys)+1]; ReaderKeys are the
+	// characters of its classes 1 to N.
+	Reader     []byte
+	ReaderKeys []string
+}
+
+// NewPlate loads the plate models; see models/README.md.
+func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
 	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 ||
-		(verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) {
+		(m.Verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) {
 		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f, candidate threshold %.2f)",
 			cfg.Scales, cfg.Threshold, cfg.CandidateThreshold)
 	}
-	sess, err := rt.NewDynamicSession(model, []string{"image"}, []string{"heat", "box"}, so)
+	sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate model: %w", err)
 	}
 	d := &PlateDetector{cfg: cfg, sess: sess}
-	if verifier != nil {
-		if d.verify, err = newPlateVerifier(rt, verifier, so); err != nil {
-			sess.Close()
+	if m.Verifier != nil {
+		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if m.Reader != nil {
+		if d.read, err = newPlateReader(rt, m.Reader, m.ReaderKeys, so); err != nil {
+			d.Close()
 			return nil, err
 		}
 	}
@@ -107,6 +126,9 @@ func (d *PlateDetector) Close() error {
 	err := d.sess.Close()
 	if d.verify != nil {
 		err = errors.Join(err, d.verify.Close())
+	}
+	if d.read != nil {
+		err = errors.Join(err, d.read.Close())
 	}
 	return err
 }
@@ -166,7 +188,40 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		}
 		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
 	}
+	if d.read != nil {
+		return d.readOut(img, dets)
+	}
 	return dets, nil
+}
+
+// readOut drops the boxes whose text no plate carries (see notPlate).
+// Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
+func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection) ([]Detection, error) {
+	var idx []int
+	var boxes []image.Rectangle
+	for i, det := range dets {
+		if det.Box.Dx() >= plateReadMinW && len(boxes) < maxPlateRead {
+			idx = append(idx, i)
+			boxes = append(boxes, det.Box)
+		}
+	}
+	rs, err := d.read.read(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	drop := make(map[int]bool)
+	for k, r := range rs {
+		if notPlate(r) {
+			drop[idx[k]] = true
+		}
+	}
+	out := dets[:0]
+	for i, det := range dets {
+		if !drop[i] {
+			out = append(out, det)
+		}
+	}
+	return out, nil
 }
 
 // verified rescores candidates with the verifier, strongest first. Past

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"image"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -30,7 +31,7 @@ func BenchmarkPlate1080p(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			cfg := DefaultPlateConfig()
 			cfg.Scales = tc.scales
-			d, err := NewPlate(rt, models.Plate().Data, models.PlateVerify().Data, cfg, onnx.SessionOptions{Threads: benchThreads})
+			d, err := NewPlate(rt, PlateModels{Detector: models.Plate().Data, Verifier: models.PlateVerify().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys()}, cfg, onnx.SessionOptions{Threads: benchThreads})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -63,6 +64,32 @@ func BenchmarkPlateVerify(b *testing.B) {
 		b.Run(fmt.Sprintf("crops=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := v.verify(img, boxes); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlateRead is the reader's cost for the boxes of one frame: on
+// the held-out synthetic frames about 3 boxes of 30 px or more pass the
+// threshold per frame.
+func BenchmarkPlateRead(b *testing.B) {
+	rt, img := noise1080p(b)
+	r, err := newPlateReader(rt, models.TextRec().Data, models.TextRecKeys(), onnx.SessionOptions{Threads: benchThreads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	for _, n := range []int{1, 4, 16} {
+		boxes := make([]image.Rectangle, n)
+		for i := range boxes {
+			x, y := 100*i%1800, 50*i%1000
+			boxes[i] = image.Rect(x, y, x+40+25*i%200, y+14+8*i%60)
+		}
+		b.Run(fmt.Sprintf("boxes=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := r.read(img, boxes); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -18,7 +18,7 @@ import (
 func newPlate(t testing.TB) *PlateDetector {
 	t.Helper()
 	rt := testenv.ORT(t)
-	d, err := NewPlate(rt, models.Plate().Data, models.PlateVerify().Data, DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
+	d, err := NewPlate(rt, PlateModels{Detector: models.Plate().Data, Verifier: models.PlateVerify().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys()}, DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

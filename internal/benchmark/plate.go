@@ -43,12 +43,20 @@ func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info v
 		return err
 	}
 	pc.Threshold = detect.PlateThreshold(ok)
+	pm := detect.PlateModels{Detector: m.Data, Verifier: vm.Data}
+	rm, ok, err := modelOf(d, detect.Plate, "reader", models.TextRec)
+	if err != nil {
+		return err
+	}
+	if ok {
+		pm.Reader, pm.ReaderKeys = rm.Data, models.TextRecKeys()
+	}
 	rt, err := onnx.Open("") // the environment d opened, one more reference
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	pd, err := detect.NewPlate(rt, m.Data, vm.Data, pc, onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
+	pd, err := detect.NewPlate(rt, pm, pc, onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
 	if err != nil {
 		return err
 	}

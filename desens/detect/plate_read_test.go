@@ -1,0 +1,93 @@
+package detect
+
+import (
+	"image"
+	"image/color"
+	"strings"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/testenv"
+	"github.com/desens/desens/models"
+)
+
+func TestNotPlate(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		conf float64
+		want bool
+	}{
+		{"便利店", 0.97, true},       // a shop sign
+		{"加油站", 0.79, false},      // not sure enough
+		{"PHARMACY", 0.98, true},  // a word
+		{"ONE WAY", 0.96, true},   // words with a space
+		{"OMRBVG", 0.92, false},   // letters alone, but not sure enough: a tilted plate
+		{"BUS", 0.99, false},      // too short to tell from a plate's letters
+		{"粤B·12345", 0.99, false}, // a Chinese plate
+		{"京B·D3J0警", 0.99, false}, // one with a suffix
+		{"粤之·MOT7港", 0.95, false}, // a misread one: digits keep it
+		{"MAX 5 KM", 0.99, false}, // a sign with a digit is the verifier's to judge
+		{"", 0, false},            // read nothing (a blurred plate)
+		{"京X", 0.94, false},       // province and letter, the rest unread
+		{"ＰＨＡＲＭＡＣＹ", 0.99, false}, // full-width letters are not counted as ASCII
+	} {
+		if got := notPlate(reading{text: tc.text, conf: tc.conf}); got != tc.want {
+			t.Errorf("notPlate(%q, %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)
+		}
+	}
+}
+
+func TestCTCGreedy(t *testing.T) {
+	keys := []string{"A", "1"}
+	// Steps: A, A (merged), blank, A (new), 1, blank.
+	p := []float32{
+		0.1, 0.8, 0.1,
+		0.2, 0.7, 0.1,
+		0.9, 0.05, 0.05,
+		0.3, 0.6, 0.1,
+		0.1, 0.1, 0.8,
+		0.6, 0.2, 0.2,
+	}
+	got := ctcGreedy(p, 6, 3, keys)
+	if got.text != "AA1" {
+		t.Errorf("text %q, want AA1", got.text)
+	}
+	if want := (0.8 + 0.6 + 0.8) / 3; got.conf < want-1e-6 || got.conf > want+1e-6 {
+		t.Errorf("conf %.4f, want %.4f", got.conf, want)
+	}
+	if r := ctcGreedy(p[6:9], 1, 3, keys); r.text != "" || r.conf != 0 {
+		t.Errorf("all blank: got %+v", r)
+	}
+}
+
+// TestPlateReaderReads runs the embedded recogniser on printed text: a
+// word it must read confidently (and rule out), and a plate-style string
+// with digits it must not rule out.
+func TestPlateReaderReads(t *testing.T) {
+	rt := testenv.ORT(t)
+	r, err := newPlateReader(rt, models.TextRec().Data, models.TextRecKeys(), onnx.SessionOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(200, 200, 200, 0), 240, 640, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	gocv.PutText(&img, "PHARMACY", image.Pt(40, 80), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
+	gocv.PutText(&img, "AB 1234", image.Pt(40, 200), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
+	rs, err := r.read(img, []image.Rectangle{image.Rect(30, 30, 420, 95), image.Rect(30, 150, 340, 215)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 {
+		t.Fatalf("%d readings for 2 boxes", len(rs))
+	}
+	t.Logf("read %q (%.3f) and %q (%.3f)", rs[0].text, rs[0].conf, rs[1].text, rs[1].conf)
+	if !strings.Contains(rs[0].text, "PHARMACY") || !notPlate(rs[0]) {
+		t.Errorf("sign read as %q (%.2f), ruled out %v; want PHARMACY, ruled out", rs[0].text, rs[0].conf, notPlate(rs[0]))
+	}
+	if !strings.Contains(strings.ReplaceAll(rs[1].text, " ", ""), "1234") || notPlate(rs[1]) {
+		t.Errorf("plate-like text read as %q (%.2f), ruled out %v; want its digits, kept", rs[1].text, rs[1].conf, notPlate(rs[1]))
+	}
+}

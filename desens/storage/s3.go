@@ -913,6 +913,9 @@ type s3Writer struct {
 	mu    sync.Mutex
 	parts []types.CompletedPart
 	err   error // first failure
+	// cut: a part request failed or was cancelled after it started, so the
+	// server may still store that part after an abort (see cleanup).
+	cut bool
 }
 
 func (w *s3Writer) fail(err error) error {
@@ -1023,6 +1026,9 @@ func (w *s3Writer) flush() error {
 			ContentMD5: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
 		})
 		if err != nil {
+			w.mu.Lock()
+			w.cut = true
+			w.mu.Unlock()
 			w.fail(w.b.error("write", w.key, fmt.Errorf("part %d: %w", num, err)))
 			return
 		}
@@ -1103,10 +1109,37 @@ func (w *s3Writer) cleanup() error {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), time.Minute)
 	defer cancel()
+	err := w.abortUpload(ctx)
+	// A part whose request was cut after its body went out may still be
+	// stored by the server after the abort, bringing the upload back (S3's
+	// documentation says as much; versitygw does it). Such a part lands
+	// within moments, so abort again a little later.
+	w.mu.Lock()
+	cut := w.cut
+	w.mu.Unlock()
+	for _, wait := range abortRetries {
+		if err != nil || !cut {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		err = w.abortUpload(ctx)
+	}
+	w.uploadID = nil
+	return err
+}
+
+// abortRetries are the pauses before the extra aborts cleanup sends after
+// interrupted part uploads.
+var abortRetries = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
+
+// abortUpload aborts the multipart upload; one already gone is no error.
+func (w *s3Writer) abortUpload(ctx context.Context) error {
 	_, err := w.b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &w.b.bucket, Key: &w.key, UploadId: w.uploadID,
 	})
-	w.uploadID = nil
 	if err != nil && !errors.Is(w.b.error("abort", w.key, err), ErrNotExist) {
 		return w.b.error("abort", w.key, err)
 	}

@@ -367,6 +367,38 @@ func TestS3CancelAndAbortLeaveNoUploads(t *testing.T) {
 	noMultipartUploads(t, srv, b.Name())
 }
 
+// A cancel can cut a part request after its body has gone out; the server
+// may then store the part after the abort and bring the upload back. Cancels
+// at many moments through the uploads must still leave no upload behind.
+func TestS3CancelMidPartLeavesNoUploads(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newS3Bucket(t, srv, "", nil)
+	data := make([]byte, 16<<20)
+	for i := range 10 {
+		ctx, cancel := context.WithCancel(t.Context())
+		key := fmt.Sprintf("x-%d", i)
+		w, err := b.Create(ctx, key, &storage.WriteOptions{PartSize: 5 << 20, Concurrency: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(time.Duration(i)*5*time.Millisecond, cancel)
+		_, err = w.Write(data)
+		if err == nil {
+			err = w.Close()
+		} else {
+			w.Abort()
+		}
+		cancel()
+		if err == nil {
+			continue // finished before the cancel: the object exists
+		}
+		if _, err := b.Stat(t.Context(), key); !errors.Is(err, storage.ErrNotExist) {
+			t.Errorf("%s: Stat = %v, want ErrNotExist", key, err)
+		}
+	}
+	noMultipartUploads(t, srv, b.Name())
+}
+
 // With no static credentials, NewS3 follows the AWS SDK's default chain:
 // environment variables, then shared config profiles.
 func TestS3CredentialsFromEnvironmentAndProfile(t *testing.T) {

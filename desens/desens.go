@@ -100,7 +100,14 @@ func New(opts Options) (*Desensitizer, error) {
 			pm.Reader, pm.ReaderKeys = rm.Data, models.TextRecKeys()
 		}
 		cfg.Threshold = detect.PlateThreshold(verifier != nil)
+		if verifier == nil {
+			cfg.SmallThreshold = 0 // tuned on the combined score
+		}
 		if opts.PlateThreshold > 0 {
+			if cfg.SmallThreshold > 0 {
+				// Small plates keep their margin under the chosen threshold.
+				cfg.SmallThreshold = max(0, opts.PlateThreshold-(cfg.Threshold-cfg.SmallThreshold))
+			}
 			cfg.Threshold = opts.PlateThreshold
 		}
 		pd, err := detect.NewPlate(rt, pm, cfg, so)

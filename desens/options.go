@@ -52,7 +52,8 @@ type Options struct {
 	// of the embedded one; "none" turns reading off.
 	PlateReadModel string
 	// PlateThreshold overrides the plate detector's score threshold (0
-	// keeps its own; Threshold is the face detector's).
+	// keeps its own; boxes under 60 px wide keep their default margin
+	// below it; Threshold is the face detector's).
 	PlateThreshold float64
 	// Overlays is which burned-in text the overlay target hides: geo
 	// (default: persistent text in the top and bottom bands), all-text

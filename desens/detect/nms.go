@@ -18,6 +18,18 @@ type candidate struct {
 // merged too, since tiles at different scales report the same face with
 // different extents.
 func weightedNMS(cands []candidate, iouThresh float64) []candidate {
+	return mergeNMS(cands, iouThresh, true)
+}
+
+// plateNMS is weightedNMS for plates, where a box that only contains or
+// sits inside a stronger one is suppressed but not averaged in: the
+// detector's coarsest scale sometimes boxes a whole car rear round its
+// plate, and the mean of the two boxes fits neither.
+func plateNMS(cands []candidate, iouThresh float64) []candidate {
+	return mergeNMS(cands, iouThresh, false)
+}
+
+func mergeNMS(cands []candidate, iouThresh float64, averageContained bool) []candidate {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	used := make([]bool, len(cands))
 	var out []candidate
@@ -38,6 +50,9 @@ func weightedNMS(cands []candidate, iouThresh float64) []candidate {
 				continue
 			}
 			used[j] = true
+			if j != i && overlap < iouThresh && !averageContained {
+				continue
+			}
 			w := o.score
 			sx0 += o.box.x0 * w
 			sy0 += o.box.y0 * w

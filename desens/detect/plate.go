@@ -27,9 +27,15 @@ type PlateConfig struct {
 	// Threshold is the score a plate must reach: the verifier's when
 	// there is one, else the detector's heat-map peak.
 	Threshold float64
+	// SmallWidth and SmallThreshold: with the verifier, boxes narrower
+	// than SmallWidth frame pixels need only SmallThreshold (0: Threshold).
+	// Small plates score lower (their crops are enlarged, their text a
+	// blur), while most false boxes are larger signs.
+	SmallWidth, SmallThreshold float64
 	// CandidateThreshold is the heat-map peak a candidate must reach to be
-	// shown to the verifier (unused without one). Lower finds more plates
-	// at more verifier runs.
+	// shown to the verifier (unused without one; the lower of Threshold²
+	// and SmallThreshold² when that is higher). Lower finds more plates at
+	// more verifier runs.
 	CandidateThreshold float64
 	// Scales are the sizes (model pixels per frame pixel) each frame is
 	// run at, whole: the model was trained on plates MinWidth to MaxWidth
@@ -44,12 +50,28 @@ type PlateConfig struct {
 	NMSIoU float64
 }
 
+// threshold is the score a box w frame pixels wide must reach.
+func (c PlateConfig) threshold(w float64) float64 {
+	if c.SmallThreshold > 0 && w < c.SmallWidth {
+		return c.SmallThreshold
+	}
+	return c.Threshold
+}
+
+// minThreshold is the lowest score any box must reach.
+func (c PlateConfig) minThreshold() float64 {
+	if c.SmallThreshold > 0 {
+		return min(c.Threshold, c.SmallThreshold)
+	}
+	return c.Threshold
+}
+
 // PlateThreshold is the tuned Threshold: on the combined score when the
 // verifier runs, on the detector's peak when it does not. Every caller that
 // turns the verifier off picks its threshold here.
 func PlateThreshold(verified bool) float64 {
 	if verified {
-		return 0.40 // on √(peak × verifier): recall first, see models/README.md
+		return 0.46 // on √(peak × verifier), see models/README.md
 	}
 	return 0.35 // tuned separately, on the peak alone
 }
@@ -58,6 +80,8 @@ func PlateThreshold(verified bool) float64 {
 func DefaultPlateConfig() PlateConfig {
 	return PlateConfig{
 		Threshold:          PlateThreshold(true),
+		SmallWidth:         60,
+		SmallThreshold:     PlateThreshold(true) - 0.10,
 		CandidateThreshold: 0.15,
 		Scales:             []float64{1, 0.5, 0.25},
 		MinWidth:           16,
@@ -96,7 +120,7 @@ type PlateModels struct {
 
 // NewPlate loads the plate models; see models/README.md.
 func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
-	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 ||
+	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 || cfg.SmallThreshold < 0 || cfg.SmallThreshold >= 1 ||
 		(m.Verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) {
 		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f, candidate threshold %.2f)",
 			cfg.Scales, cfg.Threshold, cfg.CandidateThreshold)
@@ -149,7 +173,11 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	var cands []candidate
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
-		thresh = d.cfg.CandidateThreshold
+		// A peak under t² cannot reach t as √(peak × verifier) whatever
+		// the verifier says: that spares it about a third of the
+		// candidates.
+		t := d.cfg.minThreshold()
+		thresh = max(d.cfg.CandidateThreshold, t*t)
 	}
 	scales := d.scales(img.Cols(), img.Rows())
 	for i, s := range scales {
@@ -176,9 +204,9 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		if cands, err = d.verified(img, cands); err != nil {
 			return nil, err
 		}
-		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.Threshold })
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
 	}
-	cands = weightedNMS(cands, d.cfg.NMSIoU)
+	cands = plateNMS(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
 	for _, c := range cands {

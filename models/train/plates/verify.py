@@ -4,8 +4,13 @@ fool the small detector. Exported to ONNX for desens/detect/plate.go.
 
     python3 verify.py harvest --det plate_det.pt --seed 11 --n 2500 --thresh 0.15 --out crops.npz
     python3 verify.py train --crops crops.npz --seed 1 --epochs 9 --minutes 28 \
-        --ckpt plate_verify.pt --out ../../plate_verify.onnx
-    python3 verify.py check --det plate_det.pt --verifier plate_verify.pt -- DIR...
+        --ckpt plate_verify_s1.pt --out member1.onnx
+    python3 verify.py export --members plate_verify_s1.pt plate_verify_s2.pt ... --out ../../plate_verify.onnx
+    python3 verify.py check --det plate_det.pt --verifier plate_verify_s1.pt ... -- DIR...
+
+desens runs an ensemble: export puts every member, each on the crop and
+five zoomed or shifted views of it (VIEWS), into one ONNX file whose output
+is the sigmoid of their mean logit.
 
 check prints recall and precision on labelled sets for candidate and
 verifier thresholds and two ways of combining the scores (the verifier's
@@ -217,6 +222,59 @@ class Exported(nn.Module):
         return torch.sigmoid(self.net(x))
 
 
+# Views of each crop the exported verifier averages over (zoom, x shift, y
+# shift; shifts in halves of the crop's width and height, as
+# F.affine_grid takes them): the crop itself, zoomed in to 3/4 and 0.85 of
+# it, out to 1.2 times (mid grey around), and shifted 6 % left and right.
+# The training jitter covers all of them. Averaging the members' logits
+# over them cut false positives more than any single verifier we trained:
+# models/train/plates/README.md has the figures.
+VIEWS = ((1 / 0.75, 0.0, 0.0), (1 / 0.85, 0.0, 0.0), (1 / 1.2, 0.0, 0.0), (1.0, 0.12, 0.0), (1.0, -0.12, 0.0))
+
+
+class Ensemble(nn.Module):
+    """Verifier members, each on the crop and its VIEWS; out comes the
+    sigmoid of the mean logit, the probability desens combines with the
+    detector's peak. One ONNX file, so the Go side sees one verifier."""
+
+    def __init__(self, nets, views=VIEWS):
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+        self.k = len(views)
+        for i, (z, dx, dy) in enumerate(views):
+            theta = torch.tensor([[[1.0 / z, 0.0, dx], [0.0, 1.0 / z, dy]]])
+            # The sampling grids are constants: ONNX has no affine_grid.
+            self.register_buffer(f"grid{i}", F.affine_grid(theta, [1, 3, CROP_H, CROP_W], align_corners=False))
+
+    def forward(self, x):
+        n = x.shape[0]
+        vs = [x] + [F.grid_sample(x, getattr(self, f"grid{i}").expand(n, CROP_H, CROP_W, 2), mode="bilinear",
+                                  padding_mode="zeros", align_corners=False) for i in range(self.k)]
+        b = torch.cat(vs, 0)
+        logit = sum(net(b) for net in self.nets) / len(self.nets)
+        return torch.sigmoid(logit.reshape(len(vs), n, 1).mean(0))
+
+
+def load_members(paths):
+    nets = []
+    for p in paths:
+        net = VerifyNet()
+        net.load_state_dict(torch.load(p, map_location="cpu"))
+        nets.append(net.eval())
+    return Ensemble(nets).eval()
+
+
+def export_ensemble(a):
+    m = load_members(a.members)
+    tmp = a.out + ".tmp"
+    # Zeros (mid grey) pad the zoomed-out view, as plateCrop pads the frame's edge.
+    torch.onnx.export(m, torch.zeros(2, 3, CROP_H, CROP_W), tmp, input_names=["crops"], output_names=["plate"],
+                      opset_version=16, dynamic_axes={"crops": {0: "n"}, "plate": {0: "n"}}, do_constant_folding=True)
+    os.replace(tmp, a.out)
+    print(f"exported {a.out}: {len(a.members)} members x {1 + len(VIEWS)} views ({os.path.getsize(a.out)} bytes)",
+          file=sys.stderr)
+
+
 def augment(rng, x):
     """Brightness, contrast, colour cast, blur and noise on a uint8 batch."""
     x = x.astype(np.float32)
@@ -328,9 +386,7 @@ def check(a):
     net = det.PlateNet()
     net.load_state_dict(torch.load(a.det))
     net.eval()
-    ver = VerifyNet()
-    ver.load_state_dict(torch.load(a.verifier))
-    ver.eval()
+    ver = load_members(a.verifier)
     rows = []  # (image file, det score, verifier prob, outcome, box)
     ngt = 0
     for d in a.sets:
@@ -345,7 +401,7 @@ def check(a):
             if not cands:
                 continue
             with torch.no_grad():
-                p = torch.sigmoid(ver(to_batch(np.stack([crop(img, b) for _, b in cands]))))[:, 0].numpy()
+                p = ver(to_batch(np.stack([crop(img, b) for _, b in cands])))[:, 0].numpy()
             for (sc, b), pv in zip(cands, p):
                 m = [gi for gi, g in enumerate(big) if match(b, g)]
                 ign = any(match(b, g) for g in small) or any(inside(b, g) >= 0.5 for g in im.get("ignore", []))
@@ -415,16 +471,19 @@ def main():
     t.add_argument("--init")
     t.add_argument("--ckpt", default="plate_verify.pt")
     t.add_argument("--out", default="plate_verify.onnx")
+    e = sub.add_parser("export", help="export trained members as one ONNX verifier (the ensemble desens runs)")
+    e.add_argument("--members", nargs="+", required=True, help="verifier checkpoints (.pt) from train")
+    e.add_argument("--out", required=True)
     c = sub.add_parser("check", help="recall and precision with the verifier on a labelled set")
     c.add_argument("--det", required=True)
-    c.add_argument("--verifier", required=True, help="verifier checkpoint (.pt)")
+    c.add_argument("--verifier", required=True, nargs="+", help="verifier checkpoints (.pt), one per member")
     c.add_argument("--cand", type=float, nargs="+", default=[0.15, 0.2, 0.25])
     c.add_argument("--min-w", type=float, default=30)
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--dump", help="also write every candidate (file, detector score, verifier score, outcome) as JSON here")
     c.add_argument("sets", nargs="+")
     a = ap.parse_args()
-    {"harvest": harvest, "train": train_verifier, "check": check}[a.cmd](a)
+    {"harvest": harvest, "train": train_verifier, "export": export_ensemble, "check": check}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -86,7 +86,8 @@ train-plates:
 # each on 2 free cores); then the ensemble desens runs: those two and
 # plate_verify.pt (trained by the same recipe before the generator's
 # hidden-plate labels were fixed), each on the crop and five views of it,
-# exported as one ONNX file. CI never runs it.
+# exported as one ONNX file, and the first of them alone as its quick first
+# look. CI never runs it.
 VERIFY_CROPS = $(CURDIR)/out/plates-train/crops-s11.npz $(CURDIR)/out/plates-train/crops-s12p.npz
 train-plate-verifier:
 	bash models/train/plates/setup.sh
@@ -101,7 +102,8 @@ train-plate-verifier:
 			--out $(CURDIR)/out/plates-train/verify-s$$seed.onnx) || exit 1; \
 	done
 	cd models/train/plates && $(PLATES_PY) verify.py export \
-		--members plate_verify_s1.pt plate_verify.pt plate_verify_s4.pt --out $(CURDIR)/models/plate_verify.onnx
+		--members plate_verify_s1.pt plate_verify.pt plate_verify_s4.pt --out $(CURDIR)/models/plate_verify.onnx \
+		--quick $(CURDIR)/models/plate_verify_quick.onnx
 
 # The held-out synthetic set: other seed, fonts and photos than training.
 evalset-plates:

@@ -91,6 +91,15 @@ func New(opts Options) (*Desensitizer, error) {
 			verifier = vm.Data
 		}
 		pm := detect.PlateModels{Detector: m.Data, Verifier: verifier}
+		var qm models.Model
+		if verifier != nil && opts.PlateVerifyModel == "" {
+			// The first look is a part of the embedded verifier; another
+			// verifier file is run on every candidate.
+			qm = models.PlateVerifyQuick()
+			pm.QuickVerifier = qm.Data
+		} else {
+			cfg.QuickGate = 0
+		}
 		var rm models.Model
 		if opts.PlateReadModel != "none" {
 			if rm, err = models.Or(opts.PlateReadModel, models.TextRec); err != nil {
@@ -109,6 +118,10 @@ func New(opts Options) (*Desensitizer, error) {
 				cfg.SmallThreshold = max(0, opts.PlateThreshold-(cfg.Threshold-cfg.SmallThreshold))
 			}
 			cfg.Threshold = opts.PlateThreshold
+			cfg.QuickGate = min(cfg.QuickGate, cfg.Threshold)
+			if cfg.SmallThreshold > 0 {
+				cfg.QuickGate = min(cfg.QuickGate, cfg.SmallThreshold)
+			}
 		}
 		pd, err := detect.NewPlate(rt, pm, cfg, so)
 		if err != nil {
@@ -120,6 +133,9 @@ func New(opts Options) (*Desensitizer, error) {
 		d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
 		if verifier != nil {
 			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256, Role: "verifier"})
+		}
+		if pm.QuickVerifier != nil {
+			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: qm.Name, Source: qm.Source, SHA256: qm.SHA256, Role: "quick-verifier"})
 		}
 		if pm.Reader != nil {
 			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: rm.Name, Source: rm.Source, SHA256: rm.SHA256, Role: "reader"})

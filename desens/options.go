@@ -44,8 +44,9 @@ type Options struct {
 	// PlateModel loads a plate model file instead of the embedded one.
 	PlateModel string
 	// PlateVerifyModel loads a plate verifier model file instead of the
-	// embedded one; "none" turns the verifier off, so the detector's
-	// score alone decides.
+	// embedded one, run on every candidate (the embedded verifier's quick
+	// first look is not used with it); "none" turns the verifier off, so
+	// the detector's score alone decides.
 	PlateVerifyModel string
 	// PlateReadModel loads a text recognition model (PP-OCR, with
 	// PaddleOCR's Chinese character list) that reads plate boxes, instead

@@ -37,8 +37,9 @@ type ModelInfo struct {
 	Name   string       `json:"name"`
 	Source string       `json:"source"`
 	SHA256 string       `json:"sha256"`
-	// Role is "verifier" for a model that rescores another's candidates;
-	// empty for a detector.
+	// Role is "verifier" for a model that rescores another's candidates,
+	// "quick-verifier" for the verifier's cheaper first look, "reader" for
+	// one that reads their text; empty for a detector.
 	Role string `json:"role,omitempty"`
 }
 

@@ -22,6 +22,9 @@ var plateDet []byte
 //go:embed plate_verify.onnx
 var plateVerify []byte
 
+//go:embed plate_verify_quick.onnx
+var plateVerifyQuick []byte
+
 //go:embed ppocr_v4_det.onnx
 var ppocrV4Det []byte
 
@@ -80,6 +83,13 @@ func Plate() Model {
 // classifier that looks again at each plate candidate (models/train/plates).
 func PlateVerify() Model {
 	return newModel("plate-verify", "embedded", plateVerify)
+}
+
+// PlateVerifyQuick returns the embedded verifier's first look: its first
+// member alone, on the crop alone, which spares the whole verifier the
+// candidates that plainly are not plates.
+func PlateVerifyQuick() Model {
+	return newModel("plate-verify-quick", "embedded", plateVerifyQuick)
 }
 
 // Or returns the model file at path, or the embedded model when path is

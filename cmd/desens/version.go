@@ -33,8 +33,20 @@ func versionCommand() *cli.Command {
 				fmt.Printf("onnxruntime %s (%s)\n", rt.Version(), rt.Library())
 				rt.Close()
 			}
-			m := models.Face()
-			fmt.Printf("model face: %s sha256:%s (%s)\n", m.Name, m.SHA256, m.Source)
+			for _, m := range []struct {
+				role  string
+				model func() models.Model
+			}{
+				{"face", models.Face},
+				{"plate", models.Plate},
+				{"plate verifier", models.PlateVerify},
+				{"plate verifier, first look", models.PlateVerifyQuick},
+				{"plate reader", models.TextRec},
+				{"overlay (text)", models.TextDet},
+			} {
+				mm := m.model()
+				fmt.Printf("model %s: %s sha256:%s (%s)\n", m.role, mm.Name, mm.SHA256, mm.Source)
+			}
 			return nil
 		},
 	}

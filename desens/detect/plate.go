@@ -37,6 +37,11 @@ type PlateConfig struct {
 	// and SmallThreshold² when that is higher). Lower finds more plates at
 	// more verifier runs.
 	CandidateThreshold float64
+	// QuickGate: with a quick verifier, candidates whose combined score
+	// with the quick verifier's probability is under QuickGate are not
+	// shown to the verifier (0: no quick look). At most the lowest
+	// threshold.
+	QuickGate float64
 	// Scales are the sizes (model pixels per frame pixel) each frame is
 	// run at, whole: the model was trained on plates MinWidth to MaxWidth
 	// pixels wide, so 1 and 1/2 cover 12-380 px, and 1/4 the rest.
@@ -83,6 +88,7 @@ func DefaultPlateConfig() PlateConfig {
 		SmallWidth:         60,
 		SmallThreshold:     PlateThreshold(true) - 0.10,
 		CandidateThreshold: 0.15,
+		QuickGate:          0.10,
 		Scales:             []float64{1, 0.5, 0.25},
 		MinWidth:           16,
 		MaxWidth:           200,
@@ -100,6 +106,7 @@ type PlateDetector struct {
 	cfg    PlateConfig
 	sess   *onnx.DynamicSession
 	verify *plateVerifier // nil: the detector's score is final
+	quick  *plateVerifier // nil: every candidate goes to verify
 	read   *plateReader   // nil: boxes are not read
 }
 
@@ -111,6 +118,10 @@ type PlateModels struct {
 	Detector []byte
 	// Verifier: input "crops" [N,3,48,128], output "plate" [N,1].
 	Verifier []byte
+	// QuickVerifier, optional with a Verifier: a cheaper verifier of the
+	// same shape that looks first; candidates it scores under
+	// PlateConfig.QuickGate never reach Verifier.
+	QuickVerifier []byte
 	// Reader: a PP-OCR recogniser, input "x" [N,3,48,W], output
 	// "softmax_11.tmp_0" [N,W/8,len(ReaderKeys)+1]; ReaderKeys are the
 	// characters of its classes 1 to N.
@@ -121,9 +132,13 @@ type PlateModels struct {
 // NewPlate loads the plate models; see models/README.md.
 func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
 	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 || cfg.SmallThreshold < 0 || cfg.SmallThreshold >= 1 ||
-		(m.Verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) {
-		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f, candidate threshold %.2f)",
-			cfg.Scales, cfg.Threshold, cfg.CandidateThreshold)
+		(m.Verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) ||
+		cfg.QuickGate < 0 || cfg.QuickGate > cfg.minThreshold() {
+		return nil, fmt.Errorf("plate detector: bad config (scales %v, threshold %.2f, candidate threshold %.2f, quick gate %.2f)",
+			cfg.Scales, cfg.Threshold, cfg.CandidateThreshold, cfg.QuickGate)
+	}
+	if m.QuickVerifier != nil && m.Verifier == nil {
+		return nil, errors.New("plate detector: a quick verifier needs a verifier")
 	}
 	sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
 	if err != nil {
@@ -134,6 +149,12 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
 			d.Close()
 			return nil, err
+		}
+	}
+	if m.QuickVerifier != nil && cfg.QuickGate > 0 {
+		if d.quick, err = newPlateVerifier(rt, m.QuickVerifier, so); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("quick %w", err)
 		}
 	}
 	if m.Reader != nil {
@@ -150,6 +171,9 @@ func (d *PlateDetector) Close() error {
 	err := d.sess.Close()
 	if d.verify != nil {
 		err = errors.Join(err, d.verify.Close())
+	}
+	if d.quick != nil {
+		err = errors.Join(err, d.quick.Close())
 	}
 	if d.read != nil {
 		err = errors.Join(err, d.read.Close())
@@ -263,12 +287,49 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 	for i := range boxes {
 		boxes[i] = cands[i].box
 	}
-	p, err := d.verify.verify(img, boxes)
+	in, err := plateCrops(img, boxes)
 	if err != nil {
 		return nil, err
 	}
-	for i := range p {
-		cands[i].score = plateScore(cands[i].score, p[i])
+	if d.quick == nil {
+		p, err := d.verify.score(in, n)
+		if err != nil {
+			return nil, err
+		}
+		for i := range p {
+			cands[i].score = plateScore(cands[i].score, p[i])
+		}
+		return cands, nil
+	}
+	// The quick look scores every candidate; the ensemble only those it
+	// leaves a chance. The rest keep the quick score, under the gate and
+	// so under every threshold.
+	q, err := d.quick.score(in, n)
+	if err != nil {
+		return nil, err
+	}
+	var again []int
+	for i := range q {
+		if plateScore(cands[i].score, q[i]) >= d.cfg.QuickGate {
+			again = append(again, i)
+		}
+	}
+	sub := make([]float32, 0, len(again)*plateCropLen)
+	for _, i := range again {
+		sub = append(sub, in[i*plateCropLen:(i+1)*plateCropLen]...)
+	}
+	p, err := d.verify.score(sub, len(again))
+	if err != nil {
+		return nil, err
+	}
+	for i := range q {
+		q[i] = plateScore(cands[i].score, q[i])
+	}
+	for k, i := range again {
+		q[i] = plateScore(cands[i].score, p[k])
+	}
+	for i := range q {
+		cands[i].score = q[i]
 	}
 	return cands, nil
 }

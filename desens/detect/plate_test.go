@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -18,12 +19,18 @@ import (
 func newPlate(t testing.TB) *PlateDetector {
 	t.Helper()
 	rt := testenv.ORT(t)
-	d, err := NewPlate(rt, PlateModels{Detector: models.Plate().Data, Verifier: models.PlateVerify().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys()}, DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
+	d, err := NewPlate(rt, defaultPlateModels(), DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// defaultPlateModels are the embedded models, as desens runs them.
+func defaultPlateModels() PlateModels {
+	return PlateModels{Detector: models.Plate().Data, Verifier: models.PlateVerify().Data,
+		QuickVerifier: models.PlateVerifyQuick().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys()}
 }
 
 func TestDecodePlates(t *testing.T) {
@@ -323,5 +330,44 @@ func TestPlateVerifier(t *testing.T) {
 	}
 	if p[0] >= 0.5 {
 		t.Errorf("noise scores %.2f, want < 0.5", p[0])
+	}
+}
+
+// The quick look only spares the ensemble candidates it could not pass:
+// on the committed frames (plates and hard negatives) the detections are
+// the same with it and without it.
+func TestPlateQuickLookChangesNothing(t *testing.T) {
+	rt := testenv.ORT(t)
+	slow := defaultPlateModels()
+	slow.QuickVerifier = nil
+	var ds [2]*PlateDetector
+	for i, m := range []PlateModels{defaultPlateModels(), slow} {
+		d, err := NewPlate(rt, m, DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		ds[i] = d
+	}
+	if ds[0].quick == nil || ds[1].quick != nil {
+		t.Fatal("the quick look is not where it should be")
+	}
+	for _, im := range loadPlateLabels(t) {
+		img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
+		if img.Empty() {
+			t.Fatalf("cannot read %s", im.File)
+		}
+		quick, err := ds[0].DetectFrame(t.Context(), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := ds[1].DetectFrame(t.Context(), img)
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(quick, all) {
+			t.Errorf("%s: with the quick look %v, without %v", im.File, quick, all)
+		}
 	}
 }

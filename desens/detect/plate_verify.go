@@ -47,24 +47,41 @@ func (v *plateVerifier) Close() error { return v.sess.Close() }
 
 // verify returns the verifier's probability for each box, in order.
 func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
-	if len(boxes) == 0 {
-		return nil, nil
+	in, err := plateCrops(img, boxes)
+	if err != nil {
+		return nil, err
 	}
-	per := 3 * plateCropW * plateCropH
-	in := make([]float32, len(boxes)*per)
+	return v.score(in, len(boxes))
+}
+
+// plateCropLen is the length of one crop in a verifier batch.
+const plateCropLen = 3 * plateCropW * plateCropH
+
+// plateCrops cuts the verifier batch for boxes: crop i is
+// in[i*plateCropLen:(i+1)*plateCropLen].
+func plateCrops(img gocv.Mat, boxes []rectF) ([]float32, error) {
+	in := make([]float32, len(boxes)*plateCropLen)
 	for i, b := range boxes {
-		if err := plateCrop(img, b, in[i*per:(i+1)*per]); err != nil {
+		if err := plateCrop(img, b, in[i*plateCropLen:(i+1)*plateCropLen]); err != nil {
 			return nil, err
 		}
 	}
-	outs, err := v.sess.Run([][]float32{in}, [][]int64{{int64(len(boxes)), 3, plateCropH, plateCropW}})
+	return in, nil
+}
+
+// score runs the verifier on a batch of n crops from plateCrops.
+func (v *plateVerifier) score(in []float32, n int) ([]float64, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	outs, err := v.sess.Run([][]float32{in}, [][]int64{{int64(n), 3, plateCropH, plateCropW}})
 	if err != nil {
 		return nil, fmt.Errorf("plate verifier: inference: %w", err)
 	}
-	if len(outs[0].Data) != len(boxes) {
-		return nil, fmt.Errorf("plate verifier: %d scores for %d crops (shape %v)", len(outs[0].Data), len(boxes), outs[0].Shape)
+	if len(outs[0].Data) != n {
+		return nil, fmt.Errorf("plate verifier: %d scores for %d crops (shape %v)", len(outs[0].Data), n, outs[0].Shape)
 	}
-	p := make([]float64, len(boxes))
+	p := make([]float64, n)
 	for i, s := range outs[0].Data {
 		p[i] = float64(s)
 	}

@@ -43,7 +43,19 @@ func plateStage(ctx context.Context, d *desens.Desensitizer, file string, info v
 		return err
 	}
 	pc.Threshold = detect.PlateThreshold(ok)
+	if !ok {
+		pc.SmallThreshold = 0 // tuned on the combined score, as in desens.New
+	}
 	pm := detect.PlateModels{Detector: m.Data, Verifier: vm.Data}
+	qm, ok, err := modelOf(d, detect.Plate, "quick-verifier", models.PlateVerifyQuick)
+	if err != nil {
+		return err
+	}
+	if ok {
+		pm.QuickVerifier = qm.Data
+	} else {
+		pc.QuickGate = 0
+	}
 	rm, ok, err := modelOf(d, detect.Plate, "reader", models.TextRec)
 	if err != nil {
 		return err

@@ -198,8 +198,8 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
 		// A peak under t² cannot reach t as √(peak × verifier) whatever
-		// the verifier says: that spares it about a third of the
-		// candidates.
+		// the verifier says (at the defaults t² is under the candidate
+		// threshold; a higher --plate-threshold raises it).
 		t := d.cfg.minThreshold()
 		thresh = max(d.cfg.CandidateThreshold, t*t)
 	}

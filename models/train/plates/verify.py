@@ -264,23 +264,25 @@ def load_members(paths):
     return Ensemble(nets).eval()
 
 
+def onnx_export(model, path, batch=2, opset=16):
+    """Writes model as the verifier desens loads (crops in, plate out, any
+    batch size), through a temporary file so a failed export leaves none."""
+    tmp = path + ".tmp"
+    # Zeros (mid grey) pad the zoomed-out view, as plateCrop pads the frame's edge.
+    torch.onnx.export(model, torch.zeros(batch, 3, CROP_H, CROP_W), tmp, input_names=["crops"], output_names=["plate"],
+                      opset_version=opset, dynamic_axes={"crops": {0: "n"}, "plate": {0: "n"}}, do_constant_folding=True)
+    os.replace(tmp, path)
+
+
 def export_ensemble(a):
     m = load_members(a.members)
-    tmp = a.out + ".tmp"
-    # Zeros (mid grey) pad the zoomed-out view, as plateCrop pads the frame's edge.
-    torch.onnx.export(m, torch.zeros(2, 3, CROP_H, CROP_W), tmp, input_names=["crops"], output_names=["plate"],
-                      opset_version=16, dynamic_axes={"crops": {0: "n"}, "plate": {0: "n"}}, do_constant_folding=True)
-    os.replace(tmp, a.out)
+    onnx_export(m, a.out)
     print(f"exported {a.out}: {len(a.members)} members x {1 + len(VIEWS)} views ({os.path.getsize(a.out)} bytes)",
           file=sys.stderr)
     if a.quick:
         # The first look: the first member on the crop alone, 1/18 of the
         # ensemble's cost; desens sends the ensemble only what it passes.
-        q = Ensemble(m.nets[:1], views=()).eval()
-        tmp = a.quick + ".tmp"
-        torch.onnx.export(q, torch.zeros(2, 3, CROP_H, CROP_W), tmp, input_names=["crops"], output_names=["plate"],
-                          opset_version=16, dynamic_axes={"crops": {0: "n"}, "plate": {0: "n"}}, do_constant_folding=True)
-        os.replace(tmp, a.quick)
+        onnx_export(Ensemble(m.nets[:1], views=()).eval(), a.quick)
         print(f"exported {a.quick}: the first member on the crop alone ({os.path.getsize(a.quick)} bytes)",
               file=sys.stderr)
 
@@ -374,11 +376,7 @@ def finish(a, net, x, y, val):
     torch.save(net.state_dict(), a.ckpt)
     evaluate(net, x, y, val)
     net.eval()
-    m = Exported(net)
-    tmp = a.out + ".tmp"
-    torch.onnx.export(m, torch.zeros(1, 3, CROP_H, CROP_W), tmp, input_names=["crops"], output_names=["plate"],
-                      opset_version=13, dynamic_axes={"crops": {0: "n"}, "plate": {0: "n"}}, do_constant_folding=True)
-    os.replace(tmp, a.out)
+    onnx_export(Exported(net), a.out, batch=1, opset=13)
     print(f"exported {a.out} ({os.path.getsize(a.out)} bytes)", file=sys.stderr)
 
 

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/benchmark"
 )
 
@@ -69,9 +71,16 @@ func runBench(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	res, err := benchmark.Run(c.Context, d, c.Args().First(), benchmark.Config{
-		Frames: c.Int("frames"), Device: opts.Device, Threads: opts.Threads, Log: os.Stderr,
-	})
+	cfg := benchmark.Config{Frames: c.Int("frames"), Device: opts.Device, Threads: opts.Threads, Log: os.Stderr}
+	if slices.Contains(opts.Targets, detect.Plate) {
+		po := opts
+		po.Targets = []detect.Class{detect.Plate}
+		if cfg.Plates, err = desens.New(po); err != nil {
+			return err
+		}
+		defer cfg.Plates.Close()
+	}
+	res, err := benchmark.Run(c.Context, d, c.Args().First(), cfg)
 	if err != nil {
 		return err
 	}

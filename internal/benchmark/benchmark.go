@@ -63,6 +63,9 @@ type Config struct {
 	TempDir string
 	// Log, if set, hears a line as each measurement starts.
 	Log io.Writer
+	// Plates, if set, is a Desensitizer built with the same options but
+	// the plate target alone: the plate detector is then timed alone too.
+	Plates *desens.Desensitizer
 }
 
 // Stage is one measurement.
@@ -180,7 +183,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	if err := overlayStages(ctx, d, file, info, cfg, r); err != nil {
 		return nil, fmt.Errorf("overlays: %w", err)
 	}
-	if err := plateStage(ctx, d, file, info, cfg, r); err != nil {
+	if err := plateStage(ctx, cfg.Plates, file, info, cfg, r); err != nil {
 		return nil, fmt.Errorf("plates: %w", err)
 	}
 

@@ -102,3 +102,20 @@ func overlayFrames(ctx context.Context, od *detect.OverlayDetector, file string,
 	}
 	return frames, st.Runs(), spent.Seconds(), nil
 }
+
+// modelOf returns the model d runs for class, the embedded one or the file
+// it was loaded from, so a stage timed alone runs the same weights; ok is
+// false when d has no such model.
+func modelOf(d *desens.Desensitizer, class detect.Class, role string, embedded func() models.Model) (m models.Model, ok bool, err error) {
+	for _, mi := range d.Models() {
+		if mi.Class != class || mi.Role != role {
+			continue
+		}
+		if mi.Source == "embedded" {
+			return embedded(), true, nil
+		}
+		m, err = models.Load(mi.Source)
+		return m, err == nil, err
+	}
+	return models.Model{}, false, nil
+}

@@ -113,11 +113,7 @@ func New(opts Options) (*Desensitizer, error) {
 			cfg.SmallThreshold = 0 // tuned on the combined score
 		}
 		if opts.PlateThreshold > 0 {
-			if cfg.SmallThreshold > 0 {
-				// Small plates keep their margin under the chosen threshold.
-				cfg.SmallThreshold = max(0, opts.PlateThreshold-(cfg.Threshold-cfg.SmallThreshold))
-			}
-			cfg.Threshold = opts.PlateThreshold
+			cfg = cfg.WithThreshold(opts.PlateThreshold)
 			cfg.QuickGate = min(cfg.QuickGate, cfg.Threshold)
 			if cfg.SmallThreshold > 0 {
 				cfg.QuickGate = min(cfg.QuickGate, cfg.SmallThreshold)

@@ -26,7 +26,9 @@ threshold sweep showing recall and false positives from 0.30 to 0.90. With
 plates labelled (--targets plate), recall and precision are also split by
 plate type (the labels' optional "type") and by plate width (<30, 30-60,
 60-120, >=120 px, and all >=30); with --targets plate alone the threshold
-and the sweep are the plate detector's (--plate-threshold).
+and the sweep are the plate detector's (--plate-threshold), and each sweep
+row is what that --plate-threshold would give (boxes under 60 px wide keep
+their lower bar).
 
 A detection matches a labelled box of its class at IoU >= 0.3, or when each
 box holds the other's centre. Detections in "ignore" regions count neither
@@ -101,6 +103,14 @@ func runEval(c *cli.Context) error {
 		ev.Threshold = opts.PlateThreshold
 		if ev.Threshold == 0 {
 			ev.Threshold = detect.PlateThreshold(opts.PlateVerifyModel != "none")
+		}
+		if opts.PlateVerifyModel != "none" {
+			// Each row as --plate-threshold T would run: small boxes keep
+			// their lower bar.
+			pc := detect.DefaultPlateConfig()
+			ev.Keep = func(d detect.Detection, t float64) bool {
+				return pc.WithThreshold(t).Passes(float64(d.Box.Dx()), float64(d.Score))
+			}
 		}
 	}
 	if from > 0 && from < ev.Threshold {

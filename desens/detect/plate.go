@@ -63,6 +63,19 @@ func (c PlateConfig) threshold(w float64) float64 {
 	return c.Threshold
 }
 
+// WithThreshold returns c with Threshold t, SmallThreshold keeping its
+// margin below it.
+func (c PlateConfig) WithThreshold(t float64) PlateConfig {
+	if c.SmallThreshold > 0 {
+		c.SmallThreshold = max(0, t-(c.Threshold-c.SmallThreshold))
+	}
+	c.Threshold = t
+	return c
+}
+
+// Passes reports whether a box w frame pixels wide with score s is a plate.
+func (c PlateConfig) Passes(w, s float64) bool { return s >= c.threshold(w) }
+
 // minThreshold is the lowest score any box must reach.
 func (c PlateConfig) minThreshold() float64 {
 	if c.SmallThreshold > 0 {

@@ -371,3 +371,25 @@ func TestPlateQuickLookChangesNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestPlateConfigWithThreshold(t *testing.T) {
+	c := PlateConfig{Threshold: 0.46, SmallWidth: 60, SmallThreshold: 0.36}
+	for _, tc := range []struct {
+		t, w, s float64
+		want    bool
+	}{
+		{0.46, 100, 0.46, true},
+		{0.46, 100, 0.45, false},
+		{0.46, 40, 0.37, true},
+		{0.60, 40, 0.49, false},
+		{0.60, 40, 0.50, true},
+		{0.05, 40, 0.01, false}, // no room for the margin: Threshold applies
+	} {
+		if got := c.WithThreshold(tc.t).Passes(tc.w, tc.s); got != tc.want {
+			t.Errorf("at %.2f a %.0f px box scoring %.2f passes = %v, want %v", tc.t, tc.w, tc.s, got, tc.want)
+		}
+	}
+	if one := (PlateConfig{Threshold: 0.35}).WithThreshold(0.5); one.SmallThreshold != 0 || one.Threshold != 0.5 {
+		t.Errorf("without a small band: %+v", one)
+	}
+}

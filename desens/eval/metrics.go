@@ -82,9 +82,15 @@ func SweepThresholds() []float64 {
 // above keeps the detections scoring at least t. Scores are float32, so t
 // is compared in float32 too: a score of 0.6 passes a threshold of 0.6.
 func above(dets []detect.Detection, t float64) []detect.Detection {
+	return passing(dets, t, nil)
+}
+
+// passing keeps the detections that pass at threshold t: keep's verdict,
+// or a score of at least t when keep is nil.
+func passing(dets []detect.Detection, t float64, keep func(detect.Detection, float64) bool) []detect.Detection {
 	var out []detect.Detection
 	for _, d := range dets {
-		if d.Score >= float32(t) {
+		if (keep == nil && d.Score >= float32(t)) || (keep != nil && keep(d, t)) {
 			out = append(out, d)
 		}
 	}

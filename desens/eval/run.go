@@ -41,7 +41,11 @@ type Evaluator struct {
 	SweepFrom     float64
 	// Thresholds of the sweep; default SweepThresholds().
 	Thresholds []float64
-	Match      MatchConfig
+	// Keep, if set, says whether a detection passes at sweep threshold t,
+	// for detectors whose bar depends on more than the score (the plate
+	// detector's is lower for small boxes); nil: a score of at least t.
+	Keep  func(d detect.Detection, t float64) bool
+	Match MatchConfig
 	// OnImage, if set, hears of each image as it is done.
 	OnImage func(ImageResult)
 }
@@ -170,7 +174,7 @@ func (e *Evaluator) image(ctx context.Context, l *Labels, im Image, cfg MatchCon
 		}
 	}
 	for i := range sweep {
-		sweep[i].Counts.Add(Match(im.Objects, im.Ignore, above(dets, sweep[i].Threshold), bounds, cfg).Counts)
+		sweep[i].Counts.Add(Match(im.Objects, im.Ignore, passing(dets, sweep[i].Threshold, e.Keep), bounds, cfg).Counts)
 	}
 	return ir
 }

@@ -114,10 +114,6 @@ func New(opts Options) (*Desensitizer, error) {
 		}
 		if opts.PlateThreshold > 0 {
 			cfg = cfg.WithThreshold(opts.PlateThreshold)
-			cfg.QuickGate = min(cfg.QuickGate, cfg.Threshold)
-			if cfg.SmallThreshold > 0 {
-				cfg.QuickGate = min(cfg.QuickGate, cfg.SmallThreshold)
-			}
 		}
 		pd, err := detect.NewPlate(rt, pm, cfg, so)
 		if err != nil {

@@ -64,12 +64,13 @@ func (c PlateConfig) threshold(w float64) float64 {
 }
 
 // WithThreshold returns c with Threshold t, SmallThreshold keeping its
-// margin below it.
+// margin below it and QuickGate no higher than either.
 func (c PlateConfig) WithThreshold(t float64) PlateConfig {
 	if c.SmallThreshold > 0 {
 		c.SmallThreshold = max(0, t-(c.Threshold-c.SmallThreshold))
 	}
 	c.Threshold = t
+	c.QuickGate = min(c.QuickGate, c.minThreshold())
 	return c
 }
 

@@ -392,4 +392,7 @@ func TestPlateConfigWithThreshold(t *testing.T) {
 	if one := (PlateConfig{Threshold: 0.35}).WithThreshold(0.5); one.SmallThreshold != 0 || one.Threshold != 0.5 {
 		t.Errorf("without a small band: %+v", one)
 	}
+	if low := DefaultPlateConfig().WithThreshold(0.15); low.QuickGate != low.minThreshold() {
+		t.Errorf("at 0.15 the quick gate is %.2f, above the lowest threshold %.2f", low.QuickGate, low.minThreshold())
+	}
 }

@@ -305,45 +305,34 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 	if err != nil {
 		return nil, err
 	}
-	if d.quick == nil {
-		p, err := d.verify.score(in, n)
+	peak := make([]float64, n)
+	idx := make([]int, n) // the candidates the verifier sees
+	for i := range n {
+		peak[i], idx[i] = cands[i].score, i
+	}
+	batch := in
+	if d.quick != nil {
+		// The quick look scores every candidate; only those it leaves a
+		// chance go on. The rest keep the quick score, which is under the
+		// gate and so under every threshold.
+		q, err := d.quick.score(in, n)
 		if err != nil {
 			return nil, err
 		}
-		for i := range p {
-			cands[i].score = plateScore(cands[i].score, p[i])
+		idx, batch = idx[:0], nil
+		for i := range q {
+			if cands[i].score = plateScore(peak[i], q[i]); cands[i].score >= d.cfg.QuickGate {
+				idx = append(idx, i)
+				batch = append(batch, in[i*plateCropLen:(i+1)*plateCropLen]...)
+			}
 		}
-		return cands, nil
 	}
-	// The quick look scores every candidate; the ensemble only those it
-	// leaves a chance. The rest keep the quick score, under the gate and
-	// so under every threshold.
-	q, err := d.quick.score(in, n)
+	p, err := d.verify.score(batch, len(idx))
 	if err != nil {
 		return nil, err
 	}
-	var again []int
-	for i := range q {
-		if plateScore(cands[i].score, q[i]) >= d.cfg.QuickGate {
-			again = append(again, i)
-		}
-	}
-	sub := make([]float32, 0, len(again)*plateCropLen)
-	for _, i := range again {
-		sub = append(sub, in[i*plateCropLen:(i+1)*plateCropLen]...)
-	}
-	p, err := d.verify.score(sub, len(again))
-	if err != nil {
-		return nil, err
-	}
-	for i := range q {
-		q[i] = plateScore(cands[i].score, q[i])
-	}
-	for k, i := range again {
-		q[i] = plateScore(cands[i].score, p[k])
-	}
-	for i := range q {
-		cands[i].score = q[i]
+	for k, i := range idx {
+		cands[i].score = plateScore(peak[i], p[k])
 	}
 	return cands, nil
 }

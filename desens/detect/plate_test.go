@@ -293,6 +293,16 @@ func TestPlateCrop(t *testing.T) {
 // and noise scores low. (Flat regions are not asked: the detector never
 // proposes them, so the verifier never saw one, and it may score them
 // high; TestPlateNothingInBlankOrNoise checks the pair on them.)
+// verify returns the verifier's probability for each box, in order, as
+// PlateDetector.verified does without the quick look.
+func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
+	in, err := plateCrops(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	return v.score(in, len(boxes))
+}
+
 func TestPlateVerifier(t *testing.T) {
 	v, err := newPlateVerifier(testenv.ORT(t), models.PlateVerify().Data, onnx.SessionOptions{Threads: 2})
 	if err != nil {

@@ -45,15 +45,6 @@ func newPlateVerifier(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (*
 
 func (v *plateVerifier) Close() error { return v.sess.Close() }
 
-// verify returns the verifier's probability for each box, in order.
-func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
-	in, err := plateCrops(img, boxes)
-	if err != nil {
-		return nil, err
-	}
-	return v.score(in, len(boxes))
-}
-
 // plateCropLen is the length of one crop in a verifier batch.
 const plateCropLen = 3 * plateCropW * plateCropH
 

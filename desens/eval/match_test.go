@@ -201,9 +201,9 @@ func TestSweepThresholds(t *testing.T) {
 	}
 }
 
-func TestAboveKeepsScoreEqualToThreshold(t *testing.T) {
+func TestPassingKeepsScoreEqualToThreshold(t *testing.T) {
 	dets := []detect.Detection{{Score: 0.6}, {Score: 0.59}, {Score: 0.9}}
-	if got := len(above(dets, 0.6)); got != 2 {
-		t.Errorf("above(0.6) kept %d detections, want 2", got)
+	if got := len(passing(dets, 0.6, nil)); got != 2 {
+		t.Errorf("passing(0.6) kept %d detections, want 2", got)
 	}
 }

@@ -79,18 +79,16 @@ func SweepThresholds() []float64 {
 	return out
 }
 
-// above keeps the detections scoring at least t. Scores are float32, so t
-// is compared in float32 too: a score of 0.6 passes a threshold of 0.6.
-func above(dets []detect.Detection, t float64) []detect.Detection {
-	return passing(dets, t, nil)
-}
-
 // passing keeps the detections that pass at threshold t: keep's verdict,
-// or a score of at least t when keep is nil.
+// or, when keep is nil, a score of at least t. Scores are float32, so t is
+// compared in float32 too: a score of 0.6 passes a threshold of 0.6.
 func passing(dets []detect.Detection, t float64, keep func(detect.Detection, float64) bool) []detect.Detection {
+	if keep == nil {
+		keep = func(d detect.Detection, t float64) bool { return d.Score >= float32(t) }
+	}
 	var out []detect.Detection
 	for _, d := range dets {
-		if (keep == nil && d.Score >= float32(t)) || (keep != nil && keep(d, t)) {
+		if keep(d, t) {
 			out = append(out, d)
 		}
 	}

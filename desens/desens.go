@@ -35,6 +35,38 @@ type Desensitizer struct {
 	keepRegions bool
 }
 
+// loadFace loads the face detector and, unless turned off, its verifier.
+func (d *Desensitizer) loadFace(rt *onnx.Runtime, so onnx.SessionOptions) error {
+	opts := d.opts
+	m, err := models.Or(opts.FaceModel, models.Face)
+	if err != nil {
+		return err
+	}
+	fm := detect.FaceModels{Detector: m.Data}
+	var vm models.Model
+	if opts.FaceVerifyModel != "none" {
+		if vm, err = models.Or(opts.FaceVerifyModel, models.FaceVerify); err != nil {
+			return err
+		}
+		fm.Verifier = vm.Data
+	}
+	cfg := detect.DefaultFaceConfig()
+	if opts.Threshold > 0 {
+		cfg = cfg.WithThreshold(opts.Threshold)
+	}
+	fd, err := detect.NewFace(rt, fm, cfg, so)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Source, err)
+	}
+	d.detectors = append(d.detectors, fd)
+	d.closers = append(d.closers, fd)
+	d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
+	if fm.Verifier != nil {
+		d.models = append(d.models, ModelInfo{Class: detect.Face, Role: "verifier", Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256})
+	}
+	return nil
+}
+
 // New loads the models the options ask for.
 func New(opts Options) (*Desensitizer, error) {
 	opts, err := opts.withDefaults()
@@ -53,26 +85,10 @@ func New(opts Options) (*Desensitizer, error) {
 		redactor: Redactor{Style: opts.Style, Shape: opts.Shape, Expand: opts.Expand}}
 	so := onnx.SessionOptions{Device: onnx.Device(opts.Device), Threads: opts.Threads}
 	if slices.Contains(opts.Targets, detect.Face) {
-		m, err := models.Or(opts.FaceModel, models.Face)
-		if err != nil {
+		if err := d.loadFace(rt, so); err != nil {
 			d.Close()
 			return nil, err
 		}
-		cfg := detect.DefaultFaceConfig()
-		if opts.Threshold > 0 {
-			// Small faces keep their margin under the chosen threshold.
-			cfg.SmallThreshold = opts.Threshold - (cfg.Threshold - cfg.SmallThreshold)
-			cfg.Threshold = opts.Threshold
-			cfg.CandidateThreshold = min(cfg.CandidateThreshold, cfg.SmallThreshold)
-		}
-		fd, err := detect.NewFace(rt, m.Data, cfg, so)
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("%s: %w", m.Source, err)
-		}
-		d.detectors = append(d.detectors, fd)
-		d.closers = append(d.closers, fd)
-		d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
 	}
 	if slices.Contains(opts.Targets, detect.Plate) {
 		m, err := models.Or(opts.PlateModel, models.Plate)

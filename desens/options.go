@@ -39,8 +39,13 @@ type Options struct {
 	Hold int
 	// BatchSize is how many frames go to the detector at once; default 4.
 	BatchSize int
-	// FaceModel loads a face model file instead of the embedded one.
+	// FaceModel loads a face detector file (RetinaFace's inputs and
+	// outputs, see models/README.md) instead of the embedded one.
 	FaceModel string
+	// FaceVerifyModel loads a face verifier file (BlazeFace back-camera)
+	// instead of the embedded one; "none" turns the second look off, so
+	// the detector's probability alone decides.
+	FaceVerifyModel string
 	// PlateModel loads a plate model file instead of the embedded one.
 	PlateModel string
 	// PlateVerifyModel loads a plate verifier model file instead of the

@@ -13,6 +13,9 @@ import (
 	"strings"
 )
 
+//go:embed retinaface_mnet025.onnx
+var retinafaceMnet025 []byte
+
 //go:embed blazeface_back_256.onnx
 var blazefaceBack256 []byte
 
@@ -47,8 +50,15 @@ func newModel(name, source string, data []byte) Model {
 	return Model{Name: name, Source: source, Data: data, SHA256: hex.EncodeToString(sum[:])}
 }
 
-// Face returns the embedded MediaPipe BlazeFace back-camera model.
+// Face returns the embedded face detector: RetinaFace MobileNet-0.25 with a
+// dynamic input size.
 func Face() Model {
+	return newModel("retinaface-mnet025", "embedded", retinafaceMnet025)
+}
+
+// FaceVerify returns the embedded MediaPipe BlazeFace back-camera model,
+// which looks again at the face detector's uncertain boxes.
+func FaceVerify() Model {
 	return newModel("blazeface-back-256", "embedded", blazefaceBack256)
 }
 

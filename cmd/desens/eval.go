@@ -97,6 +97,14 @@ func runEval(c *cli.Context) error {
 	if ev.Threshold == 0 {
 		ev.Threshold = detect.DefaultFaceConfig().Threshold
 	}
+	if len(opts.Targets) == 1 && opts.Targets[0] == detect.Face && opts.FaceVerifyModel != "none" {
+		// Each row as --threshold T would run: small faces keep their
+		// lower bar.
+		fc := detect.DefaultFaceConfig()
+		ev.Keep = func(d detect.Detection, t float64) bool {
+			return fc.WithThreshold(t).Passes(float64(d.Box.Dy()), float64(d.Score))
+		}
+	}
 	// Plates alone: the threshold and the sweep are the plate detector's.
 	plates := len(opts.Targets) == 1 && opts.Targets[0] == detect.Plate
 	if plates {

@@ -17,10 +17,11 @@ import (
 func modelFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "targets", Value: "face", Usage: "what to redact, comma-separated: face, plate (licence plates, hidden as rectangles over plate, frame and screws), overlay (burned-in text)", EnvVars: []string{"DESENS_TARGETS"}},
-		&cli.Float64Flag{Name: "threshold", Usage: "detection score threshold in (0,1); 0 keeps each model's tuned default (face 0.65, small faces 0.05 lower)"},
+		&cli.Float64Flag{Name: "threshold", Usage: "detection score threshold in (0,1); 0 keeps each model's tuned default (face 0.6, faces under 32 px 0.15 lower)"},
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
-		&cli.StringFlag{Name: "face-model", Usage: "load this BlazeFace ONNX file instead of the embedded one", EnvVars: []string{"DESENS_FACE_MODEL"}},
+		&cli.StringFlag{Name: "face-model", Usage: "load this RetinaFace ONNX file (dynamic input size, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_FACE_MODEL"}},
+		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
 		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one, run on every candidate; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
@@ -60,6 +61,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Threads: c.Int("threads"), FaceModel: c.String("face-model"), ORTLibrary: c.String("ort-lib"),
 		PlateModel: c.String("plate-model"), PlateThreshold: c.Float64("plate-threshold"),
 		PlateVerifyModel: c.String("plate-verify-model"),
+		FaceVerifyModel:  c.String("face-verify-model"),
 		PlateReadModel:   c.String("plate-read-model"),
 		OverlayEvery:     c.Int("overlay-every"), OverlayROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 	}

@@ -1,15 +1,16 @@
 // Package detect holds desens's detectors: each turns BGR frames into boxes of
 // one class (face, plate, overlay) in frame pixel coordinates.
 //
-// # Tiling
+// # Scales and tiles
 //
-// BlazeFace takes a fixed 256×256 input. A 1080p frame squeezed into one
-// input loses every face smaller than about 100 px, so the face detector
-// cuts frames into a Pyramid of overlapping tiles at several scales and
-// merges what the tiles report with weighted non-maximum suppression. The
-// plate and text models are fully convolutional: they take a whole frame
-// (plates at several scales; text within a pixel budget, overlay bands at
-// full resolution), which is the same pyramid with one tile per level.
+// The face and plate models are fully convolutional: they take a whole
+// frame, at the scales that bring small faces and plates to a size the
+// model knows (faces: the frame enlarged 3×, cut into overlapping tiles
+// when that grows too large, and the frame shrunk to 640 px; plates: 1,
+// 1/2, 1/4), and merge what the runs report by non-maximum suppression.
+// BlazeFace, which looks again at uncertain faces, takes a fixed 256×256
+// input: a crop round each face, scaled to fit. Text runs within a pixel
+// budget, overlay bands at full resolution.
 //
 // # Failure
 //

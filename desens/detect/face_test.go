@@ -1,46 +1,23 @@
 package detect
 
 import (
-	"context"
 	"image"
-	"path/filepath"
+	"math"
 	"testing"
-
-	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/internal/onnx"
 	"github.com/desens/desens/internal/testenv"
 	"github.com/desens/desens/models"
 )
 
-func TestBlazeAnchors(t *testing.T) {
-	a := blazeAnchors()
-	if len(a) != 896 {
-		t.Fatalf("%d anchors, want 896", len(a))
-	}
-	for _, tc := range []struct {
-		i    int
-		want anchor
-	}{
-		{0, anchor{0.5 / 16, 0.5 / 16}},
-		{1, anchor{0.5 / 16, 0.5 / 16}}, // two anchors per 16×16 cell
-		{2, anchor{1.5 / 16, 0.5 / 16}}, // row-major
-		{511, anchor{15.5 / 16, 15.5 / 16}},
-		{512, anchor{0.5 / 8, 0.5 / 8}}, // then the 8×8 grid
-		{517, anchor{0.5 / 8, 0.5 / 8}}, // six per cell
-		{518, anchor{1.5 / 8, 0.5 / 8}},
-		{895, anchor{7.5 / 8, 7.5 / 8}},
-	} {
-		if a[tc.i] != tc.want {
-			t.Errorf("anchor %d = %v, want %v", tc.i, a[tc.i], tc.want)
-		}
-	}
-}
-
-func newFace(t *testing.T) *FaceDetector {
+func newFaceWith(t *testing.T, verify bool) *FaceDetector {
 	t.Helper()
 	rt := testenv.ORT(t)
-	d, err := NewFace(rt, models.Face().Data, DefaultFaceConfig(), onnx.SessionOptions{Threads: 2})
+	m := FaceModels{Detector: models.Face().Data}
+	if verify {
+		m.Verifier = models.FaceVerify().Data
+	}
+	d, err := NewFace(rt, m, DefaultFaceConfig(), onnx.SessionOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,42 +25,15 @@ func newFace(t *testing.T) *FaceDetector {
 	return d
 }
 
-// The known face in opencv-doc's messi5.jpg: a 33 px face looking down, the
-// kind of small, imperfect face a dashcam sees.
-var messiFace = image.Rect(220, 95, 259, 134)
+func newFace(t *testing.T) *FaceDetector { return newFaceWith(t, true) }
 
 func TestFaceFindsKnownFace(t *testing.T) {
-	d := newFace(t)
-	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
-	defer img.Close()
 	for _, tc := range []struct {
-		name  string
-		scale float64
-	}{
-		{"as shipped", 1},
-		{"upscaled so the face is 66 px", 2},
-		{"downscaled so the face is 20 px", 0.6},
-	} {
+		name   string
+		verify bool
+	}{{"with the second look", true}, {"RetinaFace alone", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			im := gocv.NewMat()
-			defer im.Close()
-			gocv.Resize(img, &im, image.Pt(0, 0), tc.scale, tc.scale, gocv.InterpolationArea)
-			dets, err := d.DetectFrame(t.Context(), im)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := scaleRect(messiFace, tc.scale)
-			found := false
-			for _, det := range dets {
-				if IoU(det.Box, want) > 0.3 {
-					found = true
-				} else {
-					t.Errorf("unexpected detection %v (%.2f)", det.Box, det.Score)
-				}
-			}
-			if !found {
-				t.Fatalf("face at %v not found; got %v", want, dets)
-			}
+			checkFindsMessi(t, newFaceWith(t, tc.verify).DetectFrame)
 		})
 	}
 }
@@ -92,49 +42,119 @@ func TestFaceNothingInBlankOrNoise(t *testing.T) {
 	checkNothingInBlankOrNoise(t, newFace(t).DetectFrame)
 }
 
-// checkNothingInBlankOrNoise runs a one-frame detector on a flat grey and a
-// uniform-noise 720p frame: neither holds anything to find.
-func checkNothingInBlankOrNoise(t *testing.T, detectFrame func(context.Context, gocv.Mat) ([]Detection, error)) {
-	t.Helper()
+func TestFaceBadModel(t *testing.T) {
+	rt := testenv.ORT(t)
 	for _, tc := range []struct {
 		name string
-		fill func(*gocv.Mat)
+		m    FaceModels
 	}{
-		{"grey", func(m *gocv.Mat) { m.SetTo(gocv.NewScalar(128, 128, 128, 0)) }},
-		{"noise", func(m *gocv.Mat) {
-			gocv.RandU(m, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
-		}},
+		{"detector not ONNX", FaceModels{Detector: []byte("not a model")}},
+		{"detector is the verifier's shape", FaceModels{Detector: models.FaceVerify().Data}},
+		{"verifier not ONNX", FaceModels{Detector: models.Face().Data, Verifier: []byte("junk")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
-			defer m.Close()
-			tc.fill(&m)
-			dets, err := detectFrame(t.Context(), m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(dets) != 0 {
-				t.Fatalf("found %v in a %s frame", dets, tc.name)
+			d, err := NewFace(rt, tc.m, DefaultFaceConfig(), onnx.SessionOptions{Threads: 1})
+			if err == nil {
+				d.Close()
+				t.Fatal("no error")
 			}
 		})
 	}
 }
 
-func TestFaceRejectsBadFrames(t *testing.T) {
-	d := newFace(t)
-	empty := gocv.NewMat()
-	defer empty.Close()
-	gray := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8U)
-	defer gray.Close()
-	res := d.Detect(t.Context(), []gocv.Mat{empty, gray})
-	for i, r := range res {
-		if r.Err == nil {
-			t.Errorf("frame %d: no error for a bad frame", i)
-		}
+// TestDecodeRetina feeds one stride's outputs by hand: a face probability
+// and box deltas at one cell, and checks the box decoded from them.
+func TestDecodeRetina(t *testing.T) {
+	const gw, gh, stride = 4, 3, 8
+	cell := gw * gh
+	for _, tc := range []struct {
+		name           string
+		anchor, gx, gy int
+		p              float32
+		d              [4]float32 // dx, dy, log dw, log dh
+		want           rectF
+		none           bool
+	}{
+		{name: "anchor as is", anchor: 0, gx: 1, gy: 2, p: 0.9,
+			want: rectF{15.5 - 16, 23.5 - 16, 15.5 + 16, 23.5 + 16}},
+		{name: "second anchor, shifted and grown", anchor: 1, gx: 0, gy: 0, p: 0.8,
+			d:    [4]float32{0.5, -0.25, float32(math.Log(2)), 0},
+			want: rectF{7.5 + 8 - 16, 7.5 - 4 - 8, 7.5 + 8 + 16, 7.5 - 4 + 8}},
+		{name: "under the threshold", anchor: 0, gx: 2, gy: 1, p: 0.05, none: true},
+		{name: "centred in the padding", anchor: 0, gx: 3, gy: 2, p: 0.9, none: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prob := onnx.Output{Shape: []int64{1, 4, gh, gw}, Data: make([]float32, 4*cell)}
+			bbox := onnx.Output{Shape: []int64{1, 8, gh, gw}, Data: make([]float32, 8*cell)}
+			i := tc.gy*gw + tc.gx
+			prob.Data[(2+tc.anchor)*cell+i] = tc.p
+			prob.Data[tc.anchor*cell+i] = 1 - tc.p // background: ignored
+			for k, v := range tc.d {
+				bbox.Data[(4*tc.anchor+k)*cell+i] = v
+			}
+			// The frame is 28×28 model px: the last column is padding.
+			got := decodeRetina(nil, prob, bbox, stride, [2]float64{32, 16}, 28, 28, 0.1)
+			if tc.none {
+				if len(got) != 0 {
+					t.Fatalf("got %v, want nothing", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %d candidates, want 1", len(got))
+			}
+			if got[0].score != float64(tc.p) || !nearRect(got[0].box, tc.want) {
+				t.Fatalf("got %+v, want %v at %v", got[0], tc.want, tc.p)
+			}
+		})
 	}
 }
 
-func scaleRect(r image.Rectangle, s float64) image.Rectangle {
-	f := func(v int) int { return int(float64(v)*s + 0.5) }
-	return image.Rect(f(r.Min.X), f(r.Min.Y), f(r.Max.X), f(r.Max.Y))
+func nearRect(a, b rectF) bool {
+	const eps = 1e-3
+	return math.Abs(a.x0-b.x0) < eps && math.Abs(a.y0-b.y0) < eps && math.Abs(a.x1-b.x1) < eps && math.Abs(a.y1-b.y1) < eps
+}
+
+func TestRetinaScalesAndTiles(t *testing.T) {
+	cfg := DefaultFaceConfig().Proposals
+	for _, tc := range []struct {
+		name       string
+		w, h       int
+		wantScales []float64
+	}{
+		{"720p: 3× and shrunk to 640", 1280, 720, []float64{3, 0.5}},
+		{"1080p: 3× and shrunk to 640", 1920, 1080, []float64{3, 1.0 / 3}},
+		{"a small photo: 3× and enlarged to 640", 400, 300, []float64{3, 1.6}},
+		{"a tiny image: 3× already holds its faces", 200, 100, []float64{3}},
+		{"4K: capped at MaxPixels", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := cfg.runScales(tc.w, tc.h)
+			if len(got) != len(tc.wantScales) {
+				t.Fatalf("scales %v, want %v", got, tc.wantScales)
+			}
+			for i := range got {
+				if math.Abs(got[i]-tc.wantScales[i]) > 1e-9 {
+					t.Fatalf("scales %v, want %v", got, tc.wantScales)
+				}
+			}
+			full := image.Rect(0, 0, tc.w, tc.h)
+			for _, s := range got {
+				tiles := cfg.tiles(tc.w, tc.h, s)
+				var union image.Rectangle
+				for _, r := range tiles {
+					if !r.In(full) {
+						t.Fatalf("tile %v outside the frame", r)
+					}
+					if side := float64(max(r.Dx(), r.Dy())) * s; side > float64(cfg.TileSide)+1 && len(tiles) > 1 {
+						t.Fatalf("tile %v is %.0f model px, over %d", r, side, cfg.TileSide)
+					}
+					union = union.Union(r)
+				}
+				if union != full {
+					t.Fatalf("tiles at %.2f cover %v, not the frame", s, union)
+				}
+			}
+		})
+	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 func TestPyramidTilesCoverFrame(t *testing.T) {
-	p := DefaultFaceConfig().Pyramid
+	p := DefaultBlazeFaceConfig().Pyramid
 	for _, tc := range []struct {
 		name string
 		w, h int

@@ -22,7 +22,7 @@
 // least half inside an ignore region is set aside first. Otherwise it is a
 // hit on the unmatched labelled box of its class it overlaps most, where
 // "overlaps" means IoU >= 0.3 or each box holding the other's centre:
-// labellers draw tight boxes round the face, BlazeFace draws looser
+// labellers draw tight boxes round the face, detectors often draw looser
 // squares, and IoU alone would call many good detections misses. A detection
 // that matches nothing but touches an ignore region (or a labelled box below
 // the minimum size) is set aside too; the rest are false positives. A second

@@ -19,8 +19,8 @@ type SizeBucket struct {
 	Recall float64 `json:"recall"`
 }
 
-// sizeEdges are the bucket boundaries: BlazeFace's native tile finds faces
-// from about 14 px, so the small end is split finely.
+// sizeEdges are the bucket boundaries: distant faces, 14-32 px, are the
+// hard ones, so the small end is split finely.
 var sizeEdges = []int{0, 16, 24, 32, 64, 128}
 
 // SizeBuckets returns empty buckets by face height: <16, 16-24, 24-32,

@@ -107,9 +107,9 @@ type Result struct {
 
 	Decode Stage `json:"decode"`
 	Detect Stage `json:"detect"`
-	// TilesPerFrame is the face detector's tiling of a frame of this size
-	// (verification crops, a few per uncertain candidate, come on top).
-	TilesPerFrame int `json:"tiles_per_frame,omitempty"`
+	// FaceInferences is how many face model runs a frame of this size takes
+	// (BlazeFace second looks, up to three per uncertain face, come on top).
+	FaceInferences int `json:"face_inferences_per_frame,omitempty"`
 	// Overlay is the overlay detector alone (with --targets overlay), with
 	// the text detector on every frame and at the default interval.
 	Overlay []OverlayStage `json:"overlay,omitempty"`
@@ -152,7 +152,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	r := &Result{Desens: desens.Version, File: file, Bytes: st.Size(), Width: info.Width, Height: info.Height, FrameRate: info.FPS,
 		Codec: info.Codec, Limit: cfg.Frames, Machine: machine(d, cfg)}
 	if slices.ContainsFunc(d.Models(), func(m desens.ModelInfo) bool { return m.Class == detect.Face }) {
-		r.TilesPerFrame = len(detect.DefaultFaceConfig().Pyramid.Tiles(info.Width, info.Height))
+		r.FaceInferences = detect.DefaultFaceConfig().Proposals.Inferences(info.Width, info.Height)
 	}
 	logf := func(format string, a ...any) {
 		if cfg.Log != nil {

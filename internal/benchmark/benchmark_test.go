@@ -81,8 +81,8 @@ func TestRun(t *testing.T) {
 					t.Errorf("%s: MB/s %v, want positive", name, s.MBps)
 				}
 			}
-			if r.Ratio <= 0 || r.TilesPerFrame <= 0 {
-				t.Errorf("ratio %v, tiles/frame %d; want both positive", r.Ratio, r.TilesPerFrame)
+			if r.Ratio <= 0 || r.FaceInferences <= 0 {
+				t.Errorf("ratio %v, face inferences/frame %d; want both positive", r.Ratio, r.FaceInferences)
 			}
 			m := r.Machine
 			if m.Cores <= 0 || m.ONNXRuntime == "" || m.Device != "cpu" {

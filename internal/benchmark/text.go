@@ -37,8 +37,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%-26s\t%d\t%.2f\t%.1f\t%.1f\t%s\t%s\n", name, s.Frames, s.Seconds, s.FPS, s.MsPerFrame, mbps, extra)
 	}
 	tiles := ""
-	if r.TilesPerFrame > 0 {
-		tiles = fmt.Sprintf("  %d tiles/frame + verification crops", r.TilesPerFrame)
+	if r.FaceInferences > 0 {
+		tiles = fmt.Sprintf("  %d face inferences/frame + second looks", r.FaceInferences)
 	}
 	row("(a) decode only", r.Decode, "")
 	row("(b) detection only", r.Detect, tiles)

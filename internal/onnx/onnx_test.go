@@ -11,7 +11,7 @@ import (
 
 func TestDynamicSession(t *testing.T) {
 	rt := testenv.ORT(t)
-	s, err := rt.NewDynamicSession(models.Face().Data, []string{"input:0"},
+	s, err := rt.NewDynamicSession(models.FaceVerify().Data, []string{"input:0"},
 		[]string{"Identity:0", "Identity_2:0"}, onnx.SessionOptions{Threads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestDynamicSession(t *testing.T) {
 
 func TestUnknownDevice(t *testing.T) {
 	rt := testenv.ORT(t)
-	if _, err := rt.NewDynamicSession(models.Face().Data, []string{"input:0"}, []string{"Identity:0"},
+	if _, err := rt.NewDynamicSession(models.FaceVerify().Data, []string{"input:0"}, []string{"Identity:0"},
 		onnx.SessionOptions{Device: "tpu"}); err == nil {
 		t.Error("device tpu: no error")
 	}

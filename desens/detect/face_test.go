@@ -3,6 +3,7 @@ package detect
 import (
 	"image"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/desens/desens/internal/onnx"
@@ -115,6 +116,23 @@ func nearRect(a, b rectF) bool {
 	return math.Abs(a.x0-b.x0) < eps && math.Abs(a.y0-b.y0) < eps && math.Abs(a.x1-b.x1) < eps && math.Abs(a.y1-b.y1) < eps
 }
 
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct {
+		n, maxSide, overlap int
+		side                int
+		starts              []int
+	}{
+		{100, 200, 20, 100, []int{0}},
+		{1920, 853, 101, 708, []int{0, 606, 1212}},
+		{1080, 853, 101, 591, []int{0, 489}},
+	} {
+		side, st := split(tc.n, tc.maxSide, tc.overlap)
+		if side != tc.side || !slices.Equal(st, tc.starts) {
+			t.Errorf("split(%d, %d, %d) = %d, %v; want %d, %v", tc.n, tc.maxSide, tc.overlap, side, st, tc.side, tc.starts)
+		}
+	}
+}
+
 func TestRetinaScalesAndTiles(t *testing.T) {
 	cfg := DefaultFaceConfig().Proposals
 	for _, tc := range []struct {
@@ -148,6 +166,11 @@ func TestRetinaScalesAndTiles(t *testing.T) {
 					}
 					if side := float64(max(r.Dx(), r.Dy())) * s; side > float64(cfg.TileSide)+1 && len(tiles) > 1 {
 						t.Fatalf("tile %v is %.0f model px, over %d", r, side, cfg.TileSide)
+					}
+					for _, o := range tiles {
+						if in := r.Intersect(o); in != r && !in.Empty() && min(in.Dx(), in.Dy()) <= int(retinaMaxSide/s) {
+							t.Fatalf("tiles %v and %v overlap by %v, less than a kept box", r, o, in.Size())
+						}
 					}
 					union = union.Union(r)
 				}

@@ -153,9 +153,9 @@ func (d *RetinaFace) candidates(ctx context.Context, img gocv.Mat) ([]candidate,
 	return plateNMS(cands, 0.4), nil
 }
 
-// tiles cuts the w×h frame, run at scale s, into regions of at most
-// TileSide model pixels a side, overlapping by more than the largest box
-// the run keeps.
+// tiles cuts the w×h frame, run at scale s, into as few regions of at
+// most TileSide model pixels a side as it can, overlapping by more than the
+// largest box the run keeps, so every face lies whole in one of them.
 func (c RetinaFaceConfig) tiles(w, h int, s float64) []image.Rectangle {
 	full := image.Rect(0, 0, w, h)
 	if c.TileSide <= 0 {
@@ -163,17 +163,30 @@ func (c RetinaFaceConfig) tiles(w, h int, s float64) []image.Rectangle {
 	}
 	side := int(float64(c.TileSide) / s)
 	overlap := int(float64(retinaMaxSide)/s) + 16
-	if side <= 2*overlap || (w <= side && h <= side) {
+	if side <= 2*overlap {
 		return []image.Rectangle{full}
 	}
-	step := side - overlap
+	sx, xs := split(w, side, overlap)
+	sy, ys := split(h, side, overlap)
 	var out []image.Rectangle
-	for _, y := range starts(h, side, step) {
-		for _, x := range starts(w, side, step) {
-			out = append(out, image.Rect(x, y, x+side, y+side).Intersect(full))
+	for _, y := range ys {
+		for _, x := range xs {
+			out = append(out, image.Rect(x, y, x+sx, y+sy).Intersect(full))
 		}
 	}
 	return out
+}
+
+// split covers n pixels with the fewest spans of at most maxSide that
+// overlap by overlap, all of one length, and returns it and their starts.
+func split(n, maxSide, overlap int) (int, []int) {
+	if n <= maxSide {
+		return n, []int{0}
+	}
+	step := maxSide - overlap
+	count := (n - overlap + step - 1) / step
+	side := (n + (count-1)*overlap + count - 1) / count
+	return side, starts(n, side, side-overlap)
 }
 
 // run infers on the region src of the frame scaled by s (padded to
@@ -220,12 +233,27 @@ func (d *RetinaFace) run(img gocv.Mat, src image.Rectangle, s float64) ([]candid
 	for i, st := range retinaStrides {
 		cands = decodeRetina(cands, outs[3*i], outs[3*i+1], st.stride, st.anchors, w, h, d.cfg.Threshold)
 	}
-	for i := range cands {
-		b := &cands[i].box
-		*b = rectF{float64(src.Min.X) + b.x0/s, float64(src.Min.Y) + b.y0/s, float64(src.Min.X) + b.x1/s, float64(src.Min.Y) + b.y1/s}
+	// A box reaching a tile edge inside the frame is a face cut in two:
+	// the neighbouring tile, which overlaps by more than any kept box,
+	// sees it whole. The half could otherwise win the suppression and
+	// leave the other half of the face unhidden.
+	inner := [4]bool{src.Min.X > 0, src.Min.Y > 0, src.Max.X < img.Cols(), src.Max.Y < img.Rows()}
+	out := cands[:0]
+	for _, c := range cands {
+		b := c.box
+		if (inner[0] && b.x0 < tileEdge) || (inner[1] && b.y0 < tileEdge) ||
+			(inner[2] && b.x1 > float64(w)-tileEdge) || (inner[3] && b.y1 > float64(h)-tileEdge) {
+			continue
+		}
+		c.box = rectF{float64(src.Min.X) + b.x0/s, float64(src.Min.Y) + b.y0/s, float64(src.Min.X) + b.x1/s, float64(src.Min.Y) + b.y1/s}
+		out = append(out, c)
 	}
-	return cands, nil
+	return out, nil
 }
+
+// tileEdge is how close, in model pixels, a box may come to a tile's inner
+// edge before it counts as cut.
+const tileEdge = 4
 
 // decodeRetina turns one stride's outputs into candidates in model pixels:
 // probabilities are [1, 2A, H, W] (background for each anchor, then face),

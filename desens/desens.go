@@ -33,6 +33,16 @@ type Desensitizer struct {
 	redactor    Redactor
 	models      []ModelInfo
 	keepRegions bool
+	face        *detect.FaceConfig // nil without the face target
+}
+
+// FaceInferences reports how many face model runs a w×h frame takes (0
+// without the face target); second looks at uncertain faces come on top.
+func (d *Desensitizer) FaceInferences(w, h int) int {
+	if d.face == nil {
+		return 0
+	}
+	return d.face.Proposals.Inferences(w, h)
 }
 
 // loadFace loads the face detector and, unless turned off, its verifier.
@@ -54,10 +64,14 @@ func (d *Desensitizer) loadFace(rt *onnx.Runtime, so onnx.SessionOptions) error 
 	if opts.Threshold > 0 {
 		cfg = cfg.WithThreshold(opts.Threshold)
 	}
+	if opts.FaceScale > 0 {
+		cfg.Proposals.Scales = []float64{opts.FaceScale}
+	}
 	fd, err := detect.NewFace(rt, fm, cfg, so)
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.Source, err)
 	}
+	d.face = &cfg
 	d.detectors = append(d.detectors, fd)
 	d.closers = append(d.closers, fd)
 	d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})

@@ -18,6 +18,8 @@ var (
 	ErrDetection = errors.New("detection failed")
 	// ErrExists means the output already exists and overwriting was not asked for.
 	ErrExists = errors.New("output exists")
+	// ErrOptions means an Options field is out of range or unknown.
+	ErrOptions = errors.New("bad option")
 )
 
 // FileError says which file failed, at which stage, and why.

@@ -57,6 +57,10 @@ type Options struct {
 	// PaddleOCR's Chinese character list) that reads plate boxes, instead
 	// of the embedded one; "none" turns reading off.
 	PlateReadModel string
+	// FaceScale is how much the face detector enlarges each frame (0 keeps
+	// its default, 3: faces from about 14 px). 2 takes about half the time
+	// and finds fewer faces under 24 px.
+	FaceScale float64
 	// PlateThreshold overrides the plate detector's score threshold (0
 	// keeps its own; boxes under 60 px wide keep their default margin
 	// below it; Threshold is the face detector's).
@@ -116,7 +120,7 @@ func (o Options) withDefaults() (Options, error) {
 		switch t {
 		case detect.Face, detect.Plate, detect.Overlay:
 		default:
-			return o, fmt.Errorf("unknown target %q (want face, plate or overlay)", t)
+			return o, fmt.Errorf("%w: unknown target %q (want face, plate or overlay)", ErrOptions, t)
 		}
 	}
 	if o.Style == "" {
@@ -129,7 +133,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.Expand = 1.3
 	}
 	if o.Expand < 1 {
-		return o, fmt.Errorf("expand %.2f: must be at least 1", o.Expand)
+		return o, fmt.Errorf("%w: expand %.2f: must be at least 1", ErrOptions, o.Expand)
 	}
 	if o.Device == "" {
 		o.Device = "cpu"
@@ -145,13 +149,16 @@ func (o Options) withDefaults() (Options, error) {
 		o.BatchSize = 4
 	}
 	if o.Threshold < 0 || o.Threshold >= 1 {
-		return o, fmt.Errorf("threshold %.2f: must be in [0,1)", o.Threshold)
+		return o, fmt.Errorf("%w: threshold %.2f: must be in [0,1)", ErrOptions, o.Threshold)
 	}
 	if err := o.Trajectory.Validate(); err != nil {
 		return o, err
 	}
+	if o.FaceScale < 0 || o.FaceScale > 4 {
+		return o, fmt.Errorf("%w: face scale %.2f: must be in (0,4] (0 keeps the default)", ErrOptions, o.FaceScale)
+	}
 	if o.PlateThreshold < 0 || o.PlateThreshold >= 1 {
-		return o, fmt.Errorf("plate threshold %.2f: must be in [0,1)", o.PlateThreshold)
+		return o, fmt.Errorf("%w: plate threshold %.2f: must be in [0,1)", ErrOptions, o.PlateThreshold)
 	}
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if err := o.overlayDefaults(); err != nil { // after Hold's default

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/desens/desens/desens"
 )
 
 // Exit codes: the only place errors turn into them.
@@ -36,7 +38,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &u):
+	case errors.As(err, &u), errors.Is(err, desens.ErrOptions):
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCanceled

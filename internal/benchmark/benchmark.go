@@ -33,14 +33,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/desens"
-	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/video"
 )
 
@@ -151,9 +149,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 
 	r := &Result{Desens: desens.Version, File: file, Bytes: st.Size(), Width: info.Width, Height: info.Height, FrameRate: info.FPS,
 		Codec: info.Codec, Limit: cfg.Frames, Machine: machine(d, cfg)}
-	if slices.ContainsFunc(d.Models(), func(m desens.ModelInfo) bool { return m.Class == detect.Face }) {
-		r.FaceInferences = detect.DefaultFaceConfig().Proposals.Inferences(info.Width, info.Height)
-	}
+	r.FaceInferences = d.FaceInferences(info.Width, info.Height)
 	logf := func(format string, a ...any) {
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, format+"\n", a...)

@@ -43,7 +43,7 @@ func ffprobe(t *testing.T, path string) probed {
 
 // checkDesensitized checks an output video made from makeFaceVideo: every
 // frame decodes (perFrame, if set, looks at each too) and holds no face the
-// detector is sure of (BlazeFace still scores a washed-out head outline
+// detector is sure of (a washed-out head outline can still score
 // around 0.6-0.7; a real face scores 0.9 and more), the frame count is
 // kept, the video is H.264 with its audio, and no location tag survived.
 func checkDesensitized(t *testing.T, d *Desensitizer, out string, frames int, perFrame func(i int, img gocv.Mat)) probed {

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"math"
@@ -15,66 +14,36 @@ import (
 // blazeInput is the side of the BlazeFace back-camera model's input.
 const blazeInput = 256
 
-// BlazeFaceConfig tunes the BlazeFace detector. The zero value is not useful:
-// start from DefaultBlazeFaceConfig.
+// BlazeFaceConfig tunes BlazeFace's second look at a face another detector
+// proposed. Start from DefaultBlazeFaceConfig.
 type BlazeFaceConfig struct {
-	// Threshold is the score a face must reach (after verification) to count.
-	Threshold float64
-	// SmallFace and SmallThreshold: candidates narrower than SmallFace pixels
-	// need only SmallThreshold. Distant faces score lower at every zoom, and
-	// they are the ones a dashcam sees most; on two evaluation sets this
-	// gained 2-3% recall for 0.03 false positives per image.
-	SmallFace      float64
-	SmallThreshold float64
-	// CandidateThreshold is the first-pass score above which a box is looked at
-	// again. Lower finds more small faces at the cost of more verifications.
-	CandidateThreshold float64
-	// AcceptThreshold skips verification for candidates this sure.
-	AcceptThreshold float64
-	// Pyramid is the tiling used on each frame.
-	Pyramid Pyramid
-	// VerifyContexts are the widths, in face sides, of the crops a candidate
-	// is looked at again in; the mean of its scores (the first pass's
-	// included) must reach Threshold. Faces score well at every zoom,
-	// letters, balls and badges only at some: this cut false positives
-	// fivefold on the evaluation set.
+	// VerifyContexts are the widths, in face sides, of the crops a
+	// proposal is looked at again in; the mean of its scores (the
+	// proposal's included) must reach the face detector's threshold.
+	// Faces score well at every zoom, letters, balls and badges only at
+	// some.
 	VerifyContexts []float64
-	// BoxScale grows BlazeFace's tight eyes-to-mouth box about its centre
-	// into a whole-face box (forehead to chin, ear to ear), the box people
-	// label and expect to see hidden.
+	// BoxScale is how much larger a whole-face box (forehead to chin, ear
+	// to ear) is than BlazeFace's tight eyes-to-mouth box.
 	BoxScale float64
-	// MaxVerify bounds the verification inferences per frame; candidates past
-	// it are kept unverified, erring towards redaction.
-	MaxVerify int
 }
 
-// DefaultBlazeFaceConfig finds faces from about 14 px high to the whole frame.
+// DefaultBlazeFaceConfig looks at a face in crops 4, 3 and 6 face widths
+// wide.
 func DefaultBlazeFaceConfig() BlazeFaceConfig {
-	return BlazeFaceConfig{
-		Threshold:          0.65,
-		SmallFace:          24,
-		SmallThreshold:     0.6,
-		CandidateThreshold: 0.4,
-		AcceptThreshold:    0.9,
-		// Native resolution catches faces of 14-40 px, half resolution
-		// 28-80 px, quarter 56-160 px, the whole frame the rest.
-		Pyramid:        Pyramid{Input: blazeInput, Scales: []float64{1, 0.5, 0.25}, Overlap: 0.25},
-		VerifyContexts: []float64{4, 3, 6},
-		BoxScale:       1.3,
-		MaxVerify:      32,
-	}
+	return BlazeFaceConfig{VerifyContexts: []float64{4, 3, 6}, BoxScale: 1.3}
 }
 
-// BlazeFace runs MediaPipe BlazeFace (back-camera, 256×256) over a
-// multi-scale tiling of each frame, then looks again at each uncertain
-// candidate in a crop where the face appears at the size the model knows
-// best. The second look removes the badges, hair and clothing that tiny
-// tiles otherwise report as faces.
+// BlazeFace runs MediaPipe BlazeFace (back-camera, 256×256) on crops
+// round a proposed face, scaled so the face appears at the sizes the model
+// knows best. It was desens's first face detector (over a multi-scale
+// tiling of each frame); it now gives the second look, where a second
+// model's independent judgement removes what the first mistakes for faces.
 type BlazeFace struct {
 	cfg     BlazeFaceConfig
 	anchors []anchor
 
-	mu      sync.Mutex // guards sess and buf: one inference at a time
+	mu      sync.Mutex // guards sess and resized: one inference at a time
 	sess    *onnx.Session
 	resized gocv.Mat
 }
@@ -101,58 +70,6 @@ func (d *BlazeFace) Close() error {
 	defer d.mu.Unlock()
 	d.resized.Close()
 	return d.sess.Close()
-}
-
-// Class reports what this detector finds.
-func (d *BlazeFace) Class() Class { return Face }
-
-// Detect finds faces in each frame (BGR).
-func (d *BlazeFace) Detect(ctx context.Context, frames []gocv.Mat) []Result {
-	return eachFrame(ctx, frames, d.DetectFrame)
-}
-
-// DetectFrame finds faces in one BGR frame.
-func (d *BlazeFace) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
-	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
-		return nil, fmt.Errorf("face detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var cands []candidate
-	for _, t := range d.cfg.Pyramid.Tiles(img.Cols(), img.Rows()) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		c, err := d.runTile(img, t, d.cfg.CandidateThreshold)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, c...)
-	}
-	cands = weightedNMS(cands, 0.3)
-
-	var dets []Detection
-	verified := 0
-	for _, c := range cands {
-		score, thresh := c.score, d.cfg.Threshold
-		if c.box.w() < d.cfg.SmallFace {
-			thresh = min(thresh, d.cfg.SmallThreshold)
-		}
-		if score < d.cfg.AcceptThreshold && verified < d.cfg.MaxVerify {
-			verified++
-			v, err := d.verify(img, c, thresh)
-			if err != nil {
-				return nil, err
-			}
-			score = v
-		}
-		if score < thresh {
-			continue
-		}
-		box := c.box.scale(d.cfg.BoxScale).rect().Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
-		dets = append(dets, Detection{Box: box, Class: Face, Score: float32(score)})
-	}
-	return dets, nil
 }
 
 // verify looks at a candidate again in crops centred on it, one per
@@ -271,11 +188,7 @@ func (d *BlazeFace) decode(out []candidate, scores, boxes []float32, anchors []a
 		bw, bh := float64(b[2]), float64(b[3])
 		x0, y0 := t.ToFrame(cx-bw/2, cy-bh/2)
 		x1, y1 := t.ToFrame(cx+bw/2, cy+bh/2)
-		c := candidate{box: rectF{x0, y0, x1, y1}, score: s}
-		for k := range c.kp {
-			c.kp[k][0], c.kp[k][1] = t.ToFrame(a.x*blazeInput+float64(boxes[i*16+4+2*k]), a.y*blazeInput+float64(boxes[i*16+5+2*k]))
-		}
-		out = append(out, c)
+		out = append(out, candidate{box: rectF{x0, y0, x1, y1}, score: s})
 	}
 	return out
 }
@@ -303,9 +216,4 @@ func blazeAnchors() []anchor {
 		}
 	}
 	return out
-}
-
-// Tiles reports the tiling used for a frame (for benchmarks and reports).
-func (d *BlazeFace) Tiles(img gocv.Mat) []Tile {
-	return d.cfg.Pyramid.Tiles(img.Cols(), img.Rows())
 }

@@ -8,28 +8,16 @@ import (
 type candidate struct {
 	box   rectF
 	score float64
-	kp    [6][2]float64 // key points in frame coordinates: eyes, nose, mouth, ears
 }
 
-// weightedNMS merges overlapping candidates the way MediaPipe does for
-// BlazeFace: each kept box is the score-weighted mean of the boxes it
-// suppresses, which steadies boxes that several tiles and anchors agree on.
-// Boxes mostly inside a stronger one (containment above the threshold) are
-// merged too, since tiles at different scales report the same face with
-// different extents.
-func weightedNMS(cands []candidate, iouThresh float64) []candidate {
-	return mergeNMS(cands, iouThresh, true)
-}
-
-// plateNMS is weightedNMS for plates, where a box that only contains or
-// sits inside a stronger one is suppressed but not averaged in: the
-// detector's coarsest scale sometimes boxes a whole car rear round its
-// plate, and the mean of the two boxes fits neither.
-func plateNMS(cands []candidate, iouThresh float64) []candidate {
-	return mergeNMS(cands, iouThresh, false)
-}
-
-func mergeNMS(cands []candidate, iouThresh float64, averageContained bool) []candidate {
+// mergeBoxes suppresses overlapping candidates, strongest first. Boxes
+// that overlap the kept one (IoU at least iouThresh) are merged into it,
+// each weighted by its score, which steadies a box that several anchors
+// and scales agree on. A box mostly inside the kept one, or holding it
+// (70% of the smaller's area), is dropped without being averaged in: a
+// coarse scale sometimes boxes a car rear round its plate, or head and
+// shoulders round a face, and the mean of the two fits neither.
+func mergeBoxes(cands []candidate, iouThresh float64) []candidate {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	used := make([]bool, len(cands))
 	var out []candidate
@@ -50,7 +38,7 @@ func mergeNMS(cands []candidate, iouThresh float64, averageContained bool) []can
 				continue
 			}
 			used[j] = true
-			if j != i && overlap < iouThresh && !averageContained {
+			if j != i && overlap < iouThresh {
 				continue
 			}
 			w := o.score
@@ -60,7 +48,7 @@ func mergeNMS(cands []candidate, iouThresh float64, averageContained bool) []can
 			sy1 += o.box.y1 * w
 			sw += w
 		}
-		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, kp: c.kp})
+		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score})
 	}
 	return out
 }

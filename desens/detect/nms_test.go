@@ -6,11 +6,10 @@ import (
 	"testing"
 )
 
-func TestWeightedNMS(t *testing.T) {
+func TestMergeBoxes(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		in    []candidate
-		plate bool // plateNMS instead
 		want  []rectF
 		score []float64
 	}{
@@ -25,21 +24,14 @@ func TestWeightedNMS(t *testing.T) {
 			want: []rectF{{0.5, 0, 10.5, 10}}, score: []float64{0.75},
 		},
 		{
-			name: "a box inside a larger one merges (tiles at two scales)",
+			name: "a weaker box inside a stronger one is dropped, not averaged in",
 			in:   []candidate{{box: rectF{0, 0, 40, 40}, score: 0.9}, {box: rectF{5, 5, 25, 25}, score: 0.6}},
-			want: []rectF{{2, 2, 34, 34}}, score: []float64{0.9},
+			want: []rectF{{0, 0, 40, 40}}, score: []float64{0.9},
 		},
 		{
-			name:  "plates: a car-sized box round a stronger plate is dropped, not averaged in",
-			in:    []candidate{{box: rectF{100, 100, 160, 130}, score: 0.9}, {box: rectF{0, 50, 600, 330}, score: 0.45}},
-			plate: true,
-			want:  []rectF{{100, 100, 160, 130}}, score: []float64{0.9},
-		},
-		{
-			name:  "plates: overlapping boxes still average",
-			in:    []candidate{{box: rectF{0, 0, 10, 10}, score: 0.75}, {box: rectF{2, 0, 12, 10}, score: 0.25}},
-			plate: true,
-			want:  []rectF{{0.5, 0, 10.5, 10}}, score: []float64{0.75},
+			name: "a car-sized box round a stronger plate is dropped, not averaged in",
+			in:   []candidate{{box: rectF{100, 100, 160, 130}, score: 0.9}, {box: rectF{0, 50, 600, 330}, score: 0.45}},
+			want: []rectF{{100, 100, 160, 130}}, score: []float64{0.9},
 		},
 		{
 			name: "the stronger box leads",
@@ -49,11 +41,7 @@ func TestWeightedNMS(t *testing.T) {
 		{name: "nothing in, nothing out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			nms := weightedNMS
-			if tc.plate {
-				nms = plateNMS
-			}
-			got := nms(tc.in, 0.3)
+			got := mergeBoxes(tc.in, 0.3)
 			if len(got) != len(tc.want) {
 				t.Fatalf("got %d boxes %v, want %d", len(got), got, len(tc.want))
 			}

@@ -244,7 +244,7 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		}
 		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
 	}
-	cands = plateNMS(cands, d.cfg.NMSIoU)
+	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
 	for _, c := range cands {

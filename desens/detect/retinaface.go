@@ -147,10 +147,7 @@ func (d *RetinaFace) candidates(ctx context.Context, img gocv.Mat) ([]candidate,
 			}
 		}
 	}
-	// A box holding a stronger one is dropped, not averaged in: at coarse
-	// scales the model sometimes boxes a whole head and shoulders round a
-	// face, and the mean of the two fits neither.
-	return plateNMS(cands, 0.4), nil
+	return mergeBoxes(cands, 0.4), nil
 }
 
 // tiles cuts the w×h frame, run at scale s, into as few regions of at

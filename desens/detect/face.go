@@ -75,11 +75,14 @@ func (c FaceConfig) WithThreshold(t float64) FaceConfig {
 
 // Passes reports whether a face box h frame pixels high with score s is
 // kept (the verified path's bars).
-func (c FaceConfig) Passes(h, s float64) bool {
+func (c FaceConfig) Passes(h, s float64) bool { return s >= c.threshold(h) }
+
+// threshold is the score a face box h frame pixels high must reach.
+func (c FaceConfig) threshold(h float64) float64 {
 	if h < c.SmallFace {
-		return s >= min(c.Threshold, c.SmallThreshold)
+		return min(c.Threshold, c.SmallThreshold)
 	}
-	return s >= c.Threshold
+	return c.Threshold
 }
 
 // FaceModels are the model files a FaceDetector runs.
@@ -147,10 +150,7 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 	verified := 0
 	var kept []rectF
 	for _, c := range cands {
-		score, thresh := c.score, d.cfg.Threshold
-		if c.box.h() < d.cfg.SmallFace {
-			thresh = min(thresh, d.cfg.SmallThreshold)
-		}
+		score, thresh := c.score, d.cfg.threshold(c.box.h())
 		switch {
 		case c.score >= d.cfg.AcceptThreshold:
 			// sure enough as it is

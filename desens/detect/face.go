@@ -50,7 +50,7 @@ func DefaultFaceConfig() FaceConfig {
 		UnverifiedThreshold: 0.8,
 		MaxVerify:           64,
 		Proposals: RetinaFaceConfig{
-			Threshold: 0.1,
+			Threshold: 0.05,
 			// 3× makes a 16 px face 48 px, where the model is sure of it;
 			// the frame shrunk to 640 finds the faces that fill it.
 			Scales:    []float64{3},

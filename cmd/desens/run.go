@@ -25,7 +25,7 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
 		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one, run on every candidate; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
-		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the default 3 (faces from about 14 px high); 2 takes about half the time and finds about 3% fewer faces"},
+		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the default 3 (faces from about 14 px high); 2 takes about half the time and finds about 2% fewer faces"},
 		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
 		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom fifths: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
 		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},

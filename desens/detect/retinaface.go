@@ -40,12 +40,13 @@ type RetinaFace struct {
 	sess *onnx.DynamicSession
 }
 
-// retinaOutputs are the model's outputs per stride: face probability, box
-// deltas and landmark deltas.
+// retinaOutputs are the outputs desens reads, per stride: face probability
+// and box deltas. The landmark outputs are not fetched, so they are not
+// copied out of every run.
 var retinaOutputs = []string{
-	"face_rpn_cls_prob_reshape_stride32", "face_rpn_bbox_pred_stride32", "face_rpn_landmark_pred_stride32",
-	"face_rpn_cls_prob_reshape_stride16", "face_rpn_bbox_pred_stride16", "face_rpn_landmark_pred_stride16",
-	"face_rpn_cls_prob_reshape_stride8", "face_rpn_bbox_pred_stride8", "face_rpn_landmark_pred_stride8",
+	"face_rpn_cls_prob_reshape_stride32", "face_rpn_bbox_pred_stride32",
+	"face_rpn_cls_prob_reshape_stride16", "face_rpn_bbox_pred_stride16",
+	"face_rpn_cls_prob_reshape_stride8", "face_rpn_bbox_pred_stride8",
 }
 
 // retinaStrides lists, in output order, each stride and its two anchor
@@ -77,7 +78,7 @@ func NewRetinaFace(rt *onnx.Runtime, model []byte, cfg RetinaFaceConfig, so onnx
 	outs, err := sess.Run([][]float32{in}, [][]int64{{1, 3, 64, 64}})
 	if err == nil {
 		for i, o := range outs {
-			if len(o.Shape) != 4 || o.Shape[2]*int64(retinaStrides[i/3].stride) != 64 {
+			if len(o.Shape) != 4 || o.Shape[2]*int64(retinaStrides[i/2].stride) != 64 {
 				err = fmt.Errorf("output %s has shape %v", retinaOutputs[i], o.Shape)
 				break
 			}
@@ -228,7 +229,7 @@ func (d *RetinaFace) run(img gocv.Mat, src image.Rectangle, s float64) ([]candid
 	}
 	var cands []candidate
 	for i, st := range retinaStrides {
-		cands = decodeRetina(cands, outs[3*i], outs[3*i+1], st.stride, st.anchors, w, h, d.cfg.Threshold)
+		cands = decodeRetina(cands, outs[2*i], outs[2*i+1], st.stride, st.anchors, w, h, d.cfg.Threshold)
 	}
 	// A box reaching a tile edge inside the frame is a face cut in two:
 	// the neighbouring tile, which overlaps by more than any kept box,

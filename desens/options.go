@@ -57,9 +57,10 @@ type Options struct {
 	// PaddleOCR's Chinese character list) that reads plate boxes, instead
 	// of the embedded one; "none" turns reading off.
 	PlateReadModel string
-	// FaceScale is how much the face detector enlarges each frame (0 keeps
-	// its default, 3: faces from about 14 px). 2 takes about half the time
-	// and finds about 2% fewer faces on the evaluation set.
+	// FaceScale is how much the face detector enlarges each frame. 0 keeps
+	// its default, runs at 3× and 2× (faces from about 14 px); a value runs
+	// that one enlargement: 2 takes about a third of the time and finds
+	// about 3% fewer faces on the evaluation set.
 	FaceScale float64
 	// PlateThreshold overrides the plate detector's score threshold (0
 	// keeps its own; boxes under 60 px wide keep their default margin

@@ -28,10 +28,12 @@ type BlazeFaceConfig struct {
 	BoxScale float64
 }
 
-// DefaultBlazeFaceConfig looks at a face in crops 4, 3 and 6 face widths
-// wide.
+// DefaultBlazeFaceConfig looks at a face in crops 4, 3, 6, 2 and 8 face
+// widths wide. Five zooms average out the single crops where BlazeFace
+// misreads a small face (it scores 0 in one and 0.7 in the next); three
+// lost 2 % of the evaluation set's small faces to such a crop.
 func DefaultBlazeFaceConfig() BlazeFaceConfig {
-	return BlazeFaceConfig{VerifyContexts: []float64{4, 3, 6}, BoxScale: 1.3}
+	return BlazeFaceConfig{VerifyContexts: []float64{4, 3, 6, 2, 8}, BoxScale: 1.3}
 }
 
 // BlazeFace runs MediaPipe BlazeFace (back-camera, 256×256) on crops
@@ -75,10 +77,8 @@ func (d *BlazeFace) Close() error {
 // verify looks at a candidate again in crops centred on it, one per
 // VerifyContexts entry, and returns the mean of the first-pass score and
 // the scores the model gives a box that agrees with the candidate in each
-// crop. Real faces score well at every zoom; letters, balls and badges only
-// at some. It stops as soon as the mean cannot reach thresh any more, or
-// a crop scores under rejectBelow, so most false candidates cost one
-// inference.
+// crop. Real faces score well at most zooms; letters, balls and badges only
+// at some. It stops as soon as the mean cannot reach thresh any more.
 func (d *BlazeFace) verify(img gocv.Mat, c candidate, thresh float64) (float64, error) {
 	n := float64(len(d.cfg.VerifyContexts) + 1)
 	sum := c.score
@@ -89,8 +89,8 @@ func (d *BlazeFace) verify(img gocv.Mat, c candidate, thresh float64) (float64, 
 		}
 		sum += s
 		left := float64(len(d.cfg.VerifyContexts) - i - 1)
-		if s < rejectBelow || (sum+left)/n < thresh {
-			return min(s, (sum+left)/n), nil
+		if (sum+left)/n < thresh {
+			return (sum + left) / n, nil
 		}
 	}
 	return sum / n, nil
@@ -105,10 +105,6 @@ func (d *BlazeFace) verifyWhole(img gocv.Mat, c candidate, thresh float64) (floa
 	c.box = c.box.scale(1 / d.cfg.BoxScale)
 	return d.verify(img, c, thresh)
 }
-
-// rejectBelow ends verification early: no face in the evaluation set scored
-// under it at any zoom, while most false candidates do at the first.
-const rejectBelow = 0.3
 
 // verifyAt re-runs the model on a crop ctx face sides wide centred on the
 // candidate, and returns the best score of a box there that agrees with it

@@ -52,8 +52,11 @@ func DefaultFaceConfig() FaceConfig {
 		Proposals: RetinaFaceConfig{
 			Threshold: 0.05,
 			// 3× makes a 16 px face 48 px, where the model is sure of it;
-			// the frame shrunk to 640 finds the faces that fill it.
-			Scales:    []float64{3},
+			// 2× gives faces of 16-32 px a second anchor grid and sharper
+			// pixels, and lifts their probabilities (90 % of faces reach
+			// 0.8 against 86 % at 3× alone, with no more non-faces); the
+			// frame shrunk to 640 finds the faces that fill it.
+			Scales:    []float64{3, 2},
 			FitSide:   640,
 			MaxPixels: 6000 * 3400, // a 1080p frame at 3×
 			TileSide:  2048,

@@ -144,11 +144,11 @@ func TestRetinaScalesAndTiles(t *testing.T) {
 		w, h       int
 		wantScales []float64
 	}{
-		{"720p: 3× and shrunk to 640", 1280, 720, []float64{3, 0.5}},
-		{"1080p: 3× and shrunk to 640", 1920, 1080, []float64{3, 1.0 / 3}},
-		{"a small photo: 3× and enlarged to 640", 400, 300, []float64{3, 1.6}},
-		{"a tiny image: 3× already holds its faces", 200, 100, []float64{3}},
-		{"4K: capped at MaxPixels", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}},
+		{"720p: 3×, 2× and shrunk to 640", 1280, 720, []float64{3, 2, 0.5}},
+		{"1080p: 3×, 2× and shrunk to 640", 1920, 1080, []float64{3, 2, 1.0 / 3}},
+		{"a small photo: 2× is near enough 640", 400, 300, []float64{3, 2}},
+		{"a tiny image: no shrunk run", 200, 100, []float64{3, 2}},
+		{"4K: both capped at MaxPixels, once", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)
@@ -190,6 +190,10 @@ func TestRetinaScalesAndTiles(t *testing.T) {
 // kind of small, imperfect face a dashcam sees.
 var messiFace = image.Rect(220, 95, 259, 134)
 
+// messiCrowd holds a spectator in the blurred stands behind the player, a
+// real face: a detector may find it, but need not.
+var messiCrowd = image.Rect(70, 125, 145, 220)
+
 // checkFindsMessi runs a one-frame face detector on messi5.jpg as shipped,
 // enlarged and shrunk: it must find the face and nothing away from it.
 func checkFindsMessi(t *testing.T, detectFrame func(context.Context, gocv.Mat) ([]Detection, error)) {
@@ -217,11 +221,12 @@ func checkFindsMessi(t *testing.T, detectFrame func(context.Context, gocv.Mat) (
 			// A box just beside the face (an ear, the collar) is tolerated:
 			// the face's redaction all but covers it. One elsewhere fails.
 			near := toF(want).scale(2).rect()
+			crowd := scaleRect(messiCrowd, tc.scale)
 			for _, det := range dets {
 				switch {
 				case IoU(det.Box, want) > 0.3:
 					found = true
-				case !det.Box.In(near):
+				case !det.Box.In(near) && !det.Box.In(crowd):
 					t.Errorf("unexpected detection %v (%.2f)", det.Box, det.Score)
 				}
 			}

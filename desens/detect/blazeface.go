@@ -20,7 +20,7 @@ type BlazeFaceConfig struct {
 	// VerifyContexts are the widths, in face sides, of the crops a
 	// proposal is looked at again in; the mean of its scores (the
 	// proposal's included) must reach the face detector's threshold.
-	// Faces score well at every zoom, letters, balls and badges only at
+	// Faces score well at most zooms, letters, balls and badges only at
 	// some.
 	VerifyContexts []float64
 	// BoxScale is how much larger a whole-face box (forehead to chin, ear
@@ -74,12 +74,17 @@ func (d *BlazeFace) Close() error {
 	return d.sess.Close()
 }
 
-// verify looks at a candidate again in crops centred on it, one per
-// VerifyContexts entry, and returns the mean of the first-pass score and
-// the scores the model gives a box that agrees with the candidate in each
-// crop. Real faces score well at most zooms; letters, balls and badges only
-// at some. It stops as soon as the mean cannot reach thresh any more.
-func (d *BlazeFace) verify(img gocv.Mat, c candidate, thresh float64) (float64, error) {
+// verifyWhole looks again at a candidate another detector found, in crops
+// centred on it, one per VerifyContexts entry. Its box is a whole-face box,
+// shrunk by BoxScale to the eyes-to-mouth box this model gives. It returns
+// the mean of the candidate's own score and the scores the model gives a
+// box that agrees with it in each crop. Real faces score well at most
+// zooms; letters, balls and badges only at some. It stops as soon as the
+// mean cannot reach thresh any more.
+func (d *BlazeFace) verifyWhole(img gocv.Mat, c candidate, thresh float64) (float64, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c.box = c.box.scale(1 / d.cfg.BoxScale)
 	n := float64(len(d.cfg.VerifyContexts) + 1)
 	sum := c.score
 	for i, ctx := range d.cfg.VerifyContexts {
@@ -94,16 +99,6 @@ func (d *BlazeFace) verify(img gocv.Mat, c candidate, thresh float64) (float64, 
 		}
 	}
 	return sum / n, nil
-}
-
-// verifyWhole looks again at a candidate another detector found: its box
-// is a whole-face box, shrunk by BoxScale to the eyes-to-mouth box this
-// model gives, and its score counts as the first look.
-func (d *BlazeFace) verifyWhole(img gocv.Mat, c candidate, thresh float64) (float64, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	c.box = c.box.scale(1 / d.cfg.BoxScale)
-	return d.verify(img, c, thresh)
 }
 
 // verifyAt re-runs the model on a crop ctx face sides wide centred on the

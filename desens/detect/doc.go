@@ -5,7 +5,7 @@
 //
 // The face and plate models are fully convolutional: they take a whole
 // frame, at the scales that bring small faces and plates to a size the
-// model knows (faces: the frame enlarged 3×, cut into overlapping tiles
+// model knows (faces: the frame enlarged 3× and 2×, cut into overlapping tiles
 // when that grows too large, and the frame shrunk to 640 px; plates: 1,
 // 1/2, 1/4), and merge what the runs report by non-maximum suppression.
 // BlazeFace, which looks again at uncertain faces, takes a fixed 256×256

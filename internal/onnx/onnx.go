@@ -16,13 +16,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
 
 // ErrNoLibrary means the onnxruntime shared library could not be found or
-// loaded. Run scripts/setup.sh, or point DESENS_ORT_LIB at libonnxruntime.so.
+// loaded. Run `make install` (or scripts/setup.sh in a checkout), or point
+// --ort-lib or DESENS_ORT_LIB at libonnxruntime.so.
 var ErrNoLibrary = errors.New("onnxruntime shared library not available")
 
 // Device names an execution provider.
@@ -39,41 +41,120 @@ var env struct {
 	lib  string
 }
 
-// LibraryPath finds libonnxruntime.so: an explicit path wins, then
-// $DESENS_ORT_LIB, then .cache/ort/ in the working directory or any parent
-// (where scripts/setup.sh puts it), then the system library path.
-func LibraryPath(explicit string) string {
-	if explicit != "" {
-		return explicit
-	}
-	if p := os.Getenv("DESENS_ORT_LIB"); p != "" {
-		return p
-	}
-	if exe, err := os.Executable(); err == nil {
-		if p := findUp(filepath.Dir(exe)); p != "" {
-			return p
+// libName is the file desens loads, and the bare name dlopen searches the
+// system's library paths for when no candidate file exists.
+const libName = "libonnxruntime.so"
+
+// Candidates lists, best first, the files LibraryPath looks for: the
+// explicit path (--ort-lib), then envValue ($DESENS_ORT_LIB), then beside
+// the executable exe (in its folder and in ../lib/desens/, where `make
+// install` puts the library), then .cache/ort/ (where scripts/setup.sh puts
+// it) in exe's folder or any parent and in the working directory wd or any
+// parent. Symlinks in exe are resolved, so a linked binary finds the library
+// installed beside its target. Empty arguments are skipped, relative paths
+// are made absolute against wd, and duplicates are dropped. The bare name
+// for the system's library paths is not in the list: it is the fall-back
+// when none of these exists.
+func Candidates(explicit, envValue, exe, wd string) []string {
+	var list []string
+	seen := map[string]bool{}
+	add := func(p string) {
+		if p == "" {
+			return
+		}
+		if !filepath.IsAbs(p) && wd != "" {
+			p = filepath.Join(wd, p)
+		}
+		p = filepath.Clean(p)
+		if !seen[p] {
+			seen[p] = true
+			list = append(list, p)
 		}
 	}
-	if wd, err := os.Getwd(); err == nil {
-		if p := findUp(wd); p != "" {
-			return p
+	add(explicit)
+	add(envValue)
+	exeDir := ""
+	if exe != "" {
+		if r, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = r
+		}
+		exeDir = filepath.Dir(exe)
+		add(filepath.Join(exeDir, libName))
+		add(filepath.Join(exeDir, "..", "lib", "desens", libName))
+	}
+	for _, dir := range []string{exeDir, wd} {
+		if dir == "" {
+			continue
+		}
+		if !filepath.IsAbs(dir) && wd != "" {
+			dir = filepath.Join(wd, dir)
+		}
+		for dir = filepath.Clean(dir); ; {
+			add(filepath.Join(dir, ".cache", "ort", libName))
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				break
+			}
+			dir = parent
 		}
 	}
-	return "libonnxruntime.so"
+	return list
 }
 
-func findUp(dir string) string {
-	for {
-		p := filepath.Join(dir, ".cache", "ort", "libonnxruntime.so")
-		if _, err := os.Stat(p); err == nil {
+// find returns the first candidate that is an existing file, or "" when
+// none is. It only stats: onnxruntime can be initialised once per process,
+// so only the path chosen here is ever handed to it.
+func find(candidates []string) string {
+	for _, p := range candidates {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
 			return p
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
 	}
+	return ""
+}
+
+// processCandidates is Candidates for this process: its executable, working
+// directory and $DESENS_ORT_LIB.
+func processCandidates(explicit string) []string {
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = ""
+	}
+	return Candidates(explicit, os.Getenv("DESENS_ORT_LIB"), exe, wd)
+}
+
+// LibraryPath finds libonnxruntime.so: the first of Candidates that exists,
+// else the bare name, for dlopen to search the system's library paths.
+func LibraryPath(explicit string) string {
+	return pick(processCandidates(explicit))
+}
+
+// pick is the first existing candidate, else the bare name.
+func pick(candidates []string) string {
+	if p := find(candidates); p != "" {
+		return p
+	}
+	return libName
+}
+
+// loadError explains a failed load: what was loaded or every place looked
+// in, and how to put the library where desens finds it.
+func loadError(lib string, candidates []string, err error) error {
+	const fix = "run `make install` (or scripts/setup.sh in a checkout), " +
+		"or point --ort-lib or DESENS_ORT_LIB at libonnxruntime.so"
+	if lib != libName {
+		return fmt.Errorf("%w: loading %s: %v; %s", ErrNoLibrary, lib, err, fix)
+	}
+	where := "nowhere"
+	if len(candidates) > 0 {
+		where = strings.Join(candidates, ", ")
+	}
+	return fmt.Errorf("%w: no %s in %s, nor in the system library paths (%v); %s",
+		ErrNoLibrary, libName, where, err, fix)
 }
 
 // Runtime is a handle on the process-wide onnxruntime environment.
@@ -81,16 +162,19 @@ type Runtime struct {
 	once sync.Once
 }
 
-// Open initialises onnxruntime from the library at libPath (see LibraryPath).
-// Every Runtime must be closed.
+// Open initialises onnxruntime from the library at libPath, or wherever
+// LibraryPath finds it when libPath is empty or missing. Once the
+// environment is up, later calls share it and libPath is ignored. Every
+// Runtime must be closed.
 func Open(libPath string) (*Runtime, error) {
 	env.Lock()
 	defer env.Unlock()
-	lib := LibraryPath(libPath)
 	if env.refs == 0 {
+		candidates := processCandidates(libPath)
+		lib := pick(candidates)
 		ort.SetSharedLibraryPath(lib)
 		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrNoLibrary, lib, err)
+			return nil, loadError(lib, candidates, err)
 		}
 		env.lib = lib
 	}

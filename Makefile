@@ -2,6 +2,11 @@
 #   make demo   set up, build, desensitize the sample in testdata/ into out/
 #   make test   set up, vet, staticcheck, run every test
 # Both install what is missing first (scripts/setup.sh is idempotent).
+# To use desens outside the checkout:
+#   make install    build, then put desens in $(PREFIX)/bin/ and onnxruntime
+#                   in $(PREFIX)/lib/desens/, where desens looks for it
+#                   (PREFIX ?= /usr/local; DESTDIR stages the files)
+#   make uninstall  remove what make install put there
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(CURDIR)/.cache/bin:$(PATH)
@@ -13,7 +18,7 @@ export DESENS_ORT_LIB := $(CURDIR)/.cache/ort/libonnxruntime.so
 BIN := bin/desens
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all setup setup-test build demo test vet lint unit bench evalset eval eval-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled
+.PHONY: all setup setup-test build install uninstall demo test vet lint unit bench evalset eval eval-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled
 
 all: build
 
@@ -25,6 +30,22 @@ setup-test:
 
 build: setup
 	go build -o $(BIN) ./cmd/desens
+
+# desens looks for libonnxruntime.so in ../lib/desens/ from its own folder
+# (symlinks resolved), so the installed pair needs no DESENS_ORT_LIB and
+# moves together. install copies the file behind .cache/ort's symlinks
+# under the name desens loads; rerunning it overwrites both.
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+LIBDIR = $(DESTDIR)$(PREFIX)/lib/desens
+install: build
+	install -d "$(BINDIR)" "$(LIBDIR)"
+	install -m 0755 $(BIN) "$(BINDIR)/desens"
+	install -m 0644 .cache/ort/libonnxruntime.so "$(LIBDIR)/libonnxruntime.so"
+
+uninstall:
+	rm -f "$(BINDIR)/desens" "$(LIBDIR)/libonnxruntime.so"
+	[ ! -d "$(LIBDIR)" ] || rmdir --ignore-fail-on-non-empty "$(LIBDIR)"
 
 # The sample (testdata/sample, made by scripts/make-sample.sh): a short
 # dashcam-like video with faces moving over a street scene and a burned-in

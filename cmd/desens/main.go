@@ -26,7 +26,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp()
-	err := app.RunContext(ctx, os.Args)
+	err := app.RunContext(ctx, flagsFirst(app, os.Args))
 	code := exitCode(err)
 	if err != nil && code != exitOK {
 		fmt.Fprintln(os.Stderr, "desens:", err)

@@ -31,7 +31,7 @@ func modelFlags() []cli.Flag {
 		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},
 		&cli.StringFlag{Name: "overlay-roi", Usage: "JSON file of fixed overlay rectangles, {\"regions\":[{\"name\":\"gps\",\"box\":[x,y,w,h]}]}, in pixels or fractions of the frame; implies --overlays roi"},
 		&cli.StringFlag{Name: "text-model", Usage: "load this PP-OCR detection ONNX file instead of the embedded one", EnvVars: []string{"DESENS_TEXT_MODEL"}},
-		&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so (default: $DESENS_ORT_LIB, then .cache/ort/ from scripts/setup.sh)", EnvVars: []string{"DESENS_ORT_LIB"}},
+		&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so (default: $DESENS_ORT_LIB, then beside the binary and in its ../lib/desens/, then .cache/ort/ above the binary or the working directory, then the system library paths)", EnvVars: []string{"DESENS_ORT_LIB"}},
 	}
 }
 

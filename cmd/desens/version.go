@@ -16,7 +16,7 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the build, onnxruntime and model versions",
-		Flags: []cli.Flag{&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so", EnvVars: []string{"DESENS_ORT_LIB"}}},
+		Flags: []cli.Flag{&cli.StringFlag{Name: "ort-lib", Usage: "path of libonnxruntime.so (default: $DESENS_ORT_LIB, then beside the binary and in its ../lib/desens/, then .cache/ort/ above the binary or the working directory, then the system library paths)", EnvVars: []string{"DESENS_ORT_LIB"}}},
 		Action: func(c *cli.Context) error {
 			fmt.Printf("desens %s (%s, %s/%s)\n", desens.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			if bi, ok := debug.ReadBuildInfo(); ok {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/onnx"
-	"github.com/desens/desens/models"
 )
 
 // Version is the desens release, set at build time with
@@ -26,177 +25,49 @@ var Version = "0.1.0-dev"
 // loads its models once; its methods are safe for concurrent use, and
 // concurrent files share the loaded models.
 type Desensitizer struct {
-	opts        Options
-	rt          *onnx.Runtime
-	detectors   []Detector
-	closers     []io.Closer
-	redactor    Redactor
-	models      []ModelInfo
-	keepRegions bool
-	face        *detect.FaceConfig // nil without the face target
+	opts     Options
+	rt       *onnx.Runtime
+	dets     *detectors
+	extra    []Detector // added with AddDetector
+	redactor redactor
 }
 
-// FaceInferences reports how many face model runs a w×h frame takes (0
-// without the face target); second looks at uncertain faces come on top.
-func (d *Desensitizer) FaceInferences(w, h int) int {
-	if d.face == nil {
-		return 0
-	}
-	return d.face.Proposals.Inferences(w, h)
-}
-
-// loadFace loads the face detector and, unless turned off, its verifier.
-func (d *Desensitizer) loadFace(rt *onnx.Runtime, so onnx.SessionOptions) error {
-	opts := d.opts
-	m, err := models.Or(opts.FaceModel, models.Face)
-	if err != nil {
-		return err
-	}
-	fm := detect.FaceModels{Detector: m.Data}
-	var vm models.Model
-	if opts.FaceVerifyModel != "none" {
-		if vm, err = models.Or(opts.FaceVerifyModel, models.FaceVerify); err != nil {
-			return err
-		}
-		fm.Verifier = vm.Data
-	}
-	cfg := detect.DefaultFaceConfig()
-	if opts.Threshold > 0 {
-		cfg = cfg.WithThreshold(opts.Threshold)
-	}
-	if opts.FaceScale > 0 {
-		cfg.Proposals.Scales = []float64{opts.FaceScale}
-	}
-	fd, err := detect.NewFace(rt, fm, cfg, so)
-	if err != nil {
-		return fmt.Errorf("%s: %w", m.Source, err)
-	}
-	d.face = &cfg
-	d.detectors = append(d.detectors, fd)
-	d.closers = append(d.closers, fd)
-	d.models = append(d.models, ModelInfo{Class: detect.Face, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
-	if fm.Verifier != nil {
-		d.models = append(d.models, ModelInfo{Class: detect.Face, Role: "verifier", Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256})
-	}
-	return nil
-}
-
-// New loads the models the options ask for.
+// New checks the options, fills in their defaults and loads the models
+// they ask for. A bad option is an error wrapping ErrOptions.
 func New(opts Options) (*Desensitizer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if opts.NoDetect {
-		return &Desensitizer{opts: opts,
-			redactor: Redactor{Style: opts.Style, Shape: opts.Shape, Expand: opts.Expand}}, nil
+	d := &Desensitizer{opts: opts, dets: &detectors{},
+		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand}}
+	if opts.noDetect {
+		return d, nil
 	}
-	rt, err := onnx.Open(opts.ORTLibrary)
-	if err != nil {
+	if d.rt, err = onnx.Open(opts.Runtime.Library); err != nil {
 		return nil, err
 	}
-	d := &Desensitizer{opts: opts, rt: rt,
-		redactor: Redactor{Style: opts.Style, Shape: opts.Shape, Expand: opts.Expand}}
-	so := onnx.SessionOptions{Device: onnx.Device(opts.Device), Threads: opts.Threads}
-	if slices.Contains(opts.Targets, detect.Face) {
-		if err := d.loadFace(rt, so); err != nil {
-			d.Close()
-			return nil, err
-		}
-	}
-	if slices.Contains(opts.Targets, detect.Plate) {
-		m, err := models.Or(opts.PlateModel, models.Plate)
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		cfg := detect.DefaultPlateConfig()
-		var verifier []byte
-		var vm models.Model
-		if opts.PlateVerifyModel != "none" {
-			if vm, err = models.Or(opts.PlateVerifyModel, models.PlateVerify); err != nil {
-				d.Close()
-				return nil, err
-			}
-			verifier = vm.Data
-		}
-		pm := detect.PlateModels{Detector: m.Data, Verifier: verifier}
-		var qm models.Model
-		if verifier != nil && opts.PlateVerifyModel == "" {
-			// The first look is a part of the embedded verifier; another
-			// verifier file is run on every candidate.
-			qm = models.PlateVerifyQuick()
-			pm.QuickVerifier = qm.Data
-		} else {
-			cfg.QuickGate = 0
-		}
-		var rm models.Model
-		if opts.PlateReadModel != "none" {
-			if rm, err = models.Or(opts.PlateReadModel, models.TextRec); err != nil {
-				d.Close()
-				return nil, err
-			}
-			pm.Reader, pm.ReaderKeys = rm.Data, models.TextRecKeys()
-		}
-		cfg.Threshold = detect.PlateThreshold(verifier != nil)
-		if verifier == nil {
-			cfg.SmallThreshold = 0 // tuned on the combined score
-		}
-		if opts.PlateThreshold > 0 {
-			cfg = cfg.WithThreshold(opts.PlateThreshold)
-		}
-		pd, err := detect.NewPlate(rt, pm, cfg, so)
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("%s: %w", m.Source, err)
-		}
-		d.detectors = append(d.detectors, pd)
-		d.closers = append(d.closers, pd)
-		d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: m.Name, Source: m.Source, SHA256: m.SHA256})
-		if verifier != nil {
-			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: vm.Name, Source: vm.Source, SHA256: vm.SHA256, Role: "verifier"})
-		}
-		if pm.QuickVerifier != nil {
-			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: qm.Name, Source: qm.Source, SHA256: qm.SHA256, Role: "quick-verifier"})
-		}
-		if pm.Reader != nil {
-			d.models = append(d.models, ModelInfo{Class: detect.Plate, Name: rm.Name, Source: rm.Source, SHA256: rm.SHA256, Role: "reader"})
-		}
-	}
-	if slices.Contains(opts.Targets, detect.Overlay) {
-		od, td, mi, err := newOverlay(rt, opts, so)
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		d.detectors = append(d.detectors, od)
-		if td != nil {
-			d.closers = append(d.closers, td)
-			d.models = append(d.models, *mi)
-		}
+	if d.dets, err = loadDetectors(d.rt, opts); err != nil {
+		d.rt.Close()
+		return nil, err
 	}
 	return d, nil
 }
 
 // Close frees the models.
 func (d *Desensitizer) Close() error {
-	var errs []error
-	for _, c := range d.closers {
-		errs = append(errs, c.Close())
-	}
-	d.closers = nil
+	err := d.dets.Close()
 	if d.rt != nil {
-		errs = append(errs, d.rt.Close())
+		err = errors.Join(err, d.rt.Close())
 		d.rt = nil
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 // Models lists the models in use.
-func (d *Desensitizer) Models() []ModelInfo { return d.models }
+func (d *Desensitizer) Models() []ModelInfo { return d.dets.models }
 
-// RuntimeVersion reports the onnxruntime version in use ("" with
-// Options.NoDetect, which loads none).
+// RuntimeVersion reports the onnxruntime version in use.
 func (d *Desensitizer) RuntimeVersion() string {
 	if d.rt == nil {
 		return ""
@@ -204,23 +75,25 @@ func (d *Desensitizer) RuntimeVersion() string {
 	return d.rt.Version()
 }
 
-// KeepRegions makes reports list every frame's detections (for evaluation).
-func (d *Desensitizer) KeepRegions(on bool) { d.keepRegions = on }
-
 // AddDetector adds a detector to run beside the built-in ones, for callers
-// with models of their own.
-func (d *Desensitizer) AddDetector(det Detector) { d.detectors = append(d.detectors, det) }
+// with models of their own. Call it before processing any file.
+func (d *Desensitizer) AddDetector(det Detector) { d.extra = append(d.extra, det) }
+
+// detectors returns every detector that runs on a frame.
+func (d *Desensitizer) detectors() []Detector {
+	return append(slices.Clip(d.dets.all), d.extra...)
+}
 
 func (d *Desensitizer) newReport() *Report {
-	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Device,
-		Models: d.models, Started: time.Now().UTC()}
+	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Runtime.Device,
+		Models: d.Models(), Started: time.Now().UTC()}
 }
 
 // ProcessFile desensitizes the file at in into out (a file path): an image
 // or video, or a trajectory sidecar by Options.Trajectory. The output
 // appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessFile(ctx context.Context, in, out string) FileReport {
-	return d.processJob(ctx, job{in: localInput(in), dst: out, sink: FileSink{Overwrite: d.opts.Overwrite}})
+	return d.processJob(ctx, job{in: localInput(in), dst: out, sink: fileSink{Overwrite: d.opts.Overwrite}})
 }
 
 // namer is implemented by sinks whose outputs are better named by a URL
@@ -230,7 +103,7 @@ type namer interface{ url(name string) string }
 // sizer is implemented by outputs that count what was written to them.
 type sizer interface{ size() int64 }
 
-func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink Sink) FileReport {
+func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink outSink) FileReport {
 	name := in.String()
 	kind, kerr := KindOf(name)
 	dst = outputName(name, dst)
@@ -295,7 +168,7 @@ func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink
 
 // outputInfo is what a sink stores with an output: its media type and
 // where it came from.
-func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) OutputInfo {
+func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) outputMeta {
 	md := map[string]string{MetaSource: metaValue(src.url), MetaVersion: metaValue(Version)}
 	if src.etag != "" {
 		md[MetaSourceETag] = metaValue(src.etag)
@@ -304,7 +177,7 @@ func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) OutputIn
 	if kind == KindImage {
 		ct = imageTypes[imageExt(dst)]
 	}
-	return OutputInfo{ContentType: ct, Metadata: md}
+	return outputMeta{ContentType: ct, Metadata: md}
 }
 
 // metaValue percent-encodes what object metadata cannot carry (it must be
@@ -322,11 +195,11 @@ func metaValue(s string) string {
 	return b.String()
 }
 
-func outputSize(out Output) int64 {
+func outputSize(out output) int64 {
 	switch o := out.(type) {
 	case sizer:
 		return o.size()
-	case FileOutput:
+	case localOutput:
 		if st, err := os.Stat(o.Path()); err == nil {
 			return st.Size()
 		}
@@ -358,7 +231,7 @@ func (d *Desensitizer) Process(ctx context.Context, name string, r io.Reader, w 
 		return FileReport{}, err
 	}
 	dst := filepath.Join(dir, "out", base)
-	rep := d.processTo(ctx, namedInput{localInput(src), name}, dst, FileSink{})
+	rep := d.processTo(ctx, namedInput{localInput(src), name}, dst, fileSink{})
 	if !rep.OK {
 		return rep, rep.err
 	}
@@ -375,12 +248,35 @@ func (d *Desensitizer) Process(ctx context.Context, name string, r io.Reader, w 
 }
 
 // Detect runs every detector on one BGR image and returns what they found,
-// without redacting anything (for evaluation and benchmarks).
+// without hiding anything: for audits, evaluation and benchmarks.
 func (d *Desensitizer) Detect(ctx context.Context, img gocv.Mat) ([]detect.Detection, error) {
 	f := &frame{img: img}
-	detectAll(ctx, d.detectors, []*frame{f})
+	detectAll(ctx, d.detectors(), []*frame{f})
 	return f.dets, f.err
 }
 
-// Redactor returns the redactor the options configured.
-func (d *Desensitizer) Redactor() Redactor { return d.redactor }
+// Threshold reports the score threshold the detector of class c keeps
+// boxes at (its bar for boxes of ordinary size), or 0 when c is not a
+// built-in target.
+func (d *Desensitizer) Threshold(c detect.Class) float64 {
+	switch {
+	case c == detect.Face && d.dets.face != nil:
+		return d.dets.face.Threshold()
+	case c == detect.Plate && d.dets.plate != nil:
+		return d.dets.plate.Threshold()
+	}
+	return 0
+}
+
+// Passes reports whether det would be kept were its class's threshold t,
+// by its detector's own rules (small faces and plates keep a lower bar).
+// Detections of other classes pass when their score reaches t.
+func (d *Desensitizer) Passes(det detect.Detection, t float64) bool {
+	switch {
+	case det.Class == detect.Face && d.dets.face != nil:
+		return d.dets.face.Passes(det, t)
+	case det.Class == detect.Plate && d.dets.plate != nil:
+		return d.dets.plate.Passes(det, t)
+	}
+	return float64(det.Score) >= t
+}

@@ -24,7 +24,7 @@ func FuzzImage(f *testing.F) {
 	f.Add([]byte("BM\x00\x00"), ".bmp")
 	f.Add([]byte{0xFF, 0xD8, 0xFF, 0xD9}, ".jpg")
 	f.Add([]byte("II*\x00\x08\x00\x00\x00"), ".tif")
-	d, err := New(Options{Threads: 1})
+	d, err := New(Options{Runtime: RuntimeOptions{Threads: 1}})
 	if err != nil {
 		testenv.Missing(f, "onnxruntime", err)
 	}

@@ -23,8 +23,8 @@ func TestMain(m *testing.M) { os.Exit(testenv.CheckMats(m)) }
 func newTestDesensitizer(t *testing.T, o Options) *Desensitizer {
 	t.Helper()
 	testenv.ORT(t) // skip or fail early with a clear reason
-	if o.Threads == 0 {
-		o.Threads = 2
+	if o.Runtime.Threads == 0 {
+		o.Runtime.Threads = 2
 	}
 	d, err := New(o)
 	if err != nil {

@@ -26,7 +26,7 @@ const maxImagePixels = 120_000_000
 // processImage desensitizes one image, read whole into data. OpenCV applies
 // the EXIF orientation while decoding and writes no metadata when encoding,
 // so EXIF (GPS above all), XMP and comments never reach the output.
-func (d *Desensitizer) processImage(ctx context.Context, name string, data []byte, out Output, outExt string, rep *FileReport) error {
+func (d *Desensitizer) processImage(ctx context.Context, name string, data []byte, out output, outExt string, rep *FileReport) error {
 	t := time.Now()
 	rep.BytesIn = int64(len(data))
 	if err := complete(data); err != nil {
@@ -48,10 +48,10 @@ func (d *Desensitizer) processImage(ctx context.Context, name string, data []byt
 	}
 
 	f := &frame{img: img}
-	p := &pipeline{name: name, detectors: d.detectors, redactor: d.redactor, strict: d.opts.Strict,
-		regions: d.keepRegions, report: rep}
+	p := &pipeline{name: name, detectors: d.detectors(), redactor: d.redactor, strict: d.opts.Strict,
+		report: rep}
 	t = time.Now()
-	detectAll(ctx, d.detectors, []*frame{f})
+	detectAll(ctx, p.detectors, []*frame{f})
 	rep.addStage("detect", time.Since(t))
 	if err := ctx.Err(); err != nil {
 		return err

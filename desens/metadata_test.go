@@ -158,7 +158,7 @@ func metadataInputs(t *testing.T, dir string) []struct{ name, path, has string }
 func TestVideoMetadataDropped(t *testing.T) {
 	dir := t.TempDir()
 	inputs := metadataInputs(t, dir)
-	d := newTestDesensitizer(t, Options{Preset: "ultrafast"})
+	d := newTestDesensitizer(t, Options{Encode: EncodeOptions{Preset: "ultrafast"}})
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
 			raw, err := os.ReadFile(in.path)
@@ -181,7 +181,7 @@ func TestVideoMetadataDropped(t *testing.T) {
 	}
 
 	// DropCreationTime drops that too.
-	d2 := newTestDesensitizer(t, Options{Preset: "ultrafast", DropCreationTime: true})
+	d2 := newTestDesensitizer(t, Options{Encode: EncodeOptions{Preset: "ultrafast", DropCreationTime: true}})
 	out := filepath.Join(dir, "out", "no-time.mp4")
 	if rep := d2.ProcessFile(t.Context(), inputs[0].path, out); !rep.OK {
 		t.Fatal(rep.Error)
@@ -281,7 +281,7 @@ func TestRotationKept(t *testing.T) {
 		t.Fatalf("the input has no display rotation: %+v", in.Streams)
 	}
 
-	d := newTestDesensitizer(t, Options{Preset: "ultrafast"})
+	d := newTestDesensitizer(t, Options{Encode: EncodeOptions{Preset: "ultrafast"}})
 	out := filepath.Join(dir, "out.mp4")
 	if rep := d.ProcessFile(t.Context(), rotated, out); !rep.OK {
 		t.Fatal(rep.Error)

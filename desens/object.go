@@ -104,7 +104,7 @@ func (s bucketSink) url(key string) string {
 
 // Create checks that the object does not exist yet (unless overwriting)
 // and starts writing it with info as its content type and metadata.
-func (s bucketSink) Create(ctx context.Context, key string, info OutputInfo) (Output, error) {
+func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (output, error) {
 	if !s.overwrite {
 		_, err := s.b.Stat(ctx, key)
 		if err == nil {

@@ -157,11 +157,11 @@ func (e *s3env) nothingLeft(t *testing.T, want ...string) {
 	}
 }
 
-// newBareDesensitizer has no detector (Options.NoDetect) and the fastest
+// newBareDesensitizer has no detector (Options.noDetect) and the fastest
 // encoder: for tests of storage and video I/O, which need no model.
 func newBareDesensitizer(t testing.TB, e *s3env, o Options) *Desensitizer {
 	t.Helper()
-	o.NoDetect, o.Preset = true, "ultrafast"
+	o.noDetect, o.Encode.Preset = true, "ultrafast"
 	if e != nil {
 		o.Storage = e.mux
 	}

@@ -11,98 +11,148 @@ import (
 	"github.com/desens/desens/desens/trajectory"
 )
 
-// Options configure a Desensitizer. The zero value plus defaults (see
-// withDefaults) redacts faces with a strong blur on the CPU.
+// Options configure a Desensitizer. The zero value hides faces with a
+// strong blur on the CPU, with every model embedded in the binary. Each
+// group's zero fields keep that group's defaults; New checks every field
+// and reports a bad one as ErrOptions.
 type Options struct {
-	// Targets are the classes to find and redact; default face.
+	// Targets are what to find and hide: detect.Face (the default),
+	// detect.Plate, detect.Overlay.
 	Targets []detect.Class
-	// Style is how regions are hidden: blur (default), pixelate or solid.
-	Style Style
-	// Shape of the mask: ellipse (default for faces) or rect.
-	Shape Shape
-	// Threshold overrides the detectors' score threshold (0 keeps theirs).
-	Threshold float64
-	// Expand grows each box about its centre before redaction; default 1.3.
-	Expand float64
-	// Strict fails a file when detection fails on a frame, instead of
-	// masking that frame whole.
-	Strict bool
-	// Device is "cpu" (default) or "cuda".
-	Device string
-	// Threads for model inference; 0 means all cores.
-	Threads int
-	// Workers is how many files are processed at once in a directory run.
-	Workers int
-	// Hold is how many frames a box outlives its last detection, and how far
-	// back a new track is extended; it also bridges gaps up to this length.
-	// Default 5; negative disables tracking.
-	Hold int
-	// BatchSize is how many frames go to the detector at once; default 4.
-	BatchSize int
-	// FaceModel loads a face detector file (RetinaFace's inputs and
-	// outputs, see models/README.md) instead of the embedded one.
-	FaceModel string
-	// FaceVerifyModel loads a face verifier file (BlazeFace back-camera)
-	// instead of the embedded one; "none" turns the second look off, so
-	// the detector's probability alone decides.
-	FaceVerifyModel string
-	// PlateModel loads a plate model file instead of the embedded one.
-	PlateModel string
-	// PlateVerifyModel loads a plate verifier model file instead of the
-	// embedded one, run on every candidate (the embedded verifier's quick
-	// first look is not used with it); "none" turns the verifier off, so
-	// the detector's score alone decides.
-	PlateVerifyModel string
-	// PlateReadModel loads a text recognition model (PP-OCR, with
-	// PaddleOCR's Chinese character list) that reads plate boxes, instead
-	// of the embedded one; "none" turns reading off.
-	PlateReadModel string
-	// FaceScale is how much the face detector enlarges each frame. 0 keeps
-	// its default, runs at 3× and 2× (faces from about 14 px); a value runs
-	// that one enlargement: 2 takes about a third of the time and finds
-	// about 3% fewer faces on the evaluation set.
-	FaceScale float64
-	// PlateThreshold overrides the plate detector's score threshold (0
-	// keeps its own; boxes under 60 px wide keep their default margin
-	// below it; Threshold is the face detector's).
-	PlateThreshold float64
-	// Overlays is which burned-in text the overlay target hides: geo
-	// (default: persistent text in the top and bottom bands), all-text
-	// (every persistent text region) or roi (OverlayROI's rectangles).
-	Overlays detect.OverlayMode
-	// OverlayEvery runs the text detector on every N-th video frame and
-	// reuses its boxes in between; default 5, at most Hold+1 (see
-	// overlayDefaults).
-	OverlayEvery int
-	// OverlayROI is the JSON file of roi mode (see detect.ParseROI).
-	OverlayROI string
-	// TextModel loads a PP-OCR detection model file instead of the
-	// embedded one.
-	TextModel string
-	// ORTLibrary is the path of libonnxruntime.so (see internal/onnx).
-	ORTLibrary string
-	// Overwrite allows replacing existing outputs.
-	Overwrite bool
-	// Encoder settings for video outputs.
-	Preset string // libx264 preset, default veryfast
-	CRF    int    // libx264 CRF, default 20
-	// KeepCreationTime keeps the container creation_time tag (default on);
-	// every other tag, location above all, is dropped.
-	DropCreationTime bool
-	// Progress, if set, is called as work advances. It must not block.
-	Progress func(Progress)
+
+	Face    FaceOptions    // faces (with detect.Face)
+	Plate   PlateOptions   // licence plates (with detect.Plate)
+	Overlay OverlayOptions // burned-in text (with detect.Overlay)
+	Redact  RedactOptions  // how found regions are hidden
+	Encode  EncodeOptions  // video outputs
+	Runtime RuntimeOptions // where and how models run
+
+	// Trajectory is what happens to position logs (GPX, NMEA, KML, CSV or
+	// JSON with lat/lon) found beside the media in a directory or prefix
+	// run, or given as the input. The zero value drops them. See
+	// desens/trajectory for the others.
+	Trajectory trajectory.Policy
 	// Storage opens the buckets that Run's bucket URLs (s3://, cos://)
 	// name; see storage.NewMux. Nil: Run takes local paths only.
 	Storage *storage.Mux
-	// NoDetect loads no model and finds nothing: every frame is written
-	// unredacted. It is UNSAFE, for measuring storage and video I/O alone
-	// (benchmarks, tests); the CLI never sets it.
-	NoDetect bool
-	// Trajectory is what happens to position logs (GPX, NMEA, KML, CSV or
-	// JSON with lat/lon) found beside the media in a directory or prefix
-	// run, or given as the input. The zero value drops them: nothing of
-	// theirs reaches the output. See desens/trajectory for the others.
-	Trajectory trajectory.Policy
+
+	// Hold is how many frames a box outlives its last detection, and how
+	// far back a new track is extended; it also bridges gaps up to this
+	// length. 0 means 5; negative turns tracking off.
+	Hold int
+	// Strict fails a file when detection fails on a frame, instead of
+	// masking that frame whole.
+	Strict bool
+	// Workers is how many files a directory or prefix run processes at
+	// once; 0 means half the cores (at least 1).
+	Workers int
+	// Overwrite allows replacing outputs that exist.
+	Overwrite bool
+	// Progress, if set, is called as work advances. It must not block.
+	Progress func(Progress)
+
+	// noDetect loads no model and finds nothing, so every frame is written
+	// as it is: for tests and benchmarks of storage and video I/O alone.
+	noDetect bool
+}
+
+// FaceOptions choose the face detector's models and bars. Zero values keep
+// the tuned defaults (see models/README.md).
+type FaceOptions struct {
+	// Threshold is the score a face must reach, in (0,1); faces under
+	// 32 px high keep their default margin below it.
+	Threshold float64
+	// Scale is how much the detector enlarges each frame to find distant
+	// faces, in (0,4]. By default it runs at 3× and 2×; a value runs that
+	// one enlargement (2 is the fast setting).
+	Scale float64
+	// Model is a RetinaFace ONNX file (dynamic input size) to run instead
+	// of the embedded one.
+	Model string
+	// VerifyModel is a BlazeFace back-camera ONNX file for the second look
+	// at uncertain faces, instead of the embedded one.
+	VerifyModel string
+	// NoVerify turns the second look off: the detector's probability alone
+	// decides.
+	NoVerify bool
+}
+
+// PlateOptions choose the plate detector's models and bar. Zero values
+// keep the tuned defaults (see models/README.md).
+type PlateOptions struct {
+	// Threshold is the score a plate must reach, in (0,1); boxes under
+	// 60 px wide keep their default margin below it.
+	Threshold float64
+	// Model is a plate detector ONNX file of the embedded one's inputs and
+	// outputs.
+	Model string
+	// VerifyModel is a plate verifier ONNX file, run on every candidate,
+	// instead of the embedded one (whose quick first look belongs to it).
+	VerifyModel string
+	// NoVerify turns the verifier off: the detector's score alone decides.
+	NoVerify bool
+	// ReadModel is a PP-OCR text recognition ONNX file (PaddleOCR's
+	// Chinese character list) that reads plate boxes, instead of the
+	// embedded one.
+	ReadModel string
+	// NoRead turns reading off, so a sign whose text no plate carries is
+	// no longer ruled out.
+	NoRead bool
+}
+
+// OverlayOptions choose which burned-in text is hidden and how often it
+// is looked for.
+type OverlayOptions struct {
+	// Mode is detect.OverlayGeo (the default: text that stands still in
+	// the top and bottom bands), detect.OverlayAllText or detect.OverlayROI
+	// (ROI's rectangles; the default when ROI is set).
+	Mode detect.OverlayMode
+	// Every runs the text detector on every Every-th video frame and
+	// reuses its boxes in between. 0 means 5; it is capped at Hold+1, so
+	// the tracker's lead-in covers text that appears between two runs.
+	Every int
+	// ROI is the JSON file of fixed rectangles that roi mode hides (see
+	// detect.ParseROI).
+	ROI string
+	// TextModel is a PP-OCR detection ONNX file to run instead of the
+	// embedded one.
+	TextModel string
+}
+
+// RedactOptions say how found regions are hidden.
+type RedactOptions struct {
+	Style Style // StyleBlur (default), StylePixelate or StyleSolid
+	// Shape is the mask's outline for faces: ShapeEllipse (default) or
+	// ShapeRect. Plates and text are always hidden as rectangles.
+	Shape Shape
+	// Expand grows each box about its centre before it is hidden; 0 means
+	// 1.3, and less than 1 is an error.
+	Expand float64
+}
+
+// EncodeOptions set how video outputs are encoded (H.264 in MP4).
+type EncodeOptions struct {
+	// Preset is the libx264 preset; "" means veryfast.
+	Preset string
+	// CRF is the libx264 constant rate factor, 0 to 51; 0 means 20.
+	CRF int
+	// DropCreationTime also drops the container's creation_time tag; every
+	// other tag, location above all, is always dropped.
+	DropCreationTime bool
+}
+
+// RuntimeOptions say where and how the models run.
+type RuntimeOptions struct {
+	// Device is "cpu" (default) or "cuda".
+	Device string
+	// Threads is the number of inference threads; 0 means all cores.
+	Threads int
+	// Library is the path of libonnxruntime.so; "" searches the usual
+	// places (see the README's Install section).
+	Library string
+	// BatchSize is how many video frames go to the detectors at once; 0
+	// means 4.
+	BatchSize int
 }
 
 // Progress reports how far a file has got.
@@ -113,79 +163,190 @@ type Progress struct {
 	Done   bool
 }
 
+// withDefaults checks o and fills in every default.
 func (o Options) withDefaults() (Options, error) {
 	if len(o.Targets) == 0 {
 		o.Targets = []detect.Class{detect.Face}
 	}
 	for _, t := range o.Targets {
-		switch t {
-		case detect.Face, detect.Plate, detect.Overlay:
-		default:
-			return o, fmt.Errorf("%w: unknown target %q (want face, plate or overlay)", ErrOptions, t)
+		if !isTarget(t) {
+			return o, optionErr("unknown target %q (want face, plate or overlay)", t)
 		}
-	}
-	if o.Style == "" {
-		o.Style = StyleBlur
-	}
-	if o.Shape == "" {
-		o.Shape = ShapeEllipse
-	}
-	if o.Expand == 0 {
-		o.Expand = 1.3
-	}
-	if o.Expand < 1 {
-		return o, fmt.Errorf("%w: expand %.2f: must be at least 1", ErrOptions, o.Expand)
-	}
-	if o.Device == "" {
-		o.Device = "cpu"
-	}
-	o.Device = strings.ToLower(o.Device)
-	if o.Workers <= 0 {
-		o.Workers = max(1, runtime.NumCPU()/2)
 	}
 	if o.Hold == 0 {
 		o.Hold = 5
 	}
-	if o.BatchSize <= 0 {
-		o.BatchSize = 4
+	if o.Workers < 0 {
+		return o, optionErr("workers %d: want 0 (half the cores) or more", o.Workers)
 	}
-	if o.Threshold < 0 || o.Threshold >= 1 {
-		return o, fmt.Errorf("%w: threshold %.2f: must be in [0,1)", ErrOptions, o.Threshold)
+	if o.Workers == 0 {
+		o.Workers = max(1, runtime.NumCPU()/2)
 	}
 	if err := o.Trajectory.Validate(); err != nil {
+		return o, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	var err error
+	if err = o.Face.validate(); err != nil {
 		return o, err
 	}
-	if o.FaceScale < 0 || o.FaceScale > 4 {
-		return o, fmt.Errorf("%w: face scale %.2f: must be in (0,4] (0 keeps the default)", ErrOptions, o.FaceScale)
-	}
-	if o.PlateThreshold < 0 || o.PlateThreshold >= 1 {
-		return o, fmt.Errorf("%w: plate threshold %.2f: must be in [0,1)", ErrOptions, o.PlateThreshold)
+	if err = o.Plate.validate(); err != nil {
+		return o, err
 	}
 	if slices.Contains(o.Targets, detect.Overlay) {
-		if err := o.overlayDefaults(); err != nil { // after Hold's default
+		if o.Overlay, err = o.Overlay.withDefaults(o.Hold); err != nil {
 			return o, err
 		}
 	}
+	if o.Redact, err = o.Redact.withDefaults(); err != nil {
+		return o, err
+	}
+	if o.Encode, err = o.Encode.withDefaults(); err != nil {
+		return o, err
+	}
+	if o.Runtime, err = o.Runtime.withDefaults(); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+func (f FaceOptions) validate() error {
+	switch {
+	case f.Threshold < 0 || f.Threshold >= 1:
+		return optionErr("face threshold %.2f: must be in (0,1) (0 keeps the default)", f.Threshold)
+	case f.Scale < 0 || f.Scale > 4:
+		return optionErr("face scale %.2f: must be in (0,4] (0 keeps the default)", f.Scale)
+	case f.NoVerify && f.VerifyModel != "":
+		return optionErr("face verifier %s: given, and turned off", f.VerifyModel)
+	}
+	return nil
+}
+
+func (p PlateOptions) validate() error {
+	switch {
+	case p.Threshold < 0 || p.Threshold >= 1:
+		return optionErr("plate threshold %.2f: must be in (0,1) (0 keeps the default)", p.Threshold)
+	case p.NoVerify && p.VerifyModel != "":
+		return optionErr("plate verifier %s: given, and turned off", p.VerifyModel)
+	case p.NoRead && p.ReadModel != "":
+		return optionErr("plate reader %s: given, and turned off", p.ReadModel)
+	}
+	return nil
+}
+
+// withDefaults checks the overlay options and fills in their defaults;
+// hold is Options.Hold, already defaulted.
+func (o OverlayOptions) withDefaults(hold int) (OverlayOptions, error) {
+	if o.Mode == "" {
+		o.Mode = detect.OverlayGeo
+		if o.ROI != "" {
+			o.Mode = detect.OverlayROI
+		}
+	}
+	if _, err := detect.ParseOverlayMode(string(o.Mode)); err != nil {
+		return o, fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	if (o.Mode == detect.OverlayROI) != (o.ROI != "") {
+		return o, optionErr("overlay mode %s: an ROI file goes with roi mode, and only with it", o.Mode)
+	}
+	if o.Every < 0 {
+		return o, optionErr("overlay every %d: want 1 or more (0 for the default)", o.Every)
+	}
+	if o.Every == 0 {
+		o.Every = detect.DefaultOverlayConfig().Every
+	}
+	// Text that appears between two detector runs is covered only by the
+	// tracker's lead-in, which reaches Hold frames back: a longer interval
+	// would leave frames of a new overlay unhidden.
+	o.Every = min(o.Every, max(0, hold)+1)
+	return o, nil
+}
+
+func (r RedactOptions) withDefaults() (RedactOptions, error) {
+	if r.Style == "" {
+		r.Style = StyleBlur
+	}
+	if r.Shape == "" {
+		r.Shape = ShapeEllipse
+	}
+	if r.Expand == 0 {
+		r.Expand = 1.3
+	}
+	if _, err := ParseStyle(string(r.Style)); err != nil {
+		return r, err
+	}
+	if _, err := ParseShape(string(r.Shape)); err != nil {
+		return r, err
+	}
+	if r.Expand < 1 {
+		return r, optionErr("expand %v: want 1 or more", r.Expand)
+	}
+	return r, nil
+}
+
+// x264Presets are the presets libx264 knows.
+var x264Presets = []string{"ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"}
+
+func (e EncodeOptions) withDefaults() (EncodeOptions, error) {
+	if e.Preset == "" {
+		e.Preset = "veryfast"
+	}
+	if !slices.Contains(x264Presets, e.Preset) {
+		return e, optionErr("preset %q: want one of %s", e.Preset, strings.Join(x264Presets, ", "))
+	}
+	if e.CRF < 0 || e.CRF > 51 {
+		return e, optionErr("crf %d: want 0 to 51", e.CRF)
+	}
+	if e.CRF == 0 {
+		e.CRF = 20
+	}
+	return e, nil
+}
+
+func (r RuntimeOptions) withDefaults() (RuntimeOptions, error) {
+	r.Device = strings.ToLower(r.Device)
+	if r.Device == "" {
+		r.Device = "cpu"
+	}
+	if r.Device != "cpu" && r.Device != "cuda" {
+		return r, optionErr("device %q: want cpu or cuda", r.Device)
+	}
+	if r.Threads < 0 {
+		return r, optionErr("threads %d: want 0 (all cores) or more", r.Threads)
+	}
+	if r.BatchSize < 0 {
+		return r, optionErr("batch size %d: want 0 (the default) or more", r.BatchSize)
+	}
+	if r.BatchSize == 0 {
+		r.BatchSize = 4
+	}
+	return r, nil
+}
+
+func isTarget(c detect.Class) bool {
+	return c == detect.Face || c == detect.Plate || c == detect.Overlay
+}
+
+// optionErr is an ErrOptions error with a message saying which value is
+// wrong and what is wanted.
+func optionErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrOptions, fmt.Sprintf(format, a...))
 }
 
 // ParseTargets reads a comma-separated list such as "face,plate".
 func ParseTargets(s string) ([]detect.Class, error) {
 	var out []detect.Class
 	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(strings.ToLower(p))
-		if p == "" {
+		c := detect.Class(strings.TrimSpace(strings.ToLower(p)))
+		if c == "" {
 			continue
 		}
-		switch detect.Class(p) {
-		case detect.Face, detect.Plate, detect.Overlay:
-			out = append(out, detect.Class(p))
-		default:
-			return nil, fmt.Errorf("unknown target %q (want face, plate or overlay)", p)
+		if !isTarget(c) {
+			return nil, optionErr("unknown target %q (want face, plate or overlay)", c)
 		}
+		out = append(out, c)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no targets in %q", s)
+		return nil, optionErr("no targets in %q", s)
 	}
 	return out, nil
 }

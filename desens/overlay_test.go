@@ -318,7 +318,7 @@ func TestOverlaysHiddenEveryFrame(t *testing.T) {
 		{"1080p small fonts", smallBare, smallDrawn, small, detect.OverlayAllText, 5},
 	} {
 		t.Run(fmt.Sprintf("%s %s every %d", tc.name, tc.mode, tc.every), func(t *testing.T) {
-			d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, Overlays: tc.mode, OverlayEvery: tc.every})
+			d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, Overlay: OverlayOptions{Mode: tc.mode, Every: tc.every}})
 			out := filepath.Join(filepath.Dir(tc.drawn), fmt.Sprintf("out-%s-%d.mp4", tc.mode, tc.every))
 			rep := d.ProcessFile(context.Background(), tc.drawn, out)
 			if !rep.OK {
@@ -342,7 +342,7 @@ func TestOverlayROIVideo(t *testing.T) {
 	if err := os.WriteFile(roi, []byte(`{"regions":[{"name":"gps","box":[0,0,0.4,0.1]}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, OverlayROI: roi})
+	d := newTestDesensitizer(t, Options{Targets: []detect.Class{detect.Overlay}, Overlay: OverlayOptions{ROI: roi}})
 	if len(d.Models()) != 0 {
 		t.Errorf("roi mode loaded %v", d.Models())
 	}
@@ -368,19 +368,19 @@ func TestOverlayOptions(t *testing.T) {
 		errSaying string
 	}{
 		{"defaults", Options{}, detect.OverlayGeo, 5, ""},
-		{"an ROI file means roi mode", Options{OverlayROI: "cam.json"}, detect.OverlayROI, 5, ""},
-		{"every is capped at hold+1", Options{OverlayEvery: 10, Hold: 3}, detect.OverlayGeo, 4, ""},
-		{"no tracking: every frame", Options{OverlayEvery: 5, Hold: -1}, detect.OverlayGeo, 1, ""},
-		{"an ROI file in geo mode", Options{Overlays: detect.OverlayGeo, OverlayROI: "cam.json"}, "", 0, "ROI file goes with roi mode"},
-		{"roi mode without a file", Options{Overlays: detect.OverlayROI}, "", 0, "ROI file goes with roi mode"},
-		{"an unknown mode", Options{Overlays: "gps"}, "", 0, "unknown overlay mode"},
-		{"a negative interval", Options{OverlayEvery: -2}, "", 0, "want 1 or more"},
+		{"an ROI file means roi mode", Options{Overlay: OverlayOptions{ROI: "cam.json"}}, detect.OverlayROI, 5, ""},
+		{"every is capped at hold+1", Options{Overlay: OverlayOptions{Every: 10}, Hold: 3}, detect.OverlayGeo, 4, ""},
+		{"no tracking: every frame", Options{Overlay: OverlayOptions{Every: 5}, Hold: -1}, detect.OverlayGeo, 1, ""},
+		{"an ROI file in geo mode", Options{Overlay: OverlayOptions{Mode: detect.OverlayGeo, ROI: "cam.json"}}, "", 0, "ROI file goes with roi mode"},
+		{"roi mode without a file", Options{Overlay: OverlayOptions{Mode: detect.OverlayROI}}, "", 0, "ROI file goes with roi mode"},
+		{"an unknown mode", Options{Overlay: OverlayOptions{Mode: "gps"}}, "", 0, "unknown overlay mode"},
+		{"a negative interval", Options{Overlay: OverlayOptions{Every: -2}}, "", 0, "want 1 or more"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.in.Targets = []detect.Class{detect.Overlay}
 			o, err := tc.in.withDefaults()
 			if tc.errSaying != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.errSaying) {
+				if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), tc.errSaying) {
 					t.Fatalf("err %v, want one saying %q", err, tc.errSaying)
 				}
 				return
@@ -388,8 +388,8 @@ func TestOverlayOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if o.Overlays != tc.mode || o.OverlayEvery != tc.every {
-				t.Errorf("mode %s every %d, want %s every %d", o.Overlays, o.OverlayEvery, tc.mode, tc.every)
+			if o.Overlay.Mode != tc.mode || o.Overlay.Every != tc.every {
+				t.Errorf("mode %s every %d, want %s every %d", o.Overlay.Mode, o.Overlay.Every, tc.mode, tc.every)
 			}
 		})
 	}

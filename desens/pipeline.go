@@ -16,7 +16,7 @@ import (
 // The video pipeline runs one goroutine per stage, joined by bounded
 // channels whose capacity is the memory bound (a 1080p frame is 6 MB):
 //
-//	source.go → decode.go → detect.go → track.go → redact.go → encode.go → sink.go
+//	source.go → decode.go → detectstage.go → track.go → redact.go → encode.go → sink.go
 //
 // Frames keep their sequence number and travel through single goroutines
 // after detection, so they reach the encoder in order. The first error
@@ -34,11 +34,10 @@ type frame struct {
 type pipeline struct {
 	name      string
 	detectors []Detector
-	redactor  Redactor
+	redactor  redactor
 	batch     int
 	hold      int
 	strict    bool
-	regions   bool // keep per-frame detections in the report
 	progress  func(Progress)
 	expected  int
 
@@ -115,7 +114,7 @@ func (p *pipeline) run(ctx context.Context, r *video.Reader, w *video.Writer) er
 // where it lives (a local path, or a loopback URL streaming a bucket
 // object) and writes a local output in place, or streams fragmented MP4
 // into an output that is not a local file.
-func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, out Output, rep *FileReport) (err error) {
+func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, out output, rep *FileReport) (err error) {
 	src, release, err := in.media(ctx)
 	if err != nil {
 		return fileErr(name, "source", err)
@@ -141,17 +140,17 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	}
 	defer r.Close()
 	meta := map[string]string{}
-	if ct, ok := info.Tags["creation_time"]; ok && !d.opts.DropCreationTime {
+	if ct, ok := info.Tags["creation_time"]; ok && !d.opts.Encode.DropCreationTime {
 		meta["creation_time"] = ct
 	}
 	meta["comment"] = "desensitized by desens " + Version
 	cfg := video.WriterConfig{
 		Width: info.Width, Height: info.Height, FrameRate: info.FrameRate,
 		AudioFrom: src, AudioCodecs: info.AudioCodecs, Metadata: meta,
-		Preset: d.opts.Preset, CRF: d.opts.CRF,
+		Preset: d.opts.Encode.Preset, CRF: d.opts.Encode.CRF,
 	}
 	var w *video.Writer
-	if fo, ok := out.(FileOutput); ok {
+	if fo, ok := out.(localOutput); ok {
 		w, err = video.Create(ctx, fo.Path(), cfg)
 	} else {
 		w, err = video.CreateStream(ctx, out, cfg)
@@ -159,12 +158,12 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	if err != nil {
 		return fileErr(name, "encode", err)
 	}
-	dets, closeStreams := streams(d.detectors)
+	dets, closeStreams := streams(d.detectors())
 	defer closeStreams()
 	p := &pipeline{
 		name: name, detectors: dets, redactor: d.redactor,
-		batch: d.opts.BatchSize, hold: d.opts.Hold, strict: d.opts.Strict,
-		regions: d.keepRegions, progress: d.opts.Progress, expected: info.Frames,
+		batch: d.opts.Runtime.BatchSize, hold: d.opts.Hold, strict: d.opts.Strict,
+		progress: d.opts.Progress, expected: info.Frames,
 		report: rep,
 	}
 	if err := p.run(ctx, r, w); err != nil {

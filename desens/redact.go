@@ -39,7 +39,7 @@ func ParseStyle(s string) (Style, error) {
 	case StyleBlur, StylePixelate, StyleSolid:
 		return st, nil
 	}
-	return "", fmt.Errorf("unknown style %q (want blur, pixelate or solid)", s)
+	return "", optionErr("unknown style %q (want blur, pixelate or solid)", s)
 }
 
 // ParseShape reads a shape name.
@@ -48,7 +48,7 @@ func ParseShape(s string) (Shape, error) {
 	case ShapeEllipse, ShapeRect:
 		return sh, nil
 	}
-	return "", fmt.Errorf("unknown shape %q (want ellipse or rect)", s)
+	return "", optionErr("unknown shape %q (want ellipse or rect)", s)
 }
 
 // blocksAcross is how many pixelation blocks span a region's shorter side.
@@ -70,8 +70,8 @@ const washBlock = 8
 // detector's box after expansion (an inscribed ellipse would not).
 const ellipseSlack = 1.15
 
-// Redactor hides regions of frames in place.
-type Redactor struct {
+// redactor hides regions of frames in place.
+type redactor struct {
 	Style  Style
 	Shape  Shape
 	Expand float64
@@ -81,13 +81,13 @@ type Redactor struct {
 
 // Region returns the area a detection box is redacted over: the box grown
 // by Expand (and the ellipse slack) about its centre, clipped to bounds.
-func (r Redactor) Region(box, bounds image.Rectangle) image.Rectangle {
+func (r redactor) Region(box, bounds image.Rectangle) image.Rectangle {
 	return r.grow(box).Intersect(bounds)
 }
 
 // grow is Region before clipping: the ellipse is drawn in it, so a face cut
 // by the frame edge still gets the part of the ellipse that is in frame.
-func (r Redactor) grow(box image.Rectangle) image.Rectangle {
+func (r redactor) grow(box image.Rectangle) image.Rectangle {
 	f := r.Expand
 	if r.Shape == ShapeEllipse {
 		f *= ellipseSlack
@@ -100,7 +100,7 @@ func (r Redactor) grow(box image.Rectangle) image.Rectangle {
 // shapeFor is the mask shape for a class. Text and plates are always
 // hidden with rectangles: an ellipse leaves the ends of a line of text, and
 // a plate's corner characters and screws, readable.
-func (r Redactor) shapeFor(c detect.Class) Shape {
+func (r redactor) shapeFor(c detect.Class) Shape {
 	if c == detect.Overlay || c == detect.Plate {
 		return ShapeRect
 	}
@@ -109,7 +109,7 @@ func (r Redactor) shapeFor(c detect.Class) Shape {
 
 // RedactDetections hides every detection in img, each with its class's
 // shape.
-func (r Redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
+func (r redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
 	for _, d := range dets {
 		rc := r
 		rc.Shape = r.shapeFor(d.Class)
@@ -125,7 +125,7 @@ func (r Redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
 }
 
 // Redact hides every box in img.
-func (r Redactor) Redact(img *gocv.Mat, boxes []image.Rectangle) {
+func (r redactor) Redact(img *gocv.Mat, boxes []image.Rectangle) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	for _, b := range boxes {
 		full := r.grow(b)
@@ -138,11 +138,11 @@ func (r Redactor) Redact(img *gocv.Mat, boxes []image.Rectangle) {
 }
 
 // MaskAll hides a whole frame: used when a frame could not be examined.
-func (r Redactor) MaskAll(img *gocv.Mat) {
+func (r redactor) MaskAll(img *gocv.Mat) {
 	img.SetTo(gocv.NewScalar(128, 128, 128, 0))
 }
 
-func (r Redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
+func (r redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	roi := img.Region(reg)
 	defer roi.Close()
 	w, h := reg.Dx(), reg.Dy()
@@ -203,7 +203,7 @@ func (r Redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 
 // paste copies hidden over roi inside the mask shape; full is the unclipped
 // region in roi's coordinates.
-func (r Redactor) paste(hidden gocv.Mat, roi *gocv.Mat, full image.Rectangle) {
+func (r redactor) paste(hidden gocv.Mat, roi *gocv.Mat, full image.Rectangle) {
 	if r.Shape == ShapeRect {
 		hidden.CopyTo(roi)
 		return
@@ -252,8 +252,5 @@ func (p *pipeline) redactFrame(f *frame) error {
 	regions := slices.Concat(f.dets, f.extra)
 	p.redactor.RedactDetections(&f.img, regions)
 	p.report.Redacted += len(regions)
-	if p.regions && len(f.dets) > 0 {
-		p.report.Regions = append(p.report.Regions, FrameRegions{Frame: f.seq, Detections: f.dets})
-	}
 	return nil
 }

@@ -35,7 +35,7 @@ func TestRedactionDestroysFaces(t *testing.T) {
 			t.Run(string(style)+"/"+string(shape), func(t *testing.T) {
 				img := up.Clone()
 				defer img.Close()
-				r := Redactor{Style: style, Shape: shape, Expand: 1.3}
+				r := redactor{Style: style, Shape: shape, Expand: 1.3}
 				r.Redact(&img, boxes)
 				if f := faces(t, d, img); len(f) > 0 {
 					t.Errorf("detector still fires after redaction: %v", f)
@@ -74,7 +74,7 @@ func TestMaskAllHidesEverything(t *testing.T) {
 	img := gocv.NewMatWithSize(90, 160, gocv.MatTypeCV8UC3)
 	defer img.Close()
 	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
-	Redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1.3}.MaskAll(&img)
+	redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1.3}.MaskAll(&img)
 	mean, std := gocv.NewMat(), gocv.NewMat()
 	defer mean.Close()
 	defer std.Close()
@@ -88,13 +88,13 @@ func TestRegionExpandsAndClips(t *testing.T) {
 	bounds := image.Rect(0, 0, 100, 100)
 	for _, tc := range []struct {
 		name string
-		r    Redactor
+		r    redactor
 		box  image.Rectangle
 		want image.Rectangle
 	}{
-		{"rect grows about the centre", Redactor{Shape: ShapeRect, Expand: 1.5}, image.Rect(40, 40, 60, 60), image.Rect(35, 35, 65, 65)},
-		{"ellipse gets extra slack", Redactor{Shape: ShapeEllipse, Expand: 1.5}, image.Rect(40, 40, 60, 60), image.Rect(32, 32, 68, 68)},
-		{"clipped at the frame edge", Redactor{Shape: ShapeRect, Expand: 2}, image.Rect(0, 0, 20, 20), image.Rect(0, 0, 30, 30)},
+		{"rect grows about the centre", redactor{Shape: ShapeRect, Expand: 1.5}, image.Rect(40, 40, 60, 60), image.Rect(35, 35, 65, 65)},
+		{"ellipse gets extra slack", redactor{Shape: ShapeEllipse, Expand: 1.5}, image.Rect(40, 40, 60, 60), image.Rect(32, 32, 68, 68)},
+		{"clipped at the frame edge", redactor{Shape: ShapeRect, Expand: 2}, image.Rect(0, 0, 20, 20), image.Rect(0, 0, 30, 30)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.r.Region(tc.box, bounds); got != tc.want {
@@ -112,7 +112,7 @@ func TestTextRedactedCoarser(t *testing.T) {
 	defer img.Close()
 	gocv.PutText(&img, "A12345", image.Pt(60, 75), gocv.FontHersheySimplex, 1.2, color.RGBA{0, 0, 0, 0}, 3)
 	box := image.Rect(50, 40, 270, 85) // the text line, 45 px high
-	r := Redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1}
+	r := redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1}
 	for _, tc := range []struct {
 		class   detect.Class
 		maxStep float64 // largest brightness change between columns 8 px apart

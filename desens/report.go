@@ -80,20 +80,12 @@ type FileReport struct {
 	BytesOut int64             `json:"bytes_out,omitempty"`
 	Timings  map[string]Millis `json:"stage_ms"`
 	Elapsed  Millis            `json:"elapsed_ms"`
-	Regions  []FrameRegions    `json:"regions,omitempty"`
 	// Trajectory describes a sidecar (GPX, NMEA, ...) and its policy.
 	Trajectory *TrajectoryReport `json:"trajectory,omitempty"`
 	skip       string            // why the file was skipped (Report.Skipped)
 	err        error
 	started    time.Time
 	stageTime  map[string]time.Duration
-}
-
-// FrameRegions lists the detections of one frame (only kept when asked for,
-// e.g. by desens eval).
-type FrameRegions struct {
-	Frame      int                `json:"frame"`
-	Detections []detect.Detection `json:"detections"`
 }
 
 // Err returns the error that failed the file, if any.

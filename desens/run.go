@@ -144,9 +144,9 @@ func sameBucket(a, b *place) bool {
 	return a.bucket != nil && b.bucket != nil && a.loc.Scheme == b.loc.Scheme && a.loc.Bucket == b.loc.Bucket
 }
 
-func (p *place) sink(overwrite bool) Sink {
+func (p *place) sink(overwrite bool) outSink {
 	if p.bucket == nil {
-		return FileSink{Overwrite: overwrite}
+		return fileSink{Overwrite: overwrite}
 	}
 	return bucketSink{b: p.bucket, loc: p.loc, overwrite: overwrite}
 }
@@ -168,7 +168,7 @@ func (p *place) check(ctx context.Context) error {
 type job struct {
 	in   input
 	dst  string
-	sink Sink
+	sink outSink
 	err  error
 	tree bool   // one of a directory's or prefix's files
 	skip string // why the file is left out, unread (sidecar.go)

@@ -70,10 +70,10 @@ func (d *Desensitizer) processJob(ctx context.Context, j job) FileReport {
 // file path) by Options.Trajectory. With the drop policy nothing is
 // written. The output appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessTrajectory(ctx context.Context, in, out string) FileReport {
-	return d.processSidecar(ctx, localInput(in), out, FileSink{Overwrite: d.opts.Overwrite})
+	return d.processSidecar(ctx, localInput(in), out, fileSink{Overwrite: d.opts.Overwrite})
 }
 
-func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string, sink Sink) FileReport {
+func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string, sink outSink) FileReport {
 	name := in.String()
 	outName := dst
 	if n, ok := sink.(namer); ok {

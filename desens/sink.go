@@ -11,16 +11,16 @@ import (
 	"path/filepath"
 )
 
-// Sink receives finished outputs. An output becomes visible only when
+// outSink receives finished outputs. An output becomes visible only when
 // committed; an aborted one leaves nothing behind.
-type Sink interface {
+type outSink interface {
 	// Create starts the output called name (a path, or a key in a bucket).
-	Create(ctx context.Context, name string, info OutputInfo) (Output, error)
+	Create(ctx context.Context, name string, info outputMeta) (output, error)
 }
 
-// OutputInfo describes an output for sinks that store it with the bytes
+// outputMeta describes an output for sinks that store it with the bytes
 // (object metadata).
-type OutputInfo struct {
+type outputMeta struct {
 	ContentType string
 	// Metadata says where the output came from (MetaSource and friends).
 	Metadata map[string]string
@@ -34,32 +34,32 @@ const (
 	MetaVersion    = "desens-version"     // the desens release that made it
 )
 
-// Output is one output being written, as a stream (Write). Outputs that
-// are local files also implement FileOutput; encoders that need to seek
+// output is one output being written, as a stream (Write). Outputs that
+// are local files also implement localOutput; encoders that need to seek
 // (faststart MP4) write to the file instead of streaming.
-type Output interface {
+type output interface {
 	io.Writer
 	Commit() error
 	Abort()
 }
 
-// FileOutput is an Output backed by a local file that nobody else reads
+// localOutput is an output backed by a local file that nobody else reads
 // until Commit. An encoder either writes to Path or calls Write, not both.
-type FileOutput interface {
-	Output
+type localOutput interface {
+	output
 	Path() string
 }
 
-// FileSink writes outputs under a local path: each output is a temporary
+// fileSink writes outputs under a local path: each output is a temporary
 // file in its final directory, renamed into place on Commit, so readers
 // never see a partial file.
-type FileSink struct {
+type fileSink struct {
 	Overwrite bool
 }
 
 // Create prepares a temporary file beside name. The info is not stored: a
 // file has nowhere to keep it.
-func (s FileSink) Create(_ context.Context, name string, _ OutputInfo) (Output, error) {
+func (s fileSink) Create(_ context.Context, name string, _ outputMeta) (output, error) {
 	if !s.Overwrite {
 		if _, err := os.Stat(name); err == nil {
 			return nil, fmt.Errorf("%w: %s (use --overwrite)", ErrExists, name)

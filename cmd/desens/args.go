@@ -85,6 +85,11 @@ func flagsFirst(app *cli.App, args []string) []string {
 		j++
 		flags = append(flags, rest[j])
 	}
+	if asksHelp(flags) {
+		// urfave reads a positional beside --help as a help topic:
+		// `desens run IN OUT --help` shows run's help instead.
+		positional, tail, ended = nil, nil, false
+	}
 	out := make([]string, 0, len(args))
 	out = append(out, args[:i+1]...)
 	out = append(out, flags...)
@@ -120,4 +125,15 @@ func takesNext(valued map[string]bool, a string) bool {
 		return false
 	}
 	return valued[name]
+}
+
+// asksHelp reports whether flags hold -h or --help (urfave's help flag).
+func asksHelp(flags []string) bool {
+	for _, f := range flags {
+		switch f {
+		case "-h", "--h", "-help", "--help":
+			return true
+		}
+	}
+	return false
 }

@@ -46,6 +46,8 @@ func TestFlagsFirst(t *testing.T) {
 		{"only global flags", "--help", "--help"},
 		{"global flag before the command stays", "--help run IN -q", "--help run -q IN"},
 		{"unknown command", "nosuch IN -q", "nosuch IN -q"},
+		{"help after args", "run IN OUT --help", "run --help"},
+		{"-h before args", "run -h IN OUT", "run -h"},
 		{"help run", "help run -q", "help run -q"},
 		{"help alias", "h run IN -q", "h run IN -q"},
 		{"-- before the command", "-- run IN -q", "-- run IN -q"},

@@ -3,12 +3,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/desens/desens/desens"
-	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/benchmark"
 )
 
@@ -71,15 +69,7 @@ func runBench(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	cfg := benchmark.Config{Frames: c.Int("frames"), Device: opts.Device, Threads: opts.Threads, Log: os.Stderr}
-	if slices.Contains(opts.Targets, detect.Plate) {
-		po := opts
-		po.Targets = []detect.Class{detect.Plate}
-		if cfg.Plates, err = desens.New(po); err != nil {
-			return err
-		}
-		defer cfg.Plates.Close()
-	}
+	cfg := benchmark.Config{Frames: c.Int("frames"), Options: opts, Log: os.Stderr}
 	res, err := benchmark.Run(c.Context, d, c.Args().First(), cfg)
 	if err != nil {
 		return err

@@ -93,39 +93,22 @@ func runEval(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	ev := &eval.Evaluator{Detector: d, Threshold: opts.Threshold, Match: eval.MatchConfig{MinSize: c.Int("min-size")}}
-	if ev.Threshold == 0 {
+	ev := &eval.Evaluator{Detector: d, Threshold: d.Threshold(detect.Face), Match: eval.MatchConfig{MinSize: c.Int("min-size")}}
+	if len(opts.Targets) == 1 && opts.Targets[0] != detect.Overlay {
+		// One detector: the threshold and the sweep are its own, and each
+		// sweep row is what that threshold would give (small faces and
+		// plates keep their lower bar).
+		ev.Threshold, ev.Keep = d.Threshold(opts.Targets[0]), d.Passes
+	}
+	if ev.Threshold == 0 { // overlays alone, which have no threshold
 		ev.Threshold = detect.DefaultFaceConfig().Threshold
-	}
-	if len(opts.Targets) == 1 && opts.Targets[0] == detect.Face && opts.FaceVerifyModel != "none" {
-		// Each row as --threshold T would run: small faces keep their
-		// lower bar.
-		fc := detect.DefaultFaceConfig()
-		ev.Keep = func(d detect.Detection, t float64) bool {
-			return fc.WithThreshold(t).Passes(float64(d.Box.Dy()), float64(d.Score))
-		}
-	}
-	// Plates alone: the threshold and the sweep are the plate detector's.
-	plates := len(opts.Targets) == 1 && opts.Targets[0] == detect.Plate
-	if plates {
-		ev.Threshold = opts.PlateThreshold
-		if ev.Threshold == 0 {
-			ev.Threshold = detect.PlateThreshold(opts.PlateVerifyModel != "none")
-		}
-		if opts.PlateVerifyModel != "none" {
-			// Each row as --plate-threshold T would run: small boxes keep
-			// their lower bar.
-			pc := detect.DefaultPlateConfig()
-			ev.Keep = func(d detect.Detection, t float64) bool {
-				return pc.WithThreshold(t).Passes(float64(d.Box.Dx()), float64(d.Score))
-			}
-		}
 	}
 	if from > 0 && from < ev.Threshold {
 		low := opts
-		low.Threshold = from
-		if plates {
-			low.Threshold, low.PlateThreshold = opts.Threshold, from
+		if len(opts.Targets) == 1 && opts.Targets[0] == detect.Plate {
+			low.Plate.Threshold = from
+		} else {
+			low.Face.Threshold = from
 		}
 		sd, err := desens.New(low)
 		if err != nil {

@@ -1,5 +1,6 @@
-// Command desens desensitizes images and videos: it finds faces and hides
-// them, on the CPU or a GPU, one file or whole directory trees at a time.
+// Command desens desensitizes images and videos: it finds faces, licence
+// plates and burned-in overlays and hides them, on the CPU or a GPU, one
+// file, directory tree or bucket prefix at a time.
 package main
 
 import (
@@ -37,11 +38,14 @@ func main() {
 func newApp() *cli.App {
 	return &cli.App{
 		Name:  "desens",
-		Usage: "desensitize vehicle sensor video and images (faces blurred, metadata stripped)",
-		Description: `desens finds faces in images and videos and hides them irreversibly.
-Outputs appear only when complete; a frame that could not be examined is
-masked whole. Location metadata (EXIF GPS, MP4 location tags, data tracks)
-never reaches the output.`,
+		Usage: "desensitize vehicle sensor video and images (faces, plates and overlays hidden, locations stripped)",
+		Description: `desens finds faces, licence plates and burned-in GPS/time/ID overlays in
+images and videos and hides them irreversibly, locally or in S3-compatible
+buckets. Outputs appear only when complete; a frame that could not be
+examined is masked whole. Location metadata (EXIF GPS, MP4 location tags,
+data tracks) never reaches the output, and position logs beside the media
+(GPX, NMEA, KML, CSV, JSON) are dropped or coarsened by --trajectory.
+Flags may come before or after the arguments.`,
 		Commands: []*cli.Command{
 			runCommand(),
 			evalCommand(),

@@ -52,59 +52,60 @@ func runFlags() []cli.Flag {
 	)
 }
 
+// optionsFrom reads the model and run flags into desens.Options, which
+// check every value themselves (desens.ErrOptions, exit 2). Only what the
+// CLI spells differently is handled here: "none" for a model turns it off,
+// and --overlay-every counts from 1.
 func optionsFrom(c *cli.Context) (desens.Options, error) {
 	targets, err := desens.ParseTargets(c.String("targets"))
 	if err != nil {
-		return desens.Options{}, usagef(err.Error())
+		return desens.Options{}, err
 	}
 	o := desens.Options{
-		Targets: targets, Threshold: c.Float64("threshold"), Device: c.String("device"),
-		Threads: c.Int("threads"), FaceModel: c.String("face-model"), ORTLibrary: c.String("ort-lib"),
-		PlateModel: c.String("plate-model"), PlateThreshold: c.Float64("plate-threshold"), FaceScale: c.Float64("face-scale"),
-		PlateVerifyModel: c.String("plate-verify-model"),
-		FaceVerifyModel:  c.String("face-verify-model"),
-		PlateReadModel:   c.String("plate-read-model"),
-		OverlayEvery:     c.Int("overlay-every"), OverlayROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
+		Targets: targets,
+		Face: desens.FaceOptions{
+			Threshold: c.Float64("threshold"), Scale: c.Float64("face-scale"), Model: c.String("face-model"),
+		},
+		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model")},
+		Overlay: desens.OverlayOptions{
+			Every: c.Int("overlay-every"), ROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
+		},
+		Runtime: desens.RuntimeOptions{Device: c.String("device"), Threads: c.Int("threads"), Library: c.String("ort-lib")},
 	}
-	if c.IsSet("overlays") || o.OverlayROI == "" {
-		if o.Overlays, err = detect.ParseOverlayMode(c.String("overlays")); err != nil {
-			return o, usagef(err.Error())
-		}
+	o.Face.VerifyModel, o.Face.NoVerify = modelOrNone(c.String("face-verify-model"))
+	o.Plate.VerifyModel, o.Plate.NoVerify = modelOrNone(c.String("plate-verify-model"))
+	o.Plate.ReadModel, o.Plate.NoRead = modelOrNone(c.String("plate-read-model"))
+	if c.IsSet("overlays") || o.Overlay.ROI == "" {
+		o.Overlay.Mode = detect.OverlayMode(c.String("overlays"))
 	}
-	if o.OverlayEvery < 1 {
-		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.OverlayEvery))
+	if o.Overlay.Every < 1 {
+		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.Overlay.Every))
 	}
-	if c.IsSet("style") || c.Command.HasName("run") {
-		if o.Style, err = desens.ParseStyle(c.String("style")); err != nil {
-			return o, usagef(err.Error())
+	if c.Command.HasName("run") {
+		o.Redact = desens.RedactOptions{
+			Style: desens.Style(c.String("style")), Shape: desens.Shape(c.String("shape")), Expand: c.Float64("expand"),
 		}
-		if o.Shape, err = desens.ParseShape(c.String("shape")); err != nil {
-			return o, usagef(err.Error())
+		o.Encode = desens.EncodeOptions{
+			Preset: c.String("preset"), CRF: c.Int("crf"), DropCreationTime: c.Bool("drop-creation-time"),
 		}
-		o.Expand = c.Float64("expand")
 		o.Strict = c.Bool("strict")
 		o.Hold = c.Int("hold")
 		o.Workers = c.Int("workers")
 		o.Overwrite = c.Bool("overwrite")
-		o.Preset = c.String("preset")
-		o.CRF = c.Int("crf")
-		o.DropCreationTime = c.Bool("drop-creation-time")
 		if o.Trajectory, err = trajectoryFrom(c); err != nil {
 			return o, err
 		}
 	}
-	switch o.Device {
-	case "cpu", "cuda":
-	default:
-		return o, usagef(fmt.Sprintf("--device %q: want cpu or cuda", o.Device))
-	}
-	if o.Threshold < 0 || o.Threshold >= 1 {
-		return o, usagef(fmt.Sprintf("--threshold %v: want a value in (0,1)", o.Threshold))
-	}
-	if o.Expand != 0 && o.Expand < 1 {
-		return o, usagef(fmt.Sprintf("--expand %v: want 1 or more", o.Expand))
-	}
 	return o, nil
+}
+
+// modelOrNone reads a model flag: a file, "" for the embedded model, or
+// "none" for no model.
+func modelOrNone(v string) (path string, off bool) {
+	if v == "none" {
+		return "", true
+	}
+	return v, false
 }
 
 func runCommand() *cli.Command {

@@ -67,12 +67,25 @@ func DefaultFaceConfig() FaceConfig {
 
 // WithThreshold returns c with Threshold t, SmallThreshold keeping its
 // margin below it, the bar without a verifier at t, and the proposal
-// threshold no higher than the lowest bar.
+// threshold no higher than the lowest bar. A t of 0 or less returns c as
+// it is.
 func (c FaceConfig) WithThreshold(t float64) FaceConfig {
+	if t <= 0 {
+		return c
+	}
 	c.SmallThreshold = max(0, t-(c.Threshold-c.SmallThreshold))
 	c.Threshold = t
 	c.UnverifiedThreshold = t
 	c.Proposals.Threshold = min(c.Proposals.Threshold, c.SmallThreshold)
+	return c
+}
+
+// WithScale returns c running the proposer at the one enlargement s, in
+// place of its default scales. An s of 0 or less returns c as it is.
+func (c FaceConfig) WithScale(s float64) FaceConfig {
+	if s > 0 {
+		c.Proposals.Scales = []float64{s}
+	}
 	return c
 }
 
@@ -133,6 +146,23 @@ func (d *FaceDetector) Close() error {
 
 // Class reports what this detector finds.
 func (d *FaceDetector) Class() Class { return Face }
+
+// Threshold reports the score a face of ordinary size must reach.
+func (d *FaceDetector) Threshold() float64 {
+	if d.verifier == nil {
+		return d.cfg.UnverifiedThreshold
+	}
+	return d.cfg.Threshold
+}
+
+// Passes reports whether det would be kept were the threshold t, with the
+// detector's own rules for small faces.
+func (d *FaceDetector) Passes(det Detection, t float64) bool {
+	if d.verifier == nil {
+		return float64(det.Score) >= t
+	}
+	return d.cfg.WithThreshold(t).Passes(float64(det.Box.Dy()), float64(det.Score))
+}
 
 // Detect finds faces in each frame (BGR).
 func (d *FaceDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result {

@@ -24,14 +24,18 @@ const plateAlign = 32
 
 // PlateConfig tunes the plate detector. Start from DefaultPlateConfig.
 type PlateConfig struct {
-	// Threshold is the score a plate must reach: the verifier's when
-	// there is one, else the detector's heat-map peak.
+	// Threshold is the score a plate must reach when a verifier runs:
+	// the geometric mean of the detector's heat-map peak and the
+	// verifier's probability.
 	Threshold float64
 	// SmallWidth and SmallThreshold: with the verifier, boxes narrower
 	// than SmallWidth frame pixels need only SmallThreshold (0: Threshold).
 	// Small plates score lower (their crops are enlarged, their text a
 	// blur), while most false boxes are larger signs.
 	SmallWidth, SmallThreshold float64
+	// UnverifiedThreshold is the bar for the detector's peak alone, when
+	// no verifier model is loaded; it is tuned apart from Threshold.
+	UnverifiedThreshold float64
 	// CandidateThreshold is the heat-map peak a candidate must reach to be
 	// shown to the verifier (unused without one; the lower of Threshold²
 	// and SmallThreshold² when that is higher). Lower finds more plates at
@@ -64,8 +68,13 @@ func (c PlateConfig) threshold(w float64) float64 {
 }
 
 // WithThreshold returns c with Threshold t, SmallThreshold keeping its
-// margin below it and QuickGate no higher than either.
+// margin below it, the bar without a verifier at t, and QuickGate no
+// higher than either. A t of 0 or less returns c as it is.
 func (c PlateConfig) WithThreshold(t float64) PlateConfig {
+	if t <= 0 {
+		return c
+	}
+	c.UnverifiedThreshold = t
 	if c.SmallThreshold > 0 {
 		c.SmallThreshold = max(0, t-(c.Threshold-c.SmallThreshold))
 	}
@@ -85,28 +94,19 @@ func (c PlateConfig) minThreshold() float64 {
 	return c.Threshold
 }
 
-// PlateThreshold is the tuned Threshold: on the combined score when the
-// verifier runs, on the detector's peak when it does not. Every caller that
-// turns the verifier off picks its threshold here.
-func PlateThreshold(verified bool) float64 {
-	if verified {
-		return 0.46 // on √(peak × verifier), see models/README.md
-	}
-	return 0.35 // tuned separately, on the peak alone
-}
-
 // DefaultPlateConfig finds plates from about 14 px wide to the whole frame.
 func DefaultPlateConfig() PlateConfig {
 	return PlateConfig{
-		Threshold:          PlateThreshold(true),
-		SmallWidth:         60,
-		SmallThreshold:     PlateThreshold(true) - 0.10,
-		CandidateThreshold: 0.15,
-		QuickGate:          0.10,
-		Scales:             []float64{1, 0.5, 0.25},
-		MinWidth:           16,
-		MaxWidth:           200,
-		NMSIoU:             0.3,
+		Threshold:           0.46,
+		SmallWidth:          60,
+		SmallThreshold:      0.36,
+		UnverifiedThreshold: 0.35,
+		CandidateThreshold:  0.15,
+		QuickGate:           0.10,
+		Scales:              []float64{1, 0.5, 0.25},
+		MinWidth:            16,
+		MaxWidth:            200,
+		NMSIoU:              0.3,
 	}
 }
 
@@ -145,6 +145,12 @@ type PlateModels struct {
 
 // NewPlate loads the plate models; see models/README.md.
 func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionOptions) (*PlateDetector, error) {
+	if m.Verifier == nil {
+		cfg.Threshold, cfg.SmallThreshold = cfg.UnverifiedThreshold, 0
+	}
+	if m.QuickVerifier == nil {
+		cfg.QuickGate = 0
+	}
 	if len(cfg.Scales) == 0 || cfg.Threshold <= 0 || cfg.Threshold >= 1 || cfg.SmallThreshold < 0 || cfg.SmallThreshold >= 1 ||
 		(m.Verifier != nil && (cfg.CandidateThreshold <= 0 || cfg.CandidateThreshold >= 1)) ||
 		cfg.QuickGate < 0 || cfg.QuickGate > cfg.minThreshold() {
@@ -197,6 +203,15 @@ func (d *PlateDetector) Close() error {
 
 // Class reports what this detector finds.
 func (d *PlateDetector) Class() Class { return Plate }
+
+// Threshold reports the score a plate of ordinary width must reach.
+func (d *PlateDetector) Threshold() float64 { return d.cfg.Threshold }
+
+// Passes reports whether det would be kept were the threshold t, with the
+// detector's own rules for small boxes.
+func (d *PlateDetector) Passes(det Detection, t float64) bool {
+	return d.cfg.WithThreshold(t).Passes(float64(det.Box.Dx()), float64(det.Score))
+}
 
 // Detect finds plates in each frame (BGR).
 func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result {

@@ -65,8 +65,8 @@ func labelledDir(t *testing.T) string {
 
 func TestEvaluateEndToEnd(t *testing.T) {
 	dir := labelledDir(t)
-	d := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Threads: 2})
-	sweep := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Threads: 2, Threshold: 0.3})
+	d := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Runtime: desens.RuntimeOptions{Threads: 2}})
+	sweep := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Face}, Runtime: desens.RuntimeOptions{Threads: 2}, Face: desens.FaceOptions{Threshold: 0.3}})
 	before := liveMats() // after loading: each detector keeps a scratch Mat until Close
 	var seen []string
 	ev := &Evaluator{Detector: d, Threshold: detect.DefaultFaceConfig().Threshold, SweepDetector: sweep, SweepFrom: 0.3,

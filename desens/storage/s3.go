@@ -131,10 +131,7 @@ func (p *bufPool) put(b []byte) {
 	}
 }
 
-var (
-	_ Bucket    = (*S3Bucket)(nil)
-	_ Presigner = (*S3Bucket)(nil)
-)
+var _ Bucket = (*S3Bucket)(nil)
 
 // NewS3 builds a client from cfg and returns the bucket. It sends no
 // request: a wrong bucket or wrong credentials show up at the first call.
@@ -445,8 +442,10 @@ func (b *S3Bucket) List(ctx context.Context, prefix string, opts *ListOptions) i
 	}
 }
 
-// PresignGet implements Presigner. ttl <= 0 means 15 minutes; S3 caps it
-// at 7 days (and at the lifetime of temporary credentials).
+// PresignGet returns a URL from which the object can be fetched over plain
+// HTTP(S) without credentials, so a decoder such as FFmpeg can stream it
+// without a local copy. ttl <= 0 means 15 minutes; S3 caps it at 7 days
+// (and at the lifetime of temporary credentials).
 func (b *S3Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	if err := checkKey(key); err != nil {
 		return "", b.invalid("presign", key, err)

@@ -119,13 +119,6 @@ type ListOptions struct {
 	PageSize int
 }
 
-// Presigner is implemented by buckets that can hand out a URL from which
-// the object can be fetched over plain HTTP(S) without credentials, so a
-// decoder such as FFmpeg can stream it without a local copy.
-type Presigner interface {
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
-}
-
 // LocalPather is implemented by buckets whose objects are plain local files
 // that other programs (FFmpeg) may open directly.
 type LocalPather interface {

@@ -33,12 +33,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/video"
 )
 
@@ -52,18 +54,15 @@ const (
 type Config struct {
 	// Frames limits every measurement to the first N frames; 0 means all.
 	Frames int
-	// Device and Threads are reported with the machine (the Desensitizer
-	// was built with them).
-	Device  string
-	Threads int
+	// Options are those the measured Desensitizer was built with: the
+	// stages timed alone (plates, overlays) are built from them too, and
+	// the device and threads are reported with the machine.
+	Options desens.Options
 	// TempDir is where the pipeline and FFmpeg outputs go (removed after);
 	// default os.TempDir().
 	TempDir string
 	// Log, if set, hears a line as each measurement starts.
 	Log io.Writer
-	// Plates, if set, is a Desensitizer built with the same options but
-	// the plate target alone: the plate detector is then timed alone too.
-	Plates *desens.Desensitizer
 }
 
 // Stage is one measurement.
@@ -149,7 +148,10 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 
 	r := &Result{Desens: desens.Version, File: file, Bytes: st.Size(), Width: info.Width, Height: info.Height, FrameRate: info.FPS,
 		Codec: info.Codec, Limit: cfg.Frames, Machine: machine(d, cfg)}
-	r.FaceInferences = d.FaceInferences(info.Width, info.Height)
+	if slices.Contains(cfg.Options.Targets, detect.Face) || len(cfg.Options.Targets) == 0 {
+		fc := detect.DefaultFaceConfig().WithScale(cfg.Options.Face.Scale)
+		r.FaceInferences = fc.Proposals.Inferences(info.Width, info.Height)
+	}
 	logf := func(format string, a ...any) {
 		if cfg.Log != nil {
 			fmt.Fprintf(cfg.Log, format+"\n", a...)
@@ -176,10 +178,10 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	}
 	r.Detect = r.stage(n, secs)
 	r.Detect.MBps = 0 // detection reads no file
-	if err := overlayStages(ctx, d, file, info, cfg, r); err != nil {
+	if err := overlayStages(ctx, file, info, cfg, r); err != nil {
 		return nil, fmt.Errorf("overlays: %w", err)
 	}
-	if err := plateStage(ctx, cfg.Plates, file, info, cfg, r); err != nil {
+	if err := plateStage(ctx, file, info, cfg, r); err != nil {
 		return nil, fmt.Errorf("plates: %w", err)
 	}
 
@@ -345,7 +347,7 @@ func firstLine(s string) string {
 
 func machine(d *desens.Desensitizer, cfg Config) Machine {
 	m := Machine{Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), OS: runtime.GOOS + "/" + runtime.GOARCH,
-		Go: runtime.Version(), Device: cfg.Device, Threads: cfg.Threads, ONNXRuntime: d.RuntimeVersion(), CPU: cpuModel()}
+		Go: runtime.Version(), Device: cfg.Options.Runtime.Device, Threads: cfg.Options.Runtime.Threads, ONNXRuntime: d.RuntimeVersion(), CPU: cpuModel()}
 	if m.Device == "" {
 		m.Device = "cpu"
 	}

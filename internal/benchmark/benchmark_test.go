@@ -28,11 +28,14 @@ func testClip(tb testing.TB, w, h, rate int, seconds float64) string {
 	return path
 }
 
+// benchOptions are those of every Desensitizer measured here.
+var benchOptions = desens.Options{Runtime: desens.RuntimeOptions{Threads: 1}, Overwrite: true}
+
 // newDesensitizer skips when onnxruntime is not installed, except in CI.
 func newDesensitizer(t *testing.T) *desens.Desensitizer {
 	t.Helper()
 	testenv.ORT(t)
-	d, err := desens.New(desens.Options{Threads: 1, Overwrite: true})
+	d, err := desens.New(benchOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestRun(t *testing.T) {
 			tmp := t.TempDir()
 			before := liveMats()
 			var log strings.Builder
-			r, err := Run(t.Context(), d, clip, Config{Frames: tc.limit, TempDir: tmp, Threads: 1, Log: &log})
+			r, err := Run(t.Context(), d, clip, Config{Frames: tc.limit, TempDir: tmp, Options: benchOptions, Log: &log})
 			if err != nil {
 				t.Fatal(err)
 			}

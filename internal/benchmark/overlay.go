@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
 
-	"github.com/desens/desens/desens"
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/onnx"
 	"github.com/desens/desens/internal/video"
@@ -26,18 +26,23 @@ type OverlayStage struct {
 }
 
 // overlayStages times the overlay stream at every frame and at the
-// default interval, with the text model d loaded.
-func overlayStages(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	m, ok, err := modelOf(d, detect.Overlay, "", models.TextDet)
-	if !ok {
-		return err // roi mode, or no overlay target
+// default interval, with the text model the options name. Roi mode runs
+// no model and is not timed.
+func overlayStages(ctx context.Context, file string, info video.Info, cfg Config, r *Result) error {
+	o := cfg.Options
+	if !slices.Contains(o.Targets, detect.Overlay) || o.Overlay.Mode == detect.OverlayROI || o.Overlay.ROI != "" {
+		return nil
 	}
-	rt, err := onnx.Open("") // the environment d opened, one more reference
+	m, err := models.Or(o.Overlay.TextModel, models.TextDet)
+	if err != nil {
+		return err
+	}
+	rt, err := onnx.Open(o.Runtime.Library)
 	if err != nil {
 		return err
 	}
 	defer rt.Close()
-	td, err := detect.NewText(rt, m.Data, detect.DefaultTextConfig(), onnx.SessionOptions{Device: onnx.Device(cfg.Device), Threads: cfg.Threads})
+	td, err := detect.NewText(rt, m.Data, detect.DefaultTextConfig(), onnx.SessionOptions{Device: onnx.Device(o.Runtime.Device), Threads: o.Runtime.Threads})
 	if err != nil {
 		return err
 	}
@@ -101,21 +106,4 @@ func overlayFrames(ctx context.Context, od *detect.OverlayDetector, file string,
 		frames += n
 	}
 	return frames, st.Runs(), spent.Seconds(), nil
-}
-
-// modelOf returns the model d runs for class, the embedded one or the file
-// it was loaded from, so a stage timed alone runs the same weights; ok is
-// false when d has no such model.
-func modelOf(d *desens.Desensitizer, class detect.Class, role string, embedded func() models.Model) (m models.Model, ok bool, err error) {
-	for _, mi := range d.Models() {
-		if mi.Class != class || mi.Role != role {
-			continue
-		}
-		if mi.Source == "embedded" {
-			return embedded(), true, nil
-		}
-		m, err = models.Load(mi.Source)
-		return m, err == nil, err
-	}
-	return models.Model{}, false, nil
 }

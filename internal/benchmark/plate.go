@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -29,13 +30,20 @@ type PlateStage struct {
 // plate1080pRuns is how many times the 1080p frame is timed.
 const plate1080pRuns = 5
 
-// plateStage times the plate detector alone: pd, a Desensitizer built
-// with the same options as the one measured but the plate target only, so
-// its models, thresholds and threads are the ones desens runs.
-func plateStage(ctx context.Context, pd *desens.Desensitizer, file string, info video.Info, cfg Config, r *Result) error {
-	if pd == nil {
+// plateStage times the plate detector alone, with the plate target: a
+// Desensitizer built with the measured one's options but that target
+// only, so its models, thresholds and threads are the ones desens runs.
+func plateStage(ctx context.Context, file string, info video.Info, cfg Config, r *Result) error {
+	if !slices.Contains(cfg.Options.Targets, detect.Plate) {
 		return nil
 	}
+	po := cfg.Options
+	po.Targets = []detect.Class{detect.Plate}
+	pd, err := desens.New(po)
+	if err != nil {
+		return err
+	}
+	defer pd.Close()
 	rd, err := video.Open(ctx, file, info)
 	if err != nil {
 		return err

@@ -1,0 +1,118 @@
+package desens
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/desens/desens/desens/detect"
+	"github.com/desens/desens/desens/trajectory"
+)
+
+// TestOptionsBadValues: every option out of range or unknown stops New
+// with an ErrOptions error that names the value, before any model loads.
+func TestOptionsBadValues(t *testing.T) {
+	overlay := []detect.Class{detect.Overlay}
+	for _, tc := range []struct {
+		name   string
+		opts   Options
+		saying string
+	}{
+		{"unknown target", Options{Targets: []detect.Class{"car"}}, `"car"`},
+		{"negative workers", Options{Workers: -1}, "workers -1"},
+		{"face threshold at 1", Options{Face: FaceOptions{Threshold: 1}}, "face threshold 1.00"},
+		{"negative face threshold", Options{Face: FaceOptions{Threshold: -0.1}}, "face threshold -0.10"},
+		{"face scale over 4", Options{Face: FaceOptions{Scale: 5}}, "face scale 5.00"},
+		{"negative face scale", Options{Face: FaceOptions{Scale: -1}}, "face scale -1.00"},
+		{"face verifier given and off", Options{Face: FaceOptions{VerifyModel: "v.onnx", NoVerify: true}}, "face verifier v.onnx"},
+		{"plate threshold at 1", Options{Plate: PlateOptions{Threshold: 1}}, "plate threshold 1.00"},
+		{"plate verifier given and off", Options{Plate: PlateOptions{VerifyModel: "v.onnx", NoVerify: true}}, "plate verifier v.onnx"},
+		{"plate reader given and off", Options{Plate: PlateOptions{ReadModel: "r.onnx", NoRead: true}}, "plate reader r.onnx"},
+		{"unknown overlay mode", Options{Targets: overlay, Overlay: OverlayOptions{Mode: "gps"}}, `"gps"`},
+		{"roi mode without a file", Options{Targets: overlay, Overlay: OverlayOptions{Mode: detect.OverlayROI}}, "ROI file"},
+		{"negative overlay interval", Options{Targets: overlay, Overlay: OverlayOptions{Every: -2}}, "overlay every -2"},
+		{"unknown style", Options{Redact: RedactOptions{Style: "smudge"}}, `"smudge"`},
+		{"unknown shape", Options{Redact: RedactOptions{Shape: "star"}}, `"star"`},
+		{"expand under 1", Options{Redact: RedactOptions{Expand: 0.5}}, "expand 0.5"},
+		{"unknown preset", Options{Encode: EncodeOptions{Preset: "quick"}}, `"quick"`},
+		{"crf over 51", Options{Encode: EncodeOptions{CRF: 52}}, "crf 52"},
+		{"negative crf", Options{Encode: EncodeOptions{CRF: -1}}, "crf -1"},
+		{"unknown device", Options{Runtime: RuntimeOptions{Device: "tpu"}}, `"tpu"`},
+		{"negative threads", Options{Runtime: RuntimeOptions{Threads: -2}}, "threads -2"},
+		{"negative batch size", Options{Runtime: RuntimeOptions{BatchSize: -1}}, "batch size -1"},
+		{"trajectory grid of 0", Options{Trajectory: trajectory.Policy{Mode: trajectory.Coarsen}}, "grid"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := New(tc.opts)
+			if err == nil {
+				d.Close()
+				t.Fatal("New accepted it")
+			}
+			if !errors.Is(err, ErrOptions) || !strings.Contains(err.Error(), tc.saying) {
+				t.Fatalf("err %q; want ErrOptions naming %s", err, tc.saying)
+			}
+		})
+	}
+}
+
+// TestOptionsDefaults: the zero value and zero fields get the documented
+// defaults.
+func TestOptionsDefaults(t *testing.T) {
+	o, err := Options{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"targets", len(o.Targets) == 1 && o.Targets[0] == detect.Face, true},
+		{"hold", o.Hold, 5},
+		{"style", o.Redact.Style, StyleBlur},
+		{"shape", o.Redact.Shape, ShapeEllipse},
+		{"expand", o.Redact.Expand, 1.3},
+		{"preset", o.Encode.Preset, "veryfast"},
+		{"crf", o.Encode.CRF, 20},
+		{"device", o.Runtime.Device, "cpu"},
+		{"batch size", o.Runtime.BatchSize, 4},
+		{"workers at least 1", o.Workers >= 1, true},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if o, err = (Options{Runtime: RuntimeOptions{Device: "CUDA"}}).withDefaults(); err != nil || o.Runtime.Device != "cuda" {
+		t.Errorf("device CUDA: %q, %v; want cuda", o.Runtime.Device, err)
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []detect.Class
+		ok   bool
+	}{
+		{"face", []detect.Class{detect.Face}, true},
+		{" Face, plate ,overlay", []detect.Class{detect.Face, detect.Plate, detect.Overlay}, true},
+		{"face,,plate", []detect.Class{detect.Face, detect.Plate}, true},
+		{"", nil, false},
+		{"face,car", nil, false},
+	} {
+		got, err := ParseTargets(tc.in)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrOptions)) {
+			t.Errorf("ParseTargets(%q): %v", tc.in, err)
+			continue
+		}
+		if strings.Join(classes(got), ",") != strings.Join(classes(tc.want), ",") {
+			t.Errorf("ParseTargets(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func classes(cs []detect.Class) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c))
+	}
+	return out
+}

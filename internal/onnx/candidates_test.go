@@ -176,3 +176,36 @@ func TestLoadError(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckGiven: a library the user names must exist; otherwise the error
+// names it and where it came from.
+func TestCheckGiven(t *testing.T) {
+	dir := t.TempDir()
+	lib := filepath.Join(dir, libName)
+	touch(t, lib)
+	missing := filepath.Join(dir, "nope.so")
+	for _, tc := range []struct {
+		name, explicit, env string
+		says                string // "" for no error
+	}{
+		{"nothing given", "", "", ""},
+		{"a file given", lib, "", ""},
+		{"the flag wins over the environment", lib, missing, ""},
+		{"a missing flag", missing, lib, "--ort-lib " + missing},
+		{"a missing environment value", "", missing, "DESENS_ORT_LIB " + missing},
+		{"a folder", dir, "", "--ort-lib " + dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkGiven(tc.explicit, tc.env)
+			if tc.says == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrNoLibrary) || !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("%v; want ErrNoLibrary saying %q", err, tc.says)
+			}
+		})
+	}
+}

@@ -157,6 +157,24 @@ func loadError(lib string, candidates []string, err error) error {
 		ErrNoLibrary, libName, where, err, fix)
 }
 
+// checkGiven fails when the library a user named (explicit, else envValue)
+// is not a file: a typo there must not quietly load another onnxruntime
+// found further down the search.
+func checkGiven(explicit, envValue string) error {
+	given, from := explicit, "--ort-lib"
+	if given == "" {
+		given, from = envValue, "DESENS_ORT_LIB"
+	}
+	if given == "" {
+		return nil
+	}
+	if fi, err := os.Stat(given); err != nil || fi.IsDir() {
+		return fmt.Errorf("%w: %s %s is not a file; point it at libonnxruntime.so, or unset it to search the usual places",
+			ErrNoLibrary, from, given)
+	}
+	return nil
+}
+
 // Runtime is a handle on the process-wide onnxruntime environment.
 type Runtime struct {
 	once sync.Once
@@ -170,6 +188,9 @@ func Open(libPath string) (*Runtime, error) {
 	env.Lock()
 	defer env.Unlock()
 	if env.refs == 0 {
+		if err := checkGiven(libPath, os.Getenv("DESENS_ORT_LIB")); err != nil {
+			return nil, err
+		}
 		candidates := processCandidates(libPath)
 		lib := pick(candidates)
 		ort.SetSharedLibraryPath(lib)

@@ -7,13 +7,18 @@
 //
 // # Use
 //
-//	d, err := desens.New(desens.Options{Targets: []detect.Class{detect.Face}})
-//	if err != nil { ... }
+//	d, err := desens.New(desens.Options{
+//		Targets: []detect.Class{detect.Face, detect.Plate},
+//		Redact:  desens.RedactOptions{Style: desens.StylePixelate},
+//	})
+//	if err != nil { ... } // errors.Is(err, desens.ErrOptions) for a bad value
 //	defer d.Close()
 //	rep := d.ProcessFile(ctx, "in.mp4", "out.mp4")
 //	if !rep.OK { log.Print(rep.Error) }
 //
-// Run processes a whole directory tree; Process works on streams.
+// Run processes a whole directory tree; Process works on streams. Options
+// group the settings by concern (Face, Plate, Overlay, Redact, Encode,
+// Runtime); their zero values are the defaults.
 //
 // # Buckets
 //
@@ -28,12 +33,14 @@
 // # Pipeline
 //
 // Each stage lives in a file named after it: source.go (what a file is),
-// decode.go, detect.go (the Detector seam), track.go (temporal
+// decode.go, detectstage.go (the Detector seam), track.go (temporal
 // consistency), redact.go (blur, pixelate, solid), encode.go and sink.go
 // (atomic outputs). A detector that must follow a video from frame to
 // frame (overlays stand still; scene text moves) is a Streamer and gets a
 // fresh instance per video. pipeline.go joins them with bounded channels; run.go
-// turns a run's input and output into a list of files.
+// turns a run's input and output into a list of files. detectors.go loads
+// the models and builds the built-in detectors; each detector's tuning is
+// its own, in package detect.
 //
 // # Failure
 //

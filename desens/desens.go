@@ -34,14 +34,19 @@ type Desensitizer struct {
 
 // New checks the options, fills in their defaults and loads the models
 // they ask for. A bad option is an error wrapping ErrOptions.
-func New(opts Options) (*Desensitizer, error) {
+func New(opts Options) (*Desensitizer, error) { return newDesensitizer(opts, true) }
+
+// newDesensitizer is New; without models it loads none and finds
+// nothing, so every frame is written as it is: for tests and benchmarks of
+// storage and video I/O alone.
+func newDesensitizer(opts Options, withModels bool) (*Desensitizer, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	d := &Desensitizer{opts: opts, dets: &detectors{},
 		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand}}
-	if opts.noDetect {
+	if !withModels {
 		return d, nil
 	}
 	if d.rt, err = onnx.Open(opts.Runtime.Library); err != nil {

@@ -25,7 +25,7 @@ import (
 // DESENS_BENCH_MB to change) from one versitygw bucket to another, four
 // ways, in one run:
 //
-//	pipeline  desens with detection off (Options.noDetect) and the
+//	pipeline  desens with detection off (newDesensitizer without detection) and the
 //	          ultrafast encoder: storage, loopback server, decode, encode,
 //	          multipart upload of fragmented MP4
 //	storage   the storage package alone: Open, io.Copy, Create

@@ -157,15 +157,15 @@ func (e *s3env) nothingLeft(t *testing.T, want ...string) {
 	}
 }
 
-// newBareDesensitizer has no detector (Options.noDetect) and the fastest
+// newBareDesensitizer has no detector (newDesensitizer without detection) and the fastest
 // encoder: for tests of storage and video I/O, which need no model.
 func newBareDesensitizer(t testing.TB, e *s3env, o Options) *Desensitizer {
 	t.Helper()
-	o.noDetect, o.Encode.Preset = true, "ultrafast"
+	o.Encode.Preset = "ultrafast"
 	if e != nil {
 		o.Storage = e.mux
 	}
-	d, err := New(o)
+	d, err := newDesensitizer(o, false)
 	if err != nil {
 		t.Fatal(err)
 	}

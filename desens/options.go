@@ -50,10 +50,6 @@ type Options struct {
 	Overwrite bool
 	// Progress, if set, is called as work advances. It must not block.
 	Progress func(Progress)
-
-	// noDetect loads no model and finds nothing, so every frame is written
-	// as it is: for tests and benchmarks of storage and video I/O alone.
-	noDetect bool
 }
 
 // FaceOptions choose the face detector's models and bars. Zero values keep

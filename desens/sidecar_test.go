@@ -57,7 +57,7 @@ func sidecarTree(t *testing.T) (dir string, skipped []string) {
 func newSidecarDesensitizer(t *testing.T, p trajectory.Policy) *Desensitizer {
 	t.Helper()
 	// No media in these trees: no model is needed.
-	d, err := New(Options{noDetect: true, Trajectory: p, Workers: 2})
+	d, err := newDesensitizer(Options{Trajectory: p, Workers: 2}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestTrajectoryPolicyValidated(t *testing.T) {
 		{Mode: trajectory.Trim, TrimMetres: -5},
 		{Mode: "scramble"},
 	} {
-		if _, err := New(Options{noDetect: true, Trajectory: p}); err == nil {
+		if _, err := newDesensitizer(Options{Trajectory: p}, false); err == nil {
 			t.Errorf("policy %+v accepted", p)
 		}
 	}

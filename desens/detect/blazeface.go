@@ -30,17 +30,16 @@ type BlazeFaceConfig struct {
 
 // DefaultBlazeFaceConfig looks at a face in crops 4, 3, 6, 2 and 8 face
 // widths wide. Five zooms average out the single crops where BlazeFace
-// misreads a small face (it scores 0 in one and 0.7 in the next); three
-// lost 2 % of the evaluation set's small faces to such a crop.
+// misreads a small face (it scores 0 in one and 0.7 in the next); with
+// fewer, one such crop can sink a real face.
 func DefaultBlazeFaceConfig() BlazeFaceConfig {
 	return BlazeFaceConfig{VerifyContexts: []float64{4, 3, 6, 2, 8}, BoxScale: 1.3}
 }
 
 // BlazeFace runs MediaPipe BlazeFace (back-camera, 256×256) on crops
 // round a proposed face, scaled so the face appears at the sizes the model
-// knows best. It was desens's first face detector (over a multi-scale
-// tiling of each frame); it now gives the second look, where a second
-// model's independent judgement removes what the first mistakes for faces.
+// knows best. It gives the second look, where a second model's
+// independent judgement removes what the first mistakes for faces.
 type BlazeFace struct {
 	cfg     BlazeFaceConfig
 	anchors []anchor

@@ -39,8 +39,8 @@ type FaceConfig struct {
 }
 
 // DefaultFaceConfig finds faces from about 14 px high to the whole frame.
-// The thresholds were chosen on evaluation seed 1, the second look's zooms
-// on seeds 1 and 2; seed 3 checks both (see models/README.md).
+// The thresholds and the second look's zooms are tuned on the synthetic
+// evaluation sets (see models/README.md).
 func DefaultFaceConfig() FaceConfig {
 	return FaceConfig{
 		Threshold:           0.6,
@@ -53,9 +53,9 @@ func DefaultFaceConfig() FaceConfig {
 			Threshold: 0.05,
 			// 3× makes a 16 px face 48 px, where the model is sure of it;
 			// 2× gives faces of 16-32 px a second anchor grid and sharper
-			// pixels, and lifts their probabilities (90 % of faces reach
-			// 0.8 against 86 % at 3× alone, with no more non-faces); the
-			// frame shrunk to 640 finds the faces that fill it.
+			// pixels, which lifts their probabilities without adding
+			// non-faces; the frame shrunk to 640 finds the faces that
+			// fill it.
 			Scales:    []float64{3, 2},
 			FitSide:   640,
 			MaxPixels: 6000 * 3400, // a 1080p frame at 3×

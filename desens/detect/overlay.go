@@ -470,9 +470,11 @@ func overlaps(a, b image.Rectangle) bool {
 // moved reports whether the text in box of grey frame g is found shifted
 // in the neighbouring frame nb: its best match there lies more than a pixel
 // away, is a good match (normalised correlation 0.6), and the same place
-// matches poorly (under 0.8) or clearly worse (by 0.1). Text over a moving
-// scene matches its own place at 0.85-1 (the scene behind it costs some). Text that changed in place (a clock) matches well
-// nowhere and counts as still, erring towards hiding it.
+// matches poorly (under 0.8) or clearly worse (by 0.1). Still text over a
+// moving scene matches its own place well but not perfectly (the scene
+// behind it costs some), hence a bar under 1. Text that changed in place
+// (a clock) matches well nowhere and counts as still, erring towards
+// hiding it.
 func moved(g, nb gocv.Mat, box image.Rectangle) bool {
 	bounds := image.Rect(0, 0, g.Cols(), g.Rows())
 	b := box.Intersect(bounds)

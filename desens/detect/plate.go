@@ -353,9 +353,9 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 }
 
 // plateScore combines the detector's peak and the verifier's probability
-// as their geometric mean: on the held-out synthetic set this beats either
-// alone (each is wrong on different things: the detector on sign text, the
-// verifier on plate-like texture it sees without the scene's geometry).
+// as their geometric mean, which errs less than either alone: each is wrong
+// on different things (the detector on sign text, the verifier on
+// plate-like texture it sees without the scene's geometry).
 func plateScore(det, ver float64) float64 {
 	return math.Sqrt(det * ver)
 }

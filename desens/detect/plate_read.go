@@ -26,8 +26,8 @@ const (
 // A reading rules a box out only when the recogniser is this sure of it
 // (the mean probability of its characters): it misreads blurred and tilted
 // plates, dropping digits or taking them for letters, but rarely with
-// confidence. Words need more: a tilted plate read as letters alone scored
-// up to 0.92 on the held-out synthetic set.
+// confidence. Words need more: the recogniser reads some tilted plates as
+// letters alone, and fairly surely (see models/README.md).
 const (
 	plateReadSure     = 0.80
 	plateReadWordSure = 0.95

@@ -18,8 +18,8 @@ type TextConfig struct {
 	// larger images are shrunk to it (the model is fully convolutional and
 	// takes any size whose sides are multiples of 32). A million pixels
 	// takes the top and bottom fifths of a 1080p frame at full resolution
-	// (where 12 px overlay glyphs must stay 12 px: at 2/3 scale the model
-	// missed them), or a whole 1080p frame at 0.7×.
+	// (where 12 px overlay glyphs must stay 12 px: shrunk, they are lost
+	// to the model), or a whole 1080p frame at 0.7×.
 	MaxPixels int
 	// Threshold binarises the probability map (DB's "thresh").
 	Threshold float64

@@ -53,11 +53,11 @@ func ParseShape(s string) (Shape, error) {
 
 // blocksAcross is how many pixelation blocks span a region's shorter side.
 // Four keeps a face's overall colour and nothing that identifies it; with
-// six, the face detector itself still fired on redacted heads.
+// six, the face detector itself still finds redacted heads.
 const blocksAcross = 4
 
 // textBlocksAcross is the same for plates and text lines, whose shorter
-// side is about one character high: with four blocks a character kept
+// side is about one character high: with four blocks a character keeps
 // about eight values, and plate de-pixelation works by matching such
 // blocks against a known alphabet. Two leave about one value per character.
 const textBlocksAcross = 2
@@ -178,7 +178,7 @@ func (r redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	} else {
 		// A blur half a block wide melts the blocks into a smooth wash. It
 		// is done where a block is at most washBlock px and then stretched:
-		// a kernel as wide as a large block cost ~100 ms per plate, for a
+		// a kernel as wide as a large block costs many times more, for a
 		// result no eye can tell apart (it holds only small's few values).
 		f := min(1, float64(washBlock)/float64(block))
 		mw, mh := max(1, int(float64(cw)*f+0.5)), max(1, int(float64(ch)*f+0.5))

@@ -44,8 +44,8 @@ var (
 
 // MaxBytes bounds the size of one trajectory file: each is read whole
 // (trimming needs each track's end before its start can be written), and
-// rewriting one takes about 12 times its size in memory (a 51 MB GPX of
-// 500,000 points: 600 MB resident, 4 s).
+// rewriting one takes many times its size in memory (the README gives
+// figures).
 const MaxBytes = 128 << 20
 
 // Stats says what happened to one file.

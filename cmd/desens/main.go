@@ -18,8 +18,9 @@ func main() {
 	// desens's Go heap is mostly large I/O buffers (upload parts, read-ahead
 	// chunks) recycled at the pace of the video; at the default GOGC=100
 	// garbage grows to the size of that live set again before a collection.
-	// Half keeps a multi-gigabyte bucket video well under 512 MB resident,
-	// for GC time that is small next to decoding and encoding. GOGC in the
+	// Half keeps the resident size of a multi-gigabyte bucket video close
+	// to its live set (the README's bucket section gives figures), for GC
+	// time that is small next to decoding and encoding. GOGC in the
 	// environment still wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)

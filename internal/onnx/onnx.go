@@ -275,7 +275,7 @@ func configure(opts *ort.SessionOptions, o SessionOptions) error {
 	}
 	// Idle pool threads sleep instead of spinning: the decoder, the encoder
 	// and other files' workers need the same cores, and spinning threads
-	// took several times longer per inference when they had to share.
+	// make every inference several times slower when they have to share.
 	if err := opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
 		return err
 	}

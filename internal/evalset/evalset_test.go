@@ -7,17 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/desens/desens/internal/testenv"
 )
 
-// requireOpenCVDoc skips when the Debian opencv-doc images are missing.
+// requireOpenCVDoc skips when the Debian opencv-doc images are missing, and
+// fails in CI, which installs them (scripts/setup.sh).
 func requireOpenCVDoc(t *testing.T) {
 	t.Helper()
 	for i := range Photos {
-		p := &Photos[i]
-		if p.Pkg == "opencv-doc" {
-			if _, err := os.Stat(p.Path); err != nil {
-				t.Skipf("opencv-doc images not installed (%s): %v", p.Path, err)
-			}
+		if p := &Photos[i]; p.Pkg == "opencv-doc" {
+			testenv.File(t, p.Path)
 		}
 	}
 }

@@ -14,10 +14,24 @@ import (
 	"github.com/desens/desens/internal/onnx"
 )
 
-// Missing skips the test locally and fails it in CI.
+// CI reports whether the tests run in CI, as CI services say with CI=true.
+// Only an unset, empty or false (0, false) CI is a local run: a value that
+// is not a boolean counts as CI, so a typo cannot turn failures into skips.
+func CI() bool {
+	v := os.Getenv("CI")
+	if v == "" {
+		return false
+	}
+	ci, err := strconv.ParseBool(v)
+	return err != nil || ci
+}
+
+// Missing skips the test locally and fails it in CI: every helper here that
+// finds a tool, library or file absent goes through it, and so must a test's
+// own check for one.
 func Missing(t testing.TB, what string, err error) {
 	t.Helper()
-	if os.Getenv("CI") != "" {
+	if CI() {
 		t.Fatalf("%s missing in CI (run scripts/setup.sh --test): %v", what, err)
 	}
 	t.Skipf("%s missing (run scripts/setup.sh): %v", what, err)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/desens/desens/internal/testenv"
 )
 
 // TestWriterDropsSourceMetadata feeds the writer a source (for its audio)
@@ -17,7 +19,7 @@ import (
 // track, and checks that only the frames, the audio and the tags asked
 // for reach the output. It needs no model, so it runs wherever ffmpeg is.
 func TestWriterDropsSourceMetadata(t *testing.T) {
-	needFFmpeg(t)
+	testenv.FFmpeg(t)
 	dir := t.TempDir()
 	srt := filepath.Join(dir, "gps.srt")
 	if err := os.WriteFile(srt, []byte("1\n00:00:00,000 --> 00:00:01,000\nGPS (121.4737, 31.2304, 18)\n"), 0o644); err != nil {

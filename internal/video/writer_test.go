@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/desens/desens/internal/testenv"
 	"gocv.io/x/gocv"
 )
 
@@ -30,13 +30,6 @@ func TestWriterArgs(t *testing.T) {
 				t.Errorf("ffmpeg %s\nwant   %s", got, tc.want)
 			}
 		})
-	}
-}
-
-func needFFmpeg(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("ffmpeg"); err != nil {
-		t.Skip("ffmpeg not installed")
 	}
 }
 
@@ -63,7 +56,7 @@ func grey(t *testing.T, w, h int) gocv.Mat {
 }
 
 func TestCreateStream(t *testing.T) {
-	needFFmpeg(t)
+	testenv.FFmpeg(t)
 	cfg := WriterConfig{Width: 64, Height: 48, FrameRate: "10/1", Preset: "ultrafast"}
 	img := grey(t, 64, 48)
 	defer img.Close()
@@ -108,7 +101,7 @@ func TestCreateStream(t *testing.T) {
 // to the destination any more, which a storage.Writer needs before its
 // own Abort.
 func TestAbortStream(t *testing.T) {
-	needFFmpeg(t)
+	testenv.FFmpeg(t)
 	img := grey(t, 64, 48)
 	defer img.Close()
 	dst := &failingWriter{n: 1 << 30}

@@ -132,7 +132,8 @@ func TestPlateCover(t *testing.T) {
 	}
 }
 
-// plateLabel is one entry of testdata/plates/labels.json.
+// plateLabel is one entry of a labels.json under testdata (testdata/plates,
+// testdata/eval/plates-real).
 type plateLabel struct {
 	File    string `json:"file"`
 	Objects []struct {
@@ -141,9 +142,9 @@ type plateLabel struct {
 	} `json:"objects"`
 }
 
-func loadPlateLabels(t *testing.T) []plateLabel {
+func loadPlateLabels(t *testing.T, dir string) []plateLabel {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", "plates", "labels.json"))
+	data, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", dir, "labels.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func loadPlateLabels(t *testing.T) []plateLabel {
 // logged).
 func TestPlateFindsSyntheticPlates(t *testing.T) {
 	d := newPlate(t)
-	for _, im := range loadPlateLabels(t) {
+	for _, im := range loadPlateLabels(t, "plates") {
 		t.Run(im.File, func(t *testing.T) {
 			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
 			defer img.Close()
@@ -209,29 +210,38 @@ func checkPlates(t *testing.T, dets []Detection, im plateLabel, sureAbove float3
 
 // A real photo: opencv-doc's licenseplate_motion.jpg, a car rear whose
 // 2:1 plate is smeared by motion blur (hand label in
-// testdata/eval/plates-real). The models, trained on synthetic plates
-// only, find it (combined score 0.62 at threshold 0.40), but the first
-// verifier scored it 0.35 (see models/README.md), so this test checks
-// what must hold regardless, that a real frame of odd size runs through
-// and every box lies in the frame, and says whether the plate was found.
+// testdata/eval/plates-real). The models, trained on synthetic plates only,
+// find it, close to the threshold (models/README.md): a frame of odd size
+// runs through, the labelled plate is found (IoU >= 0.5) and nothing else
+// is, so a model or threshold change that loses it, or that adds a box
+// elsewhere on the car, fails here and has to be a conscious one.
 func TestPlateRealPhoto(t *testing.T) {
+	const file = "licenseplate_motion.jpg"
+	labels := loadPlateLabels(t, filepath.Join("eval", "plates-real"))
+	i := slices.IndexFunc(labels, func(l plateLabel) bool { return l.File == file })
+	if i < 0 {
+		t.Fatalf("%s is not labelled in testdata/eval/plates-real", file)
+	}
+	label := labels[i]
+	if len(label.Objects) != 1 {
+		t.Fatalf("%s: %d labelled plates, want the one", file, len(label.Objects))
+	}
+
 	d := newPlate(t)
-	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "licenseplate_motion.jpg")), gocv.IMReadColor)
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, file)), gocv.IMReadColor)
 	defer img.Close()
 	dets, err := d.DetectFrame(t.Context(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	plate := image.Rect(225, 230, 360, 297)
-	found := false
 	for _, det := range dets {
 		if !det.Box.In(bounds) || det.Box.Empty() || det.Class != Plate {
 			t.Errorf("bad detection %+v in a %v frame", det, bounds)
 		}
-		found = found || IoU(det.Box, plate) >= 0.3
 	}
-	t.Logf("plate at %v found: %v (detections %v)", plate, found, dets)
+	// Every detection that is not the plate is an error, however weak.
+	checkPlates(t, dets, label, 0)
 }
 
 func TestPlateNothingInBlankOrNoise(t *testing.T) {
@@ -309,7 +319,7 @@ func TestPlateVerifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v.Close()
-	for _, im := range loadPlateLabels(t) {
+	for _, im := range loadPlateLabels(t, "plates") {
 		img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
 		if img.Empty() {
 			t.Fatalf("cannot read %s", im.File)
@@ -362,7 +372,7 @@ func TestPlateQuickLookChangesNothing(t *testing.T) {
 	if ds[0].quick == nil || ds[1].quick != nil {
 		t.Fatal("the quick look is not where it should be")
 	}
-	for _, im := range loadPlateLabels(t) {
+	for _, im := range loadPlateLabels(t, "plates") {
 		img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
 		if img.Empty() {
 			t.Fatalf("cannot read %s", im.File)

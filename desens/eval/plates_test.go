@@ -74,8 +74,9 @@ func TestPlateBreakdown(t *testing.T) {
 }
 
 // desens eval --targets plate on the real photos with plates: the labels
-// load, every photo is read from its installed source, and the plate
-// tables are printed.
+// load, every photo is read from its installed source, the plate tables are
+// printed, and the detector finds at least as many plates, with no more
+// false positives, as models/README.md reports for these photos.
 func TestEvalRealPlates(t *testing.T) {
 	testenv.File(t, "/usr/share/doc/opencv-doc/examples/data/licenseplate_motion.jpg")
 	d := newDesensitizer(t, desens.Options{Targets: []detect.Class{detect.Plate}})
@@ -86,6 +87,10 @@ func TestEvalRealPlates(t *testing.T) {
 	}
 	if res.Failed != 0 || res.Evaluated != 3 || res.Total.Truths != 4 {
 		t.Fatalf("evaluated %d, failed %d, %d plates; want 3, 0, 4", res.Evaluated, res.Failed, res.Total.Truths)
+	}
+	if res.Total.Hits < 2 || res.Total.FP > 4 {
+		t.Errorf("%d of %d plates found, %d false positives; want at least 2 found and at most 4 false positives",
+			res.Total.Hits, res.Total.Truths, res.Total.FP)
 	}
 	if res.Plates == nil {
 		t.Fatal("no plate breakdown")

@@ -326,6 +326,7 @@ func head(ctx context.Context, src, dst string, n int) error {
 
 func ffmpeg(ctx context.Context, args ...string) error {
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd.Env = video.ChildEnv()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -30,6 +30,7 @@ func Open(ctx context.Context, src string, info Info) (*Reader, error) {
 		"-map", "0:v:0", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
 		"-f", "rawvideo", "-pix_fmt", "bgr24", "pipe:1"}
 	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd.Env = ChildEnv()
 	r := &Reader{info: info, cmd: cmd, stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = r.stderr
 	out, err := cmd.StdoutPipe()

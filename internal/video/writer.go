@@ -119,6 +119,7 @@ func CreateStream(ctx context.Context, dst io.Writer, cfg WriterConfig) (*Writer
 
 func start(ctx context.Context, dst string, cfg WriterConfig, stream io.Writer) (*Writer, error) {
 	cmd := exec.CommandContext(ctx, "ffmpeg", cfg.Args(dst)...)
+	cmd.Env = ChildEnv()
 	w := &Writer{cfg: cfg, cmd: cmd, stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = w.stderr
 	in, err := cmd.StdinPipe()

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path"
 	"strings"
 	"sync"
@@ -24,10 +25,15 @@ import (
 // every local user (/proc/PID/cmdline) and the URL would work from
 // anywhere until it expires, which for a long video must be hours; FFmpeg
 // would also reconnect without pinning the object's version. Here the
-// credentials never leave this process, the URL holds a random token, works
-// only on this host and only until the file is done, and every byte comes
-// through a storage.Reader, which resumes dropped connections and refuses
-// to splice two versions of the object.
+// credentials never leave this process (FFmpeg's environment holds none,
+// see video.ChildEnv), and the URL works only on this host, only until the
+// file is done, and only for processes of this process's user: the
+// listener drops every other user's connection before reading it
+// (sameUserListener), so the token, visible to all in the command line,
+// is no secret. Another process of the same user could read this
+// process's memory anyway. Every byte comes through a storage.Reader,
+// which resumes dropped connections and refuses to splice two versions of
+// the object.
 type objectServer struct {
 	in     *objectInput
 	url    string
@@ -62,6 +68,9 @@ func serveObject(ctx context.Context, in *objectInput) (*objectServer, error) {
 	// The object's base name ends the URL because FFmpeg uses the
 	// extension as a hint for formats without a header (.h264, .ts).
 	s.url = "http://" + ln.Addr().String() + s.prefix + url.PathEscape(path.Base(in.key))
+	// A client that cannot be checked is refused like another user's, and
+	// the file fails with the reason rather than with FFmpeg's I/O error.
+	ln = sameUserListener{Listener: ln, uid: os.Getuid(), checkFailed: s.fail}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 30 * time.Second,

@@ -271,7 +271,11 @@ func TestFaceRejectsBadFrames(t *testing.T) {
 	defer empty.Close()
 	gray := gocv.NewMatWithSize(100, 100, gocv.MatTypeCV8U)
 	defer gray.Close()
-	for i, r := range d.Detect(t.Context(), []gocv.Mat{empty, gray}) {
+	res := d.Detect(t.Context(), []gocv.Mat{empty, gray})
+	if len(res) != 2 {
+		t.Fatalf("%d results for 2 frames", len(res))
+	}
+	for i, r := range res {
 		if r.Err == nil {
 			t.Errorf("frame %d: no error for a bad frame", i)
 		}

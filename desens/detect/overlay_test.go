@@ -52,7 +52,11 @@ func TestOverlayROIStream(t *testing.T) {
 	defer img.Close()
 	st := od.Stream()
 	defer st.Close()
-	for i, r := range st.Detect(context.Background(), []gocv.Mat{img, img}) {
+	res := st.Detect(context.Background(), []gocv.Mat{img, img})
+	if len(res) != 2 {
+		t.Fatalf("%d results for 2 frames", len(res))
+	}
+	for i, r := range res {
 		if r.Err != nil || len(r.Detections) != 1 || r.Detections[0].Box != image.Rect(0, 0, 320, 36) {
 			t.Errorf("frame %d: %+v, want the ROI (0,0)-(320,36)", i, r)
 		}

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -16,6 +17,10 @@ var (
 	ErrBucketNotExist = errors.New("bucket does not exist")
 	// ErrPermission: the credentials are wrong or lack the right.
 	ErrPermission = errors.New("permission denied")
+	// ErrCredentials: the server refused the credentials themselves (an
+	// unknown access key, a wrong secret, an expired token) rather than
+	// found them short of a right. It matches ErrPermission too.
+	ErrCredentials = fmt.Errorf("%w: the server refused the credentials", ErrPermission)
 	// ErrInvalidKey: the key is empty, absolute, has "." or ".." or empty
 	// segments, or is otherwise not portable across backends.
 	ErrInvalidKey = errors.New("invalid key")
@@ -32,9 +37,12 @@ var (
 // the bucket and the key, so a log line is enough to act on, and says
 // whether trying again later may succeed.
 type Error struct {
-	Op     string // "open", "read", "create", "write", "close", "stat", "list", "delete", "presign"
+	Op     string // "open", "read", "create", "write", "close", "stat", "list", "delete", "presign", "abort"
 	Bucket string // the bucket as a URL: "s3://name", "file:///root"
 	Key    string // the key or prefix; may be empty
+	// Upload is the ID of the multipart upload concerned, when there is
+	// one: an "abort" that failed names the upload it left pending.
+	Upload string
 	// Kind is one of the Err* sentinels of this package, or nil.
 	Kind error
 	// Retryable reports that the failure looks transient (network, server
@@ -44,7 +52,8 @@ type Error struct {
 	Err       error // the underlying cause; may be nil when Kind says it all
 }
 
-// Error returns one line: "storage: open s3://b/k: object does not exist: cause".
+// Error returns one line: "storage: open s3://b/k: object does not exist: cause",
+// with " (upload ID …)" after the key when Upload is set.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("storage: ")
@@ -56,6 +65,11 @@ func (e *Error) Error() string {
 			b.WriteByte('/')
 		}
 		b.WriteString(e.Key)
+	}
+	if e.Upload != "" {
+		b.WriteString(" (upload ID ")
+		b.WriteString(e.Upload)
+		b.WriteByte(')')
 	}
 	if e.Kind != nil {
 		b.WriteString(": ")
@@ -87,4 +101,26 @@ func (e *Error) Unwrap() []error {
 func IsRetryable(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Retryable
+}
+
+// AbortFailure finds in err a failed abort of a multipart upload: the
+// error of Writer.Abort, or the one Writer.Close wraps when it could not
+// clean up after a failure. The upload it names (Error.Upload) is left
+// pending: its parts stay stored, and billed, until something aborts it or
+// a lifecycle rule for incomplete multipart uploads removes it.
+func AbortFailure(err error) (*Error, bool) {
+	if e, ok := err.(*Error); ok && e.Op == "abort" && e.Upload != "" {
+		return e, true
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		return AbortFailure(u.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, err := range u.Unwrap() {
+			if e, ok := AbortFailure(err); ok {
+				return e, true
+			}
+		}
+	}
+	return nil, false
 }

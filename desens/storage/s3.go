@@ -328,12 +328,14 @@ func (b *S3Bucket) error(op, key string, err error) error {
 		code = ae.ErrorCode()
 	}
 	switch {
+	case credentialCodes[code]:
+		// Before the status: versitygw refuses an unknown key with 404.
+		e.Kind = ErrCredentials
 	case code == "NoSuchBucket":
 		e.Kind = ErrBucketNotExist
 	case code == "NoSuchKey" || code == "NotFound" || status == http.StatusNotFound:
 		e.Kind = ErrNotExist
-	case code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
-		status == http.StatusForbidden || status == http.StatusUnauthorized:
+	case code == "AccessDenied" || status == http.StatusForbidden || status == http.StatusUnauthorized:
 		e.Kind = ErrPermission
 	case code == "PreconditionFailed" || status == http.StatusPreconditionFailed:
 		e.Kind = ErrObjectChanged
@@ -346,19 +348,28 @@ func (b *S3Bucket) error(op, key string, err error) error {
 	return e
 }
 
+// credentialCodes are the S3 error codes of refused credentials, as AWS
+// and the S3-compatible servers spell them.
+var credentialCodes = map[string]bool{
+	"InvalidAccessKeyId":    true,
+	"SignatureDoesNotMatch": true,
+	"InvalidToken":          true,
+	"ExpiredToken":          true,
+	"XAdminUserNotFound":    true, // versitygw: no user has the access key
+}
+
 func (b *S3Bucket) invalid(op, key string, err error) error {
 	return &Error{Op: op, Bucket: b.url, Key: key, Kind: ErrInvalidKey, Err: err}
 }
 
-// Stat implements Bucket. A HEAD response has no body, so S3 cannot say
-// whether the key or the bucket is missing; on 404 a HeadBucket tells.
+// Stat implements Bucket.
 func (b *S3Bucket) Stat(ctx context.Context, key string) (Attrs, error) {
 	if err := checkKey(key); err != nil {
 		return Attrs{}, b.invalid("stat", key, err)
 	}
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: &key})
 	if err != nil {
-		return Attrs{}, b.notFoundWhich("stat", key, err)
+		return Attrs{}, b.headError("stat", key, err)
 	}
 	return Attrs{
 		Size:        aws.ToInt64(out.ContentLength),
@@ -369,18 +380,27 @@ func (b *S3Bucket) Stat(ctx context.Context, key string) (Attrs, error) {
 	}, nil
 }
 
-func (b *S3Bucket) notFoundWhich(op, key string, err error) error {
+// headError classifies a failed HEAD. Its response has no body, so a 404
+// cannot say whether the key or the bucket is missing (or, on versitygw,
+// the access key unknown), nor a 403 whether the credentials were refused
+// or lack a right. A GET of the object's first byte, which needs the same
+// permission, gets an error body with the code; when that says more (a
+// missing bucket, refused credentials), it is the error returned.
+func (b *S3Bucket) headError(op, key string, err error) error {
 	e := b.error(op, key, err)
-	if !errors.Is(e, ErrNotExist) {
+	if !errors.Is(e, ErrNotExist) && !errors.Is(e, ErrPermission) {
 		return e
 	}
 	// Bounded on its own: it must work even when the caller's ctx expired.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, herr := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.bucket}); herr != nil {
-		if hk := b.error(op, key, herr); errors.Is(hk, ErrNotExist) || errors.Is(hk, ErrBucketNotExist) {
-			e.(*Error).Kind = ErrBucketNotExist
-		}
+	out, gerr := b.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.bucket, Key: &key, Range: aws.String("bytes=0-0")})
+	if gerr == nil {
+		out.Body.Close()
+		return e
+	}
+	if ge := b.error(op, key, gerr); errors.Is(ge, ErrBucketNotExist) || errors.Is(ge, ErrCredentials) {
+		return ge
 	}
 	return e
 }
@@ -458,6 +478,66 @@ func (b *S3Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration
 		return "", b.error("presign", key, err)
 	}
 	return req.URL, nil
+}
+
+// Upload is a multipart upload that was started and neither completed
+// nor aborted: its parts are stored, and billed, with no object to show.
+type Upload struct {
+	Key       string
+	ID        string
+	Initiated time.Time // by the server's clock
+}
+
+// Uploads yields the multipart uploads in progress whose keys start with
+// prefix, in ascending order of keys, fetching pages lazily as List does.
+// On failure it yields one non-nil error and stops.
+func (b *S3Bucket) Uploads(ctx context.Context, prefix string) iter.Seq2[Upload, error] {
+	return func(yield func(Upload, error) bool) {
+		if err := checkPrefix(prefix); err != nil {
+			yield(Upload{}, b.invalid("list uploads", prefix, err))
+			return
+		}
+		in := &s3.ListMultipartUploadsInput{Bucket: &b.bucket}
+		if prefix != "" {
+			in.Prefix = &prefix
+		}
+		for {
+			page, err := b.client.ListMultipartUploads(ctx, in)
+			if err != nil {
+				yield(Upload{}, b.error("list uploads", prefix, err))
+				return
+			}
+			for _, u := range page.Uploads {
+				up := Upload{Key: aws.ToString(u.Key), ID: aws.ToString(u.UploadId), Initiated: aws.ToTime(u.Initiated)}
+				if !yield(up, nil) {
+					return
+				}
+			}
+			if !aws.ToBool(page.IsTruncated) {
+				return
+			}
+			in.KeyMarker, in.UploadIdMarker = page.NextKeyMarker, page.NextUploadIdMarker
+		}
+	}
+}
+
+// AbortUpload aborts the multipart upload id of key; one already gone is
+// no error. A failure is an *Error with Op "abort" naming the upload.
+func (b *S3Bucket) AbortUpload(ctx context.Context, key, id string) error {
+	_, err := b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: &b.bucket, Key: &key, UploadId: &id,
+	})
+	if err == nil {
+		return nil
+	}
+	e := b.error("abort", key, err)
+	if errors.Is(e, ErrNotExist) {
+		return nil
+	}
+	if se, ok := e.(*Error); ok {
+		se.Upload = id
+	}
+	return e
 }
 
 // rangeBody is one GET response body with a stall watchdog: each read that
@@ -1134,29 +1214,34 @@ func (w *s3Writer) cleanup() error {
 // interrupted part uploads.
 var abortRetries = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond}
 
-// abortUpload aborts the multipart upload; one already gone is no error.
+// abortUpload aborts the writer's multipart upload.
 func (w *s3Writer) abortUpload(ctx context.Context) error {
-	_, err := w.b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-		Bucket: &w.b.bucket, Key: &w.key, UploadId: w.uploadID,
-	})
-	if err != nil && !errors.Is(w.b.error("abort", w.key, err), ErrNotExist) {
-		return w.b.error("abort", w.key, err)
-	}
-	return nil
+	return w.b.AbortUpload(ctx, w.key, aws.ToString(w.uploadID))
 }
 
-// failClose aborts the upload and returns err, noting in it if the abort
-// failed too (the parts then linger until a lifecycle rule removes them).
+// failClose aborts the upload and returns err, wrapping in it the abort's
+// failure if there is one (see AbortFailure): the parts then linger until
+// something aborts the upload.
 func (w *s3Writer) failClose(err error) error {
-	if aerr := w.cleanup(); aerr != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			e.Err = fmt.Errorf("%w; also failed to abort the multipart upload: %v", e.Err, aerr)
-		}
+	aerr := w.cleanup()
+	if aerr == nil {
+		return err
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		return fmt.Errorf("%w; also failed to abort the multipart upload: %w", err, aerr)
+	}
+	if e.Err == nil {
+		e.Err = fmt.Errorf("failed to abort the multipart upload too: %w", aerr)
+	} else {
+		e.Err = fmt.Errorf("%w; also failed to abort the multipart upload: %w", e.Err, aerr)
 	}
 	return err
 }
 
+// Abort implements Writer. When the multipart upload cannot be aborted
+// (the server is unreachable), the error names it (Error.Upload): it stays
+// pending, its parts stored, until something aborts it.
 func (w *s3Writer) Abort() error {
 	if w.state != writing {
 		return nil

@@ -399,6 +399,60 @@ func TestS3CancelMidPartLeavesNoUploads(t *testing.T) {
 	noMultipartUploads(t, srv, b.Name())
 }
 
+// An abort that fails (the server unreachable) leaves the multipart upload
+// pending; the error of Abort, or of a Close that had to abort, names it so
+// the caller can report it, and Uploads and AbortUpload clean it up later.
+func TestS3AbortFailureNamesUpload(t *testing.T) {
+	srv := s3test.Start(t)
+	proxy := s3test.NewProxy(t, srv.Addr)
+	b := newS3Bucket(t, srv, proxy.URL, func(c *storage.S3Config) { c.MaxRetries = 1 })
+	data := make([]byte, 5<<20+1) // one full part sent, one byte buffered
+	for _, end := range []string{"Abort", "Close"} {
+		t.Run(end, func(t *testing.T) {
+			key := "pending-" + end
+			w, err := b.Create(t.Context(), key, &storage.WriteOptions{PartSize: 5 << 20, Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write(data); err != nil {
+				t.Fatal(err)
+			}
+			proxy.Inject(s3test.Fault{Dir: s3test.Upstream, After: 0, Times: -1})
+			if end == "Abort" {
+				err = w.Abort()
+			} else {
+				err = w.Close()
+			}
+			proxy.Clear()
+			if err == nil {
+				t.Fatalf("%s succeeded with every connection cut", end)
+			}
+			t.Logf("%s: %v", end, err)
+			ae, ok := storage.AbortFailure(err)
+			if !ok {
+				t.Fatalf("%s error carries no abort failure: %v", end, err)
+			}
+			var ids []string
+			for u, err := range b.Uploads(t.Context(), key) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, u.ID)
+			}
+			if len(ids) != 1 || ae.Upload != ids[0] || ae.Key != key || ae.Bucket != "s3://"+b.Name() {
+				t.Fatalf("abort failure names %s/%s upload %q; pending uploads of %s: %q", ae.Bucket, ae.Key, ae.Upload, key, ids)
+			}
+			if !strings.Contains(err.Error(), "upload ID "+ids[0]) {
+				t.Errorf("message does not give the upload ID %s", ids[0])
+			}
+			if err := b.AbortUpload(t.Context(), key, ids[0]); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	noMultipartUploads(t, srv, b.Name())
+}
+
 // With no static credentials, NewS3 follows the AWS SDK's default chain:
 // environment variables, then shared config profiles.
 func TestS3CredentialsFromEnvironmentAndProfile(t *testing.T) {
@@ -446,8 +500,10 @@ func TestS3ErrorsNameBucketKeyAndReason(t *testing.T) {
 	good := newS3Bucket(t, srv, "", nil)
 	goodName := good.Name()
 
-	wrongCreds := s3Config(srv, srv.URL, goodName)
-	wrongCreds.SecretAccessKey = "not-the-secret"
+	wrongSecret := s3Config(srv, srv.URL, goodName)
+	wrongSecret.SecretAccessKey = "not-the-secret"
+	unknownKey := s3Config(srv, srv.URL, goodName)
+	unknownKey.AccessKeyID = "AKIANOSUCHKEY"
 	missingBucket := s3Config(srv, srv.URL, "no-such-bucket")
 
 	for _, tc := range []struct {
@@ -456,7 +512,8 @@ func TestS3ErrorsNameBucketKeyAndReason(t *testing.T) {
 		key  string
 		kind error
 	}{
-		{"wrong credentials", wrongCreds, "in/video.mp4", storage.ErrPermission},
+		{"wrong secret", wrongSecret, "in/video.mp4", storage.ErrCredentials},
+		{"unknown access key", unknownKey, "in/video.mp4", storage.ErrCredentials},
 		{"missing bucket", missingBucket, "in/video.mp4", storage.ErrBucketNotExist},
 		{"missing key", s3Config(srv, srv.URL, goodName), "in/missing.mp4", storage.ErrNotExist},
 	} {
@@ -473,6 +530,9 @@ func TestS3ErrorsNameBucketKeyAndReason(t *testing.T) {
 				t.Logf("%s: %s", op, msg)
 				if !errors.Is(err, tc.kind) {
 					t.Errorf("%s: want errors.Is(err, %v)", op, tc.kind)
+				}
+				if errors.Is(tc.kind, storage.ErrPermission) && !errors.Is(err, storage.ErrPermission) {
+					t.Errorf("%s: refused credentials should match ErrPermission too", op)
 				}
 				if storage.IsRetryable(err) {
 					t.Errorf("%s: classified retryable", op)

@@ -24,7 +24,7 @@ type Info struct {
 	Frames        int     // from the container; 0 when unknown
 	Duration      float64 // of the whole file, in seconds; 0 when unknown
 	VideoDuration float64 // of the video stream, in seconds; 0 when unknown
-	Rotation      int // degrees the player rotates by; frames come out upright
+	Rotation      int     // degrees the player rotates by; frames come out upright
 	Codec         string
 	AudioCodecs   []string
 	Tags          map[string]string // container-level tags

@@ -49,7 +49,8 @@ func (r *Reader) Info() Info { return r.info }
 
 // Read decodes the next frame into dst, (re)allocating it as needed. It
 // returns io.EOF after the last frame, and an error wrapping ErrCorrupt if
-// the stream is truncated or damaged.
+// the stream is truncated or damaged: FFmpeg fails or logs that data is
+// missing, or fewer frames come out than the container promises.
 func (r *Reader) Read(dst *gocv.Mat) error {
 	if r.done {
 		return io.EOF
@@ -73,7 +74,7 @@ func (r *Reader) Read(dst *gocv.Mat) error {
 		if werr := r.wait(); werr != nil {
 			return werr
 		}
-		return io.EOF
+		return r.complete()
 	default:
 		r.done = true
 		if werr := r.wait(); werr != nil {
@@ -81,6 +82,29 @@ func (r *Reader) Read(dst *gocv.Mat) error {
 		}
 		return fmt.Errorf("%w: frame %d cut short after %d of %d bytes", ErrCorrupt, r.frame, n, len(buf))
 	}
+}
+
+// complete returns io.EOF if FFmpeg decoded the whole video, and an error
+// wrapping ErrCorrupt if it ended cleanly on a file cut short: FFmpeg
+// exits 0 when a file ends at a packet boundary, logging the missing data
+// at most, so the log and the frame count are what tell.
+func (r *Reader) complete() error {
+	if line := r.stderr.Marked(); line != "" {
+		return fmt.Errorf("%w: %s: %s", ErrCorrupt, r.decoded(), line)
+	}
+	if want, slack := r.info.Promised(); want > 0 && r.frame < want-slack {
+		return fmt.Errorf("%w: %s: the file ends early", ErrCorrupt, r.decoded())
+	}
+	return io.EOF
+}
+
+// decoded says how many frames came out, and of how many when the
+// container says.
+func (r *Reader) decoded() string {
+	if want, _ := r.info.Promised(); want > 0 {
+		return fmt.Sprintf("decoded %d of the %d frames the container promises", r.frame, want)
+	}
+	return fmt.Sprintf("decoded %d frames", r.frame)
 }
 
 // Frames reports how many frames have been read.
@@ -92,7 +116,7 @@ func (r *Reader) wait() error {
 		err = r.cmd.Wait()
 	})
 	if err != nil {
-		return fmt.Errorf("%w: after frame %d: %s", ErrCorrupt, r.frame, firstLine(r.stderr.String(), err.Error()))
+		return fmt.Errorf("%w: %s: %s", ErrCorrupt, r.decoded(), firstLine(r.stderr.String(), err.Error()))
 	}
 	return nil
 }
@@ -108,12 +132,19 @@ func (r *Reader) Close() error {
 	return nil
 }
 
+// truncationMarks are what FFmpeg's demuxers and decoders log, at error
+// level, on data that ends early or cannot be parsed, even when they go on
+// and exit 0.
+var truncationMarks = []string{"partial file", "ended prematurely", "truncat", "invalid data found", "corrupt"}
+
 // tailBuffer keeps the first max bytes written: FFmpeg's first error line is
-// the one that names the problem.
+// the one that names the problem. It also keeps the first line, wherever it
+// comes, that says the input is cut short or damaged.
 type tailBuffer struct {
-	mu  sync.Mutex
-	b   strings.Builder
-	max int
+	mu     sync.Mutex
+	b      strings.Builder
+	max    int
+	marked string
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
@@ -122,7 +153,26 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	if room := t.max - t.b.Len(); room > 0 {
 		t.b.Write(p[:min(len(p), room)])
 	}
+	if t.marked == "" {
+		for _, l := range strings.Split(string(p), "\n") {
+			low := strings.ToLower(l)
+			for _, m := range truncationMarks {
+				if strings.Contains(low, m) {
+					t.marked = firstLine(l, l)
+					return len(p), nil
+				}
+			}
+		}
+	}
 	return len(p), nil
+}
+
+// Marked returns the first line that says the input is cut short or
+// damaged, or "".
+func (t *tailBuffer) Marked() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.marked
 }
 
 func (t *tailBuffer) String() string {

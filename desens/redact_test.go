@@ -79,8 +79,15 @@ func TestMaskAllHidesEverything(t *testing.T) {
 	defer mean.Close()
 	defer std.Close()
 	gocv.MeanStdDev(img, &mean, &std)
-	if std.GetDoubleAt(0, 0) != 0 {
-		t.Fatalf("masked frame still varies (std %.2f)", std.GetDoubleAt(0, 0))
+	if std.Rows()*std.Cols() != 3 {
+		t.Fatalf("standard deviations of %dx%d values, want one per channel", std.Rows(), std.Cols())
+	}
+	// Each channel on its own: a mask that left one of them would leave
+	// the picture in that colour.
+	for c, name := range []string{"blue", "green", "red"} {
+		if s := std.GetDoubleAt(c, 0); s != 0 {
+			t.Errorf("masked frame still varies in %s (std %.2f)", name, s)
+		}
 	}
 }
 

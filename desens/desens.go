@@ -45,7 +45,8 @@ func newDesensitizer(opts Options, withModels bool) (*Desensitizer, error) {
 		return nil, err
 	}
 	d := &Desensitizer{opts: opts, dets: &detectors{},
-		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand}}
+		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand,
+			onFrame: opts.OnFrame}}
 	if !withModels {
 		return d, nil
 	}

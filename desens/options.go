@@ -2,6 +2,7 @@ package desens
 
 import (
 	"fmt"
+	"image"
 	"runtime"
 	"slices"
 	"strings"
@@ -50,6 +51,12 @@ type Options struct {
 	Overwrite bool
 	// Progress, if set, is called as work advances. It must not block.
 	Progress func(Progress)
+	// OnFrame, if set, is told what each frame of an output hides, after
+	// tracking and Expand: an audit of the output, as desens eval scores
+	// it. It is called once per frame, in order, from the goroutine that
+	// hides the file's regions, which waits for it; calls for different
+	// files may come at once (Workers).
+	OnFrame func(FrameRegions)
 }
 
 // FaceOptions choose the face detector's models and bars. Zero values keep
@@ -157,6 +164,28 @@ type Progress struct {
 	Frame  int // frames written so far
 	Frames int // expected total, 0 if unknown
 	Done   bool
+}
+
+// FrameRegions is what one frame of an output hides: Options.OnFrame's
+// argument, which the callee may keep.
+type FrameRegions struct {
+	File   string // the input, as FileReport.Input names it
+	Frame  int    // 0-based; 0 for an image
+	Hidden []HiddenRegion
+	// Masked: the frame was hidden whole, because detection failed on it;
+	// Hidden is then empty.
+	Masked bool
+}
+
+// HiddenRegion is one region hidden in a frame.
+type HiddenRegion struct {
+	Class detect.Class
+	// Box is the rectangle the mask is drawn in: the detection or tracked
+	// box (a plate's with its frame and screws) grown by Expand, and for
+	// an ellipse by the slack that keeps the box's corners inside it. It
+	// may reach past the frame, which clips it.
+	Box   image.Rectangle
+	Shape Shape // ShapeRect covers Box, ShapeEllipse the ellipse inscribed in it
 }
 
 // withDefaults checks o and fills in every default.

@@ -77,6 +77,8 @@ type redactor struct {
 	Expand float64
 
 	blocks int // blocks across the shorter side; 0 means blocksAcross
+
+	onFrame func(FrameRegions) // Options.OnFrame
 }
 
 // Region returns the area a detection box is redacted over: the box grown
@@ -111,17 +113,36 @@ func (r redactor) shapeFor(c detect.Class) Shape {
 // shape.
 func (r redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
 	for _, d := range dets {
-		rc := r
-		rc.Shape = r.shapeFor(d.Class)
-		box := d.Box
-		if d.Class == detect.Plate {
-			box = detect.PlateCover(box) // the frame and screws too
-		}
-		if d.Class == detect.Plate || d.Class == detect.Overlay {
-			rc.blocks = textBlocksAcross
-		}
+		rc, box := r.forDetection(d)
 		rc.Redact(img, []image.Rectangle{box})
 	}
+}
+
+// forDetection is how d is hidden: the redactor set for its class, and
+// the box it grows.
+func (r redactor) forDetection(d detect.Detection) (redactor, image.Rectangle) {
+	rc := r
+	rc.Shape = r.shapeFor(d.Class)
+	box := d.Box
+	if d.Class == detect.Plate {
+		box = detect.PlateCover(box) // the frame and screws too
+	}
+	if d.Class == detect.Plate || d.Class == detect.Overlay {
+		rc.blocks = textBlocksAcross
+	}
+	return rc, box
+}
+
+// hidden lists what RedactDetections hides of dets in a frame of bounds.
+func (r redactor) hidden(dets []detect.Detection, bounds image.Rectangle) []HiddenRegion {
+	out := make([]HiddenRegion, 0, len(dets))
+	for _, d := range dets {
+		rc, box := r.forDetection(d)
+		if full := rc.grow(box); full.Overlaps(bounds) {
+			out = append(out, HiddenRegion{Class: d.Class, Box: full, Shape: rc.Shape})
+		}
+	}
+	return out
 }
 
 // Redact hides every box in img.
@@ -244,6 +265,9 @@ func (p *pipeline) redactFrame(f *frame) error {
 		p.redactor.MaskAll(&f.img)
 		p.report.MaskedFrames = append(p.report.MaskedFrames, f.seq)
 		p.report.MaskReasons = append(p.report.MaskReasons, fmt.Sprintf("frame %d: %v", f.seq, f.err))
+		if p.redactor.onFrame != nil {
+			p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Masked: true})
+		}
 		return nil
 	}
 	for _, d := range f.dets {
@@ -252,5 +276,9 @@ func (p *pipeline) redactFrame(f *frame) error {
 	regions := slices.Concat(f.dets, f.extra)
 	p.redactor.RedactDetections(&f.img, regions)
 	p.report.Redacted += len(regions)
+	if p.redactor.onFrame != nil {
+		bounds := image.Rect(0, 0, f.img.Cols(), f.img.Rows())
+		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: p.redactor.hidden(regions, bounds)})
+	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"time"
 
 	"github.com/desens/desens/desens/storage"
 )
@@ -102,9 +104,11 @@ func (s bucketSink) url(key string) string {
 	return storage.Location{Scheme: s.loc.Scheme, Bucket: s.loc.Bucket, Key: key}.String()
 }
 
-// Create checks that the object does not exist yet (unless overwriting)
+// Create checks that the object does not exist yet (unless overwriting),
+// aborts the multipart uploads that earlier runs left pending on the key,
 // and starts writing it with info as its content type and metadata.
 func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (output, error) {
+	started := time.Now()
 	if !s.overwrite {
 		_, err := s.b.Stat(ctx, key)
 		if err == nil {
@@ -114,17 +118,61 @@ func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (ou
 			return nil, err
 		}
 	}
+	left := leftoversOf(ctx)
+	s.cleanUploads(ctx, key, started, left)
 	w, err := s.b.Create(ctx, key, &storage.WriteOptions{ContentType: info.ContentType, Metadata: info.Metadata})
 	if err != nil {
 		return nil, err
 	}
-	return &objectOutput{w: w}, nil
+	return &objectOutput{w: w, url: s.url(key), left: left}, nil
+}
+
+// pendingUploads is implemented by buckets that upload in parts
+// (storage.S3Bucket).
+type pendingUploads interface {
+	Uploads(ctx context.Context, prefix string) iter.Seq2[storage.Upload, error]
+	AbortUpload(ctx context.Context, key, id string) error
+}
+
+// cleanUploads aborts the multipart uploads of exactly key that were
+// started before this output (before, by this machine's clock against the
+// server's): a run killed mid-upload, or whose abort failed, leaves one
+// pending, its parts stored and billed with no object to show. A run that
+// is still writing key elsewhere loses its upload and fails; two runs
+// writing one key would have overwritten each other anyway. Without
+// permission to list uploads there is nothing to clean, and nothing is
+// noted; other failures are noted in left.
+func (s bucketSink) cleanUploads(ctx context.Context, key string, before time.Time, left *leftovers) {
+	pu, ok := s.b.(pendingUploads)
+	if !ok {
+		return
+	}
+	for u, err := range pu.Uploads(ctx, key) {
+		if err != nil {
+			if !errors.Is(err, storage.ErrPermission) && ctx.Err() == nil {
+				left.kept("could not look for multipart uploads of %s left by earlier runs: %v", s.url(key), err)
+			}
+			return
+		}
+		if u.Key != key || !u.Initiated.Before(before) {
+			continue
+		}
+		if err := pu.AbortUpload(ctx, key, u.ID); err != nil {
+			left.kept("could not abort multipart upload %s (upload ID %s, started %s) left by an earlier run: %v",
+				s.url(key), u.ID, u.Initiated.UTC().Format(time.RFC3339), err)
+			continue
+		}
+		left.removed("aborted multipart upload %s (upload ID %s, started %s) left pending by an earlier run",
+			s.url(key), u.ID, u.Initiated.UTC().Format(time.RFC3339))
+	}
 }
 
 // objectOutput is one object being written.
 type objectOutput struct {
-	w storage.Writer
-	n int64
+	w    storage.Writer
+	url  string
+	n    int64
+	left *leftovers
 }
 
 var _ io.Writer = (*objectOutput)(nil)
@@ -135,10 +183,23 @@ func (o *objectOutput) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func (o *objectOutput) size() int64   { return o.n }
-func (o *objectOutput) Commit() error { return o.w.Close() }
+func (o *objectOutput) size() int64 { return o.n }
 
-// Abort discards the upload. Its error is dropped: the storage package has
-// already tried everything to leave no parts behind, and the file has
-// failed for a reason the report gives.
-func (o *objectOutput) Abort() { _ = o.w.Abort() }
+// Commit completes the object. When that fails and the upload it then
+// aborts cannot be aborted either, the upload is noted as left behind.
+func (o *objectOutput) Commit() error {
+	err := o.w.Close()
+	o.noteAbortFailure(err)
+	return err
+}
+
+// Abort discards the upload. The file has failed for a reason its report
+// gives; an upload that could not be aborted is noted as left behind.
+func (o *objectOutput) Abort() { o.noteAbortFailure(o.w.Abort()) }
+
+func (o *objectOutput) noteAbortFailure(err error) {
+	if e, ok := storage.AbortFailure(err); ok {
+		o.left.kept("multipart upload %s (upload ID %s) could not be aborted and stays pending, its parts stored, "+
+			"until a run of this output aborts it or a lifecycle rule removes it: %v", o.url, e.Upload, e.Err)
+	}
+}

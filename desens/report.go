@@ -1,8 +1,11 @@
 package desens
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/desens/desens/desens/detect"
@@ -82,7 +85,16 @@ type FileReport struct {
 	Elapsed  Millis            `json:"elapsed_ms"`
 	// Trajectory describes a sidecar (GPX, NMEA, ...) and its policy.
 	Trajectory *TrajectoryReport `json:"trajectory,omitempty"`
-	skip       string            // why the file was skipped (Report.Skipped)
+	// Cleaned lists the leftovers of earlier runs of this output that
+	// were removed before it was written: temporary files of killed runs,
+	// multipart uploads never completed nor aborted.
+	Cleaned []string `json:"cleaned,omitempty"`
+	// LeftBehind lists what could not be removed, this run's own
+	// temporary file or multipart upload included: a multipart upload
+	// whose abort failed stays pending, its parts stored and billed, until
+	// the next run of the output aborts it or a lifecycle rule removes it.
+	LeftBehind []string `json:"left_behind,omitempty"`
+	skip       string   // why the file was skipped (Report.Skipped)
 	err        error
 	started    time.Time
 	stageTime  map[string]time.Duration
@@ -149,4 +161,53 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// leftovers collects, while one file is processed, what its sink found
+// and did about leftovers: those of earlier runs it removed
+// (FileReport.Cleaned) and those it could not remove (LeftBehind).
+// processJob gives each file one through its context.
+type leftovers struct {
+	mu            sync.Mutex
+	cleaned, left []string
+}
+
+type leftoversKey struct{}
+
+func withLeftovers(ctx context.Context) (context.Context, *leftovers) {
+	l := &leftovers{}
+	return context.WithValue(ctx, leftoversKey{}, l), l
+}
+
+// leftoversOf returns ctx's collector; nil, which notes nothing, when the
+// file is processed without one.
+func leftoversOf(ctx context.Context) *leftovers {
+	l, _ := ctx.Value(leftoversKey{}).(*leftovers)
+	return l
+}
+
+// removed notes a leftover of an earlier run that was removed.
+func (l *leftovers) removed(format string, args ...any) {
+	if l != nil {
+		l.mu.Lock()
+		l.cleaned = append(l.cleaned, fmt.Sprintf(format, args...))
+		l.mu.Unlock()
+	}
+}
+
+// kept notes something left behind that could not be removed.
+func (l *leftovers) kept(format string, args ...any) {
+	if l != nil {
+		l.mu.Lock()
+		l.left = append(l.left, fmt.Sprintf(format, args...))
+		l.mu.Unlock()
+	}
+}
+
+// addTo copies the notes into r.
+func (l *leftovers) addTo(r *FileReport) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.Cleaned = append(r.Cleaned, l.cleaned...)
+	r.LeftBehind = append(r.LeftBehind, l.left...)
 }

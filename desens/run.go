@@ -146,7 +146,7 @@ func sameBucket(a, b *place) bool {
 
 func (p *place) sink(overwrite bool) outSink {
 	if p.bucket == nil {
-		return fileSink{Overwrite: overwrite}
+		return fileSink{Overwrite: overwrite, temps: &tempIndex{}}
 	}
 	return bucketSink{b: p.bucket, loc: p.loc, overwrite: overwrite}
 }

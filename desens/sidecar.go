@@ -54,12 +54,15 @@ func skipReason(name string) string {
 // policy, anything else as media. A candidate sidecar that turns out not to
 // be a trajectory (a .log that is not NMEA, a CSV without lat/lon) is
 // skipped when it came with a tree, and fails when it was the input.
-func (d *Desensitizer) processJob(ctx context.Context, j job) FileReport {
+// What the sink finds and leaves behind goes into the report (leftovers).
+func (d *Desensitizer) processJob(ctx context.Context, j job) (fr FileReport) {
+	ctx, left := withLeftovers(ctx)
+	defer func() { left.addTo(&fr) }()
 	name := j.in.String()
 	if _, err := KindOf(name); err == nil || !trajectory.IsCandidate(name) {
 		return d.processTo(ctx, j.in, j.dst, j.sink)
 	}
-	fr := d.processSidecar(ctx, j.in, j.dst, j.sink)
+	fr = d.processSidecar(ctx, j.in, j.dst, j.sink)
 	if j.tree && errors.Is(fr.Err(), trajectory.ErrUnknownFormat) {
 		fr.skip = strings.TrimPrefix(errors.Unwrap(fr.Err()).Error(), ErrUnsupported.Error()+": ")
 	}

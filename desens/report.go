@@ -55,6 +55,9 @@ type Summary struct {
 	Frames      int     `json:"frames"`
 	Masked      int     `json:"frames_masked"`
 	Skipped     int     `json:"skipped"` // not in Files, not counted above
+	// Canceled counts the files a cancelled run never started: they are
+	// in Files (marked Canceled) but not counted above.
+	Canceled int `json:"canceled,omitempty"`
 }
 
 // SuccessGate is the share of files that must succeed for a batch to count
@@ -67,11 +70,14 @@ type FileReport struct {
 	Output string `json:"output,omitempty"`
 	Kind   string `json:"kind"` // image, video or trajectory
 	OK     bool   `json:"ok"`
-	Error  string `json:"error,omitempty"`
-	Stage  string `json:"failed_stage,omitempty"`
-	Width  int    `json:"width,omitempty"`
-	Height int    `json:"height,omitempty"`
-	Frames int    `json:"frames"`
+	// Canceled: the run was cancelled (interrupted) before this file
+	// started; it is neither done nor failed, and Error says so.
+	Canceled bool   `json:"canceled,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Stage    string `json:"failed_stage,omitempty"`
+	Width    int    `json:"width,omitempty"`
+	Height   int    `json:"height,omitempty"`
+	Frames   int    `json:"frames"`
 	// MaskedFrames lists frames hidden whole because detection failed on them.
 	MaskedFrames []int                `json:"masked_frames,omitempty"`
 	MaskReasons  []string             `json:"mask_reasons,omitempty"`
@@ -132,6 +138,12 @@ func (r *FileReport) finish(err error) {
 	}
 }
 
+// cancel marks a file the run never started because ctx ended with err.
+func (r *FileReport) cancel(err error) {
+	r.finish(fmt.Errorf("not started: %w", err))
+	r.Canceled = true
+}
+
 // add appends a file's outcome and updates the summary.
 func (r *Report) add(f FileReport) {
 	if f.skip != "" {
@@ -140,6 +152,10 @@ func (r *Report) add(f FileReport) {
 		return
 	}
 	r.Files = append(r.Files, f)
+	if f.Canceled {
+		r.Summary.Canceled++
+		return
+	}
 	r.Summary.Files++
 	if f.OK {
 		r.Summary.OK++

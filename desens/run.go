@@ -63,7 +63,7 @@ func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(File
 				fr.skip = j.skip
 			case gctx.Err() != nil:
 				fr = newFileReport(j.in.String(), "", "")
-				fr.finish(fileErr(j.in.String(), "source", gctx.Err()))
+				fr.cancel(gctx.Err()) // not started: neither done nor failed
 			case j.err != nil:
 				fr = newFileReport(j.in.String(), "", "")
 				fr.finish(fileErr(j.in.String(), "sink", j.err))

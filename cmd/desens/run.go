@@ -180,10 +180,18 @@ func runRun(c *cli.Context) error {
 		return err
 	}
 	defer d.Close()
-	rep, err := d.Run(c.Context, in, out, fileLine(ui))
+	line := fileLine(ui)
+	rep, err := d.Run(c.Context, in, out, func(f desens.FileReport) {
+		if f.Canceled {
+			return // counted once, at the end
+		}
+		line(f)
+		printLeftovers(ui, f)
+	})
 	if err == nil || len(rep.Files) > 0 {
 		ui.finish(rep) // else the run never started: the error line says it all
 		printSkipped(os.Stderr, rep, c.Bool("quiet"))
+		printNotStarted(os.Stderr, rep)
 	}
 	werr := writeReport(c.String("report"), rep)
 	if err != nil {
@@ -197,6 +205,38 @@ func runRun(c *cli.Context) error {
 		return failedFilesError{failed: rep.Summary.Failed, total: rep.Summary.Files}
 	}
 	return nil
+}
+
+// printLeftovers prints, under a file's line, the leftovers of earlier
+// runs removed before its output was written (unless quiet), and as WARN
+// lines what could not be removed.
+func printLeftovers(ui *reporter, f desens.FileReport) {
+	if len(f.LeftBehind) == 0 && (ui.quiet || len(f.Cleaned) == 0) {
+		return
+	}
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	ui.clear()
+	if !ui.quiet {
+		for _, s := range f.Cleaned {
+			fmt.Fprintf(ui.w, "     %s\n", s)
+		}
+	}
+	for _, s := range f.LeftBehind {
+		fmt.Fprintf(ui.w, "WARN %s: %s\n", f.Input, s)
+	}
+}
+
+// printNotStarted says how many files an interrupted run never started.
+// It is printed even when quiet: those files are not done.
+func printNotStarted(w io.Writer, rep *desens.Report) {
+	switch n := rep.Summary.Canceled; n {
+	case 0:
+	case 1:
+		fmt.Fprintln(w, "1 file not started (interrupted)")
+	default:
+		fmt.Fprintf(w, "%d files not started (interrupted)\n", n)
+	}
 }
 
 func writeReport(path string, rep *desens.Report) error {

@@ -35,19 +35,21 @@ import (
 func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(FileReport)) (*Report, error) {
 	rep := d.newReport()
 	defer func() { rep.Finished = time.Now().UTC() }()
+	// The errors that stop a run may repeat names as they came (an os
+	// error does), so they are escaped to stay one line of text.
 	src, err := d.openPlace(ctx, in)
 	if err != nil {
-		return rep, err
+		return rep, printableErr(err)
 	}
 	defer src.close()
 	dst, err := d.openPlace(ctx, out)
 	if err != nil {
-		return rep, err
+		return rep, printableErr(err)
 	}
 	defer dst.close()
 	jobs, err := d.plan(ctx, src, dst)
 	if err != nil {
-		return rep, err
+		return rep, printableErr(err)
 	}
 
 	var mu sync.Mutex

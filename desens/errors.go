@@ -23,6 +23,10 @@ var (
 	ErrExists = errors.New("output exists")
 	// ErrOptions means an Options field is out of range or unknown.
 	ErrOptions = errors.New("bad option")
+	// ErrSourceOverwrite means an output would replace an input or lie
+	// inside an input directory or prefix, by whatever name (a symbolic
+	// link, a relative path, a file:// URL, a hard link): Run refuses.
+	ErrSourceOverwrite = errors.New("sources are never overwritten")
 )
 
 // FileError says which file failed, at which stage, and why.

@@ -31,7 +31,8 @@ import (
 // (a missing input, a missing bucket, wrong credentials) or was cancelled;
 // failed files are reported, not returned. Sources are never modified:
 // an output that is the input, or lies inside the input directory or
-// prefix, is refused.
+// prefix, by any name (a symbolic link, a relative path, a file:// URL, a
+// hard link), is refused with ErrSourceOverwrite.
 func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(FileReport)) (*Report, error) {
 	rep := d.newReport()
 	defer func() { rep.Finished = time.Now().UTC() }()
@@ -210,23 +211,37 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error)
 	}
 	sink := dst.sink(d.opts.Overwrite)
 
+	// Local outputs of local inputs are compared by where their names
+	// lead (paths.go), and checked again as each is created (guardSink).
+	local := src.bucket == nil && dst.bucket == nil
 	if one != nil {
 		j := job{in: one, dst: dst.fileTarget(src.base()), sink: sink}
-		if src.isSame(dst, j.dst) {
-			return nil, fmt.Errorf("output %s is the input: sources are never overwritten", dst.raw)
+		if err := src.refuseSame(dst, j.dst); err != nil {
+			return nil, err
+		}
+		if local {
+			j.sink = guardSink{outSink: sink, in: src.path}
 		}
 		return []job{j}, nil
 	}
 
-	if src.bucket == nil && dst.bucket == nil {
-		if abs, aerr := filepath.Abs(dst.path); aerr == nil {
-			if ain, _ := filepath.Abs(src.path); isWithin(abs, ain) {
-				return nil, fmt.Errorf("output %s is inside input %s", dst.raw, src.raw)
-			}
+	var inTree *dirResolver
+	if local {
+		// Outputs go to filepath.Join(dst.path, rel), so under the clean
+		// path.
+		inside, err := insideLocal(filepath.Clean(dst.path), src.path)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", PrintableName(dst.raw), err)
+		}
+		if inside {
+			return nil, sourceHoldsOutput(dst.raw, src.raw)
+		}
+		if inTree, err = newDirResolver(src.path); err != nil {
+			return nil, fmt.Errorf("input %s: %w", PrintableName(src.raw), err)
 		}
 	}
 	if sameBucket(src, dst) && strings.HasPrefix(dst.prefix(), src.prefix()) {
-		return nil, fmt.Errorf("output %s is inside input %s", dst.raw, src.raw)
+		return nil, sourceHoldsOutput(dst.raw, src.raw)
 	}
 	jobs := make([]job, len(rels))
 	for i, rel := range rels {
@@ -240,12 +255,18 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error)
 			j.dst = filepath.Join(dst.path, filepath.FromSlash(rel))
 		} else {
 			j.dst = dst.prefix() + filepath.ToSlash(rel)
-			// With the input inside the output prefix, a relative name can
-			// still point back into the input: in a/, out "", a/a/x.jpg
-			// would become a/x.jpg.
-			if sameBucket(src, dst) && strings.HasPrefix(j.dst, src.prefix()) {
-				j.err = fmt.Errorf("output %s would be inside input %s: sources are never overwritten", dst.object(j.dst), src.raw)
-			}
+		}
+		// With the input inside the output, a relative name can still
+		// lead back into the input: in a/, out "", a/a/x.jpg would become
+		// a/x.jpg; locally, a link in the output tree can too.
+		switch {
+		case local && inTree.inside(j.dst):
+			j.err = fmt.Errorf("output %s would be inside input %s: %w", PrintableName(j.dst), PrintableName(src.raw), ErrSourceOverwrite)
+		case sameBucket(src, dst) && strings.HasPrefix(j.dst, src.prefix()):
+			j.err = fmt.Errorf("output %s would be inside input %s: %w", PrintableName(dst.object(j.dst).String()), PrintableName(src.raw), ErrSourceOverwrite)
+		}
+		if local {
+			j.sink = guardSink{outSink: sink, in: string(j.in.(localInput))}
 		}
 		jobs[i] = j
 	}
@@ -278,16 +299,23 @@ func (p *place) fileTarget(base string) string {
 	return p.path
 }
 
-// isSame reports whether output name in dst (as processTo will name it)
-// is the single input p.
-func (p *place) isSame(dst *place, name string) bool {
+// refuseSame refuses output name in dst (as processTo will name it) when
+// it is the single input p, by any name.
+func (p *place) refuseSame(dst *place, name string) error {
 	name = outputName(p.raw, name)
-	if p.bucket == nil && dst.bucket == nil {
-		a, aerr := filepath.Abs(p.path)
-		b, berr := filepath.Abs(name)
-		return aerr == nil && berr == nil && a == b
+	switch {
+	case p.bucket == nil && dst.bucket == nil:
+		same, err := sameLocalFile(p.path, name)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", PrintableName(name), err)
+		}
+		if same {
+			return sourceIsOutput(name, p.raw)
+		}
+	case sameBucket(p, dst) && p.loc.Key == name:
+		return sourceIsOutput(dst.object(name).String(), p.raw)
 	}
-	return sameBucket(p, dst) && p.loc.Key == name
+	return nil
 }
 
 // outputName is the name an output of input in gets: videos become MP4.

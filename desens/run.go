@@ -32,7 +32,9 @@ import (
 // failed files are reported, not returned. Sources are never modified:
 // an output that is the input, or lies inside the input directory or
 // prefix, by any name (a symbolic link, a relative path, a file:// URL, a
-// hard link), is refused with ErrSourceOverwrite.
+// hard link), is refused with ErrSourceOverwrite. Symbolic links in a
+// local tree are followed to regular files; links to directories are
+// skipped (see listMedia).
 func (d *Desensitizer) Run(ctx context.Context, in, out string, onFile func(FileReport)) (*Report, error) {
 	rep := d.newReport()
 	defer func() { rep.Finished = time.Now().UTC() }()
@@ -180,7 +182,7 @@ type job struct {
 // plan lists what to do.
 func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error) {
 	var one input // a single file or object, else a tree
-	var rels []string
+	var files []listed
 	var err error
 	switch {
 	case src.bucket == nil:
@@ -189,14 +191,14 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error)
 			return nil, fmt.Errorf("input: %w", err)
 		}
 		if st.IsDir() {
-			if rels, err = listMedia(src.path); err != nil {
+			if files, err = listMedia(src.path); err != nil {
 				return nil, err
 			}
 		} else {
 			one = localInput(src.path)
 		}
 	case src.isPrefix():
-		if rels, err = listObjects(ctx, src); err != nil {
+		if files, err = listObjects(ctx, src); err != nil {
 			return nil, err
 		}
 	default:
@@ -243,9 +245,13 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) ([]job, error)
 	if sameBucket(src, dst) && strings.HasPrefix(dst.prefix(), src.prefix()) {
 		return nil, sourceHoldsOutput(dst.raw, src.raw)
 	}
-	jobs := make([]job, len(rels))
-	for i, rel := range rels {
-		j := job{sink: sink, tree: true, skip: skipReason(rel)}
+	jobs := make([]job, len(files))
+	for i, f := range files {
+		rel := f.rel
+		j := job{sink: sink, tree: true, skip: f.skip}
+		if j.skip == "" {
+			j.skip = skipReason(rel)
+		}
 		if src.bucket == nil {
 			j.in = localInput(filepath.Join(src.path, rel))
 		} else {
@@ -328,8 +334,8 @@ func outputName(in, dst string) string {
 
 // listObjects lists the objects under a prefix, relative to it, as
 // listMedia does.
-func listObjects(ctx context.Context, p *place) ([]string, error) {
-	var out []string
+func listObjects(ctx context.Context, p *place) ([]listed, error) {
+	var out []listed
 	for o, err := range p.bucket.List(ctx, p.loc.Key, nil) {
 		if err != nil {
 			return nil, err
@@ -338,7 +344,7 @@ func listObjects(ctx context.Context, p *place) ([]string, error) {
 		if strings.HasPrefix(path.Base(rel), ".") {
 			continue
 		}
-		out = append(out, rel)
+		out = append(out, listed{rel: rel})
 	}
 	return out, nil
 }
@@ -363,26 +369,67 @@ func isWithin(p, dir string) bool {
 	return err == nil && rel != ".." && !filepath.IsAbs(rel) && (rel == "." || len(rel) < 2 || rel[:2] != "..")
 }
 
+// listed is one file of a tree: its name relative to the tree, and why it
+// is left out unread, if the listing already knows.
+type listed struct {
+	rel  string
+	skip string
+}
+
+// Reasons a tree's file is skipped for what it is rather than what it
+// holds.
+const (
+	skipDirLink    = "symbolic link to a directory (not followed)"
+	skipBrokenLink = "symbolic link that leads nowhere"
+	skipNotFile    = "not a regular file"
+)
+
 // listMedia walks dir for files, sorted; plan marks those desens does not
 // handle as skipped (reported, never copied: they may hold sensitive data
-// desens does not understand). Hidden files are left out. Symbolic links
-// are not followed.
-func listMedia(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+// desens does not understand). Hidden files are left out.
+//
+// Symbolic links to regular files are followed, as the file:// bucket's
+// listing does, and the file is read through the link; links to
+// directories are not followed (a link to a directory above it would loop
+// for ever) and are listed as skipped, as are links that lead nowhere or
+// into a loop, and other things that are not regular files (pipes,
+// sockets, devices). dir itself may be a link to a directory.
+func listMedia(dir string) ([]listed, error) {
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	var out []listed
+	err = filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !e.Type().IsRegular() || e.Name()[0] == '.' {
+		if e.IsDir() || e.Name()[0] == '.' {
 			return nil
 		}
-		rel, err := filepath.Rel(dir, path)
+		rel, err := filepath.Rel(root, path)
 		if err != nil {
 			return err
 		}
-		out = append(out, rel)
+		f := listed{rel: rel}
+		switch t := e.Type(); {
+		case t.IsRegular():
+		case t&fs.ModeSymlink != 0:
+			st, err := os.Stat(path)
+			switch {
+			case err != nil:
+				f.skip = skipBrokenLink
+			case st.IsDir():
+				f.skip = skipDirLink
+			case !st.Mode().IsRegular():
+				f.skip = skipNotFile
+			}
+		default:
+			f.skip = skipNotFile
+		}
+		out = append(out, f)
 		return nil
 	})
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
 	return out, err
 }

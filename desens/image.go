@@ -64,7 +64,15 @@ func (d *Desensitizer) processImage(ctx context.Context, name string, data []byt
 	rep.Frames = 1
 
 	t = time.Now()
-	buf, err := gocv.IMEncode(gocv.FileExt(outExt), f.img)
+	enc := f.img
+	if outExt == ".pgm" {
+		// OpenCV's PGM encoder takes one channel only, and throws (aborting
+		// the process) on the three the decoder gives.
+		enc = gocv.NewMat()
+		defer enc.Close()
+		gocv.CvtColor(f.img, &enc, gocv.ColorBGRToGray)
+	}
+	buf, err := gocv.IMEncode(gocv.FileExt(outExt), enc)
 	if err != nil {
 		return fileErr(name, "encode", err)
 	}

@@ -13,8 +13,10 @@ import (
 	"github.com/desens/desens/desens"
 )
 
-// reporter prints progress and per-file outcomes for people. The JSON
-// report (--report) is the machine-readable record.
+// reporter prints progress and per-file outcomes for people. Names are
+// printed as desens.PrintableName gives them, so that a file name cannot
+// forge or hide a line; the JSON report (--report) is the
+// machine-readable record, with names exact.
 type reporter struct {
 	mu       sync.Mutex
 	w        io.Writer
@@ -46,12 +48,13 @@ func (r *reporter) progress(p desens.Progress) {
 		return
 	}
 	r.lastLine = now
-	msg := fmt.Sprintf("%s: frame %d", p.File, p.Frame)
+	name := desens.PrintableName(p.File)
+	msg := fmt.Sprintf("%s: frame %d", name, p.Frame)
 	if p.Frames > 0 {
 		pct := 100 * float64(p.Frame) / float64(p.Frames)
 		width := 30
 		fill := min(width, int(pct/100*float64(width)))
-		msg = fmt.Sprintf("%s [%s%s] %d/%d (%.0f%%)", p.File, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), p.Frame, p.Frames, pct)
+		msg = fmt.Sprintf("%s [%s%s] %d/%d (%.0f%%)", name, strings.Repeat("=", fill), strings.Repeat(" ", width-fill), p.Frame, p.Frames, pct)
 	}
 	if r.tty {
 		fmt.Fprintf(r.w, "\r\033[K%s", msg)
@@ -72,8 +75,9 @@ func (r *reporter) file(f desens.FileReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.clear()
+	in := desens.PrintableName(f.Input)
 	if !f.OK {
-		fmt.Fprintf(r.w, "FAIL %s: %s\n", f.Input, strings.TrimPrefix(f.Error, f.Input+": "))
+		fmt.Fprintf(r.w, "FAIL %s: %s\n", in, strings.TrimPrefix(desens.PrintableText(f.Error), in+": "))
 		return
 	}
 	if r.quiet {
@@ -87,7 +91,7 @@ func (r *reporter) file(f desens.FileReport) {
 	if len(f.MaskedFrames) > 0 {
 		extra = fmt.Sprintf(", %d frames masked whole", len(f.MaskedFrames))
 	}
-	fmt.Fprintf(r.w, "ok   %s -> %s (%d frames, %s%s, %.1fs)\n", f.Input, f.Output, f.Frames,
+	fmt.Fprintf(r.w, "ok   %s -> %s (%d frames, %s%s, %.1fs)\n", in, desens.PrintableName(f.Output), f.Frames,
 		orNone(strings.Join(found, ", ")), extra, float64(f.Elapsed)/1000)
 }
 

@@ -92,14 +92,14 @@ func fileLine(ui *reporter) func(desens.FileReport) {
 		switch {
 		case ui.quiet:
 		case tr.Dropped:
-			fmt.Fprintf(ui.w, "drop %s (%s trajectory: not written)\n", f.Input, tr.Format)
+			fmt.Fprintf(ui.w, "drop %s (%s trajectory: not written)\n", desens.PrintableName(f.Input), tr.Format)
 		default:
 			extra := ""
 			if tr.Discarded > 0 {
 				extra = fmt.Sprintf(", %d records removed", tr.Discarded)
 			}
 			fmt.Fprintf(ui.w, "ok   %s -> %s (%s trajectory, %s: %d of %d points kept%s)\n",
-				f.Input, f.Output, tr.Format, tr.Policy, tr.PointsOut, tr.PointsIn, extra)
+				desens.PrintableName(f.Input), desens.PrintableName(f.Output), tr.Format, tr.Policy, tr.PointsOut, tr.PointsIn, extra)
 		}
 	}
 }
@@ -110,12 +110,12 @@ func printSkipped(w io.Writer, rep *desens.Report, quiet bool) {
 	if rep == nil || len(rep.Skipped) == 0 || quiet {
 		return
 	}
-	fmt.Fprintf(w, "%d files skipped (not media or trajectories; not copied):\n", len(rep.Skipped))
+	fmt.Fprintf(w, "%d files skipped (not copied):\n", len(rep.Skipped))
 	for i, s := range rep.Skipped {
 		if i == 10 {
 			fmt.Fprintf(w, "  ... and %d more (see --report)\n", len(rep.Skipped)-i)
 			break
 		}
-		fmt.Fprintf(w, "  %s: %s\n", s.Input, s.Reason)
+		fmt.Fprintf(w, "  %s: %s\n", desens.PrintableName(s.Input), desens.PrintableText(s.Reason))
 	}
 }

@@ -99,7 +99,8 @@ func (d *Desensitizer) newReport() *Report {
 // or video, or a trajectory sidecar by Options.Trajectory. The output
 // appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessFile(ctx context.Context, in, out string) FileReport {
-	return d.processJob(ctx, job{in: localInput(in), dst: out, sink: fileSink{Overwrite: d.opts.Overwrite}})
+	sink := guardSink{outSink: fileSink{Overwrite: d.opts.Overwrite}, in: in}
+	return d.processJob(ctx, job{in: localInput(in), dst: out, sink: sink})
 }
 
 // namer is implemented by sinks whose outputs are better named by a URL

@@ -73,7 +73,8 @@ func (d *Desensitizer) processJob(ctx context.Context, j job) (fr FileReport) {
 // file path) by Options.Trajectory. With the drop policy nothing is
 // written. The output appears only if the whole file succeeded.
 func (d *Desensitizer) ProcessTrajectory(ctx context.Context, in, out string) FileReport {
-	return d.processSidecar(ctx, localInput(in), out, fileSink{Overwrite: d.opts.Overwrite})
+	sink := guardSink{outSink: fileSink{Overwrite: d.opts.Overwrite}, in: in}
+	return d.processSidecar(ctx, localInput(in), out, sink)
 }
 
 func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string, sink outSink) FileReport {

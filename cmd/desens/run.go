@@ -219,11 +219,11 @@ func printLeftovers(ui *reporter, f desens.FileReport) {
 	ui.clear()
 	if !ui.quiet {
 		for _, s := range f.Cleaned {
-			fmt.Fprintf(ui.w, "     %s\n", s)
+			fmt.Fprintf(ui.w, "     %s\n", desens.PrintableText(s))
 		}
 	}
 	for _, s := range f.LeftBehind {
-		fmt.Fprintf(ui.w, "WARN %s: %s\n", f.Input, s)
+		fmt.Fprintf(ui.w, "WARN %s: %s\n", desens.PrintableName(f.Input), desens.PrintableText(s))
 	}
 }
 

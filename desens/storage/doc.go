@@ -62,7 +62,9 @@
 // Every backend returns *Error, which names the operation, bucket and key
 // in one line, wraps the cause with %w, and carries a kind sentinel —
 // ErrNotExist, ErrBucketNotExist, ErrPermission, ErrInvalidKey,
-// ErrInvalidArgument, ErrObjectChanged, ErrAborted — for errors.Is.
+// ErrInvalidArgument, ErrObjectChanged, ErrAborted — for errors.Is; refused
+// credentials are ErrCredentials, which is also ErrPermission. A failed
+// abort names the upload it left pending (Error.Upload, AbortFailure).
 // Error.Retryable (and IsRetryable) says whether repeating the operation
 // later may help: network failures and 5xx are retryable, the kinds above
 // are not. Classification uses error types and codes, never message text.

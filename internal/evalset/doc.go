@@ -12,8 +12,16 @@
 // real photos are copied as-is into real/ with their hand labels so one
 // evaluation run covers both.
 //
+// GenerateVideo builds a labelled video set from the same sources: H.264
+// clips of a camera panning and zooming over a background photo, with
+// faces moving through it and occluders crossing in front, and a
+// videos.json labelling every face in every frame (see
+// testdata/README.md).
+//
 // Output is deterministic: the same seed and the same available sources
-// give byte-identical files. The command is
+// give byte-identical files (for videos, a byte-identical videos.json).
+// The command is
 //
 //	go run ./internal/evalset/cmd/mkevalset -out out/evalset -seed 1 -n 60
+//	go run ./internal/evalset/cmd/mkevalset -video -out out/evalset-video -seed 11
 package evalset

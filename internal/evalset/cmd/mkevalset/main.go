@@ -1,10 +1,14 @@
 // Command mkevalset generates a labelled face evaluation set: synthetic
 // 1920x1080 / 1280x720 frames with real face crops (14-200 px high)
 // composited onto real background photos, plus the hand-labelled real
-// photos themselves under real/. All images come from Debian / npm
-// packages (see internal/evalset/sources.go and testdata/README.md).
+// photos themselves under real/. With -video it writes labelled H.264
+// clips instead: a camera panning over a background photo, faces moving
+// through it (12-200 px high), labelled per frame in videos.json. All
+// images come from Debian / npm packages (see
+// internal/evalset/sources.go and testdata/README.md).
 //
 //	go run ./internal/evalset/cmd/mkevalset -out out/evalset -seed 1 -n 60
+//	go run ./internal/evalset/cmd/mkevalset -video -out out/evalset-video -seed 11
 package main
 
 import (
@@ -12,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/desens/desens/internal/evalset"
@@ -32,7 +37,11 @@ func main() {
 	dumpReal := fs.String("dump-real", "", "write the hand labels of the real photos to `dir`/real/labels.json (opencv-doc) and dir/real-optional/labels.json (fetched packages), e.g. testdata/eval, and exit")
 	testFaces := fs.String("write-test-faces", "", "regenerate the small face crops + labels.json into `dir` (testdata/faces) and exit")
 	list := fs.Bool("list", false, "list the source table (packages, photos, availability) and exit")
-	verbose := fs.Bool("v", false, "log every frame")
+	verbose := fs.Bool("v", false, "log every frame (every clip with -video)")
+	video := fs.Bool("video", false, "write labelled H.264 clips (clip_NNN.mp4, videos.json) instead of frames; needs ffmpeg")
+	clips := fs.Int("clips", 4, "with -video: number of clips (by default two of each four 1920x1080, the others 1280x720)")
+	frames := fs.Int("frames", 60, "with -video: frames per clip, at 25 fps")
+	size := fs.String("size", "", "with -video: `WxH` of every clip instead of the 1080p/720p mix, e.g. 640x360")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mkevalset [flags]\n\n"+
 			"Builds a face-detector evaluation set from photos shipped in Debian/npm packages.\n"+
@@ -63,6 +72,16 @@ func main() {
 		return
 	}
 
+	if _, err := os.Stat(*faces); *faces != "" && err != nil {
+		*faces = ""
+	}
+	if *video {
+		generateVideo(evalset.VideoConfig{
+			Out: *out, Clips: *clips, Frames: *frames, Seed: *seed, Resolver: res, FacesDir: *faces, Logf: logf,
+		}, *size, *verbose)
+		return
+	}
+
 	cfg := evalset.Config{
 		Out: *out, N: *n, Seed: *seed, Frac720: *frac720, EmptyEvery: *emptyEvery,
 		SmallFrac: *smallFrac, NoReal: *noReal, Resolver: res, FacesDir: *faces,
@@ -77,13 +96,10 @@ func main() {
 		cfg.Logf = logf
 	} else {
 		cfg.Logf = func(format string, args ...any) {
-			if len(format) > 7 && format[:7] == "sources" {
+			if strings.HasPrefix(format, "sources") {
 				logf(format, args...)
 			}
 		}
-	}
-	if _, err := os.Stat(*faces); *faces != "" && err != nil {
-		cfg.FacesDir = ""
 	}
 	st, err := evalset.Generate(cfg)
 	if err != nil {
@@ -99,6 +115,29 @@ func main() {
 		*out, st.Frames, st.Frames720, st.EmptyFrames, st.Faces, st.SmallFaces, med, st.Ignores, st.Negatives)
 	fmt.Printf("real/: %d photos, %d faces; face sources %d, backgrounds %d, negatives %d; missing sources %d\n",
 		st.RealImages, st.RealFaces, len(st.FaceSources), len(st.Backgrounds), len(st.NegSources), len(st.Missing))
+}
+
+func generateVideo(cfg evalset.VideoConfig, size string, verbose bool) {
+	if size != "" {
+		if _, err := fmt.Sscanf(size, "%dx%d", &cfg.Width, &cfg.Height); err != nil {
+			fail(fmt.Errorf("-size %q: want WxH, e.g. 640x360", size))
+		}
+	}
+	if !verbose {
+		logf := cfg.Logf
+		cfg.Logf = func(format string, args ...any) {
+			if strings.HasPrefix(format, "sources") {
+				logf(format, args...)
+			}
+		}
+	}
+	st, err := evalset.GenerateVideo(cfg)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Printf("%s: %d clips, %d frames; %d face tracks, %d labelled face boxes (%d <= 32 px, %d partly occluded, heights %d-%d px), %d ignore boxes, %d ignore tracks; %d occluders, %d hard negatives\n",
+		cfg.Out, st.Clips, st.Frames, st.Tracks, st.Boxes, st.SmallBoxes, st.Occluded, st.MinHeight, st.MaxHeight,
+		st.IgnoreBoxes, st.IgnoreTracks, st.Occluders, st.Negatives)
 }
 
 func listSources(res *evalset.Resolver) {

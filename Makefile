@@ -95,6 +95,14 @@ eval-heldout: build
 evalset-video: setup
 	go run ./internal/evalset/cmd/mkevalset -video -out out/evalset-video -seed 11
 
+eval-video: build evalset-video
+	./$(BIN) eval out/evalset-video
+
+eval-video-heldout: build
+	test -f out/evalset-video12/videos.json || \
+		go run ./internal/evalset/cmd/mkevalset -video -out out/evalset-video12 -seed 12
+	./$(BIN) eval out/evalset-video12
+
 # Licence plates (models/train/plates/README.md). train-plates retrains the
 # committed model from scratch on the CPU in five phases (about 100 min on 2
 # shared cores; CI never runs it). PLATES_TRAIN_FLAGS adds flags to both,

@@ -16,7 +16,7 @@ import (
 func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "eval",
-		Usage:     "measure detection on labelled images",
+		Usage:     "measure detection on labelled images, or what labelled videos' outputs hide",
 		ArgsUsage: "DIR [DIR...]",
 		Description: `Each DIR holds images and a labels.json naming the faces in them (format in
 testdata/README.md). desens eval runs detection on every image as desens run
@@ -33,6 +33,20 @@ their lower bar).
 A detection matches a labelled box of its class at IoU >= 0.3, or when each
 box holds the other's centre. Detections in "ignore" regions count neither
 way. Recall is the figure that matters: a missed face goes out unblurred.
+
+A DIR with a videos.json instead of a labels.json holds clips whose faces
+are labelled frame by frame (format in testdata/README.md; make
+evalset-video builds one). desens eval then runs each clip as desens run
+would, tracking included (--hold, --expand and --shape as desens run's),
+and scores what each output frame hides: a labelled face counts as hidden
+in a frame when the hidden regions cover at least 80% of its box, and as
+left visible otherwise. It prints, per clip and in total, per-frame recall
+(over every face in every frame), the same for faces 12-32 px high and by
+height, the frames that left a face visible, the longest run of frames one
+face stayed visible, false hidden regions per frame (regions touching no
+labelled or ignore box) and the time desens took. --fail-under-recall
+gates on per-frame recall; there is no sweep and no --html for videos. All
+DIRs must be of one kind.
 
 The sweep comes from a second detection pass at --sweep-from, because a
 lower threshold also changes the detector's first-pass candidates; the
@@ -51,11 +65,13 @@ EXAMPLES:
    5. Plates: the held-out synthetic set (make evalset-plates) and the real
       photos with plates from Debian packages:
         desens eval --targets plate out/evalset-plates testdata/eval/plates-real
+   6. Labelled clips (make evalset-video), tracking held 8 frames:
+        desens eval --hold 8 --json video.json out/evalset-video
 
 EXIT STATUS:
    0  evaluated (and recall reached --fail-under-recall)
-   1  recall under --fail-under-recall, images that could not be read, or a
-      labels.json that could not be used
+   1  recall under --fail-under-recall, images or clips that could not be
+      read, or a labels.json or videos.json that could not be used
    2  usage error
    130 interrupted`,
 		Flags: append(modelFlags(),
@@ -64,6 +80,9 @@ EXIT STATUS:
 			&cli.StringFlag{Name: "html", Usage: "write DIR/index.html and one annotated JPEG per image"},
 			&cli.Float64Flag{Name: "fail-under-recall", Usage: "exit 1 when recall is under this fraction, e.g. 0.9 (0 = never)"},
 			&cli.Float64Flag{Name: "sweep-from", Value: 0.3, Usage: "threshold of the sweep's detection pass (0 = no second pass: sweep from the headline detections)"},
+			&cli.IntFlag{Name: "hold", Value: 5, Usage: "videos: frames a box outlives its last detection, as desens run's --hold (-1 disables tracking)"},
+			&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "videos: grow each box by this factor about its centre before hiding it, as desens run's --expand"},
+			&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "videos: mask outline, ellipse or rect, as desens run's --shape"},
 		),
 		Action: runEval,
 	}
@@ -86,6 +105,18 @@ func runEval(c *cli.Context) error {
 	}
 	if c.Int("min-size") < 0 {
 		return usagef(fmt.Sprintf("--min-size %d: want 0 or more", c.Int("min-size")))
+	}
+	videos := 0
+	for _, dir := range c.Args().Slice() {
+		if eval.HasVideoLabels(dir) {
+			videos++
+		}
+	}
+	switch {
+	case videos == c.NArg():
+		return runVideoEval(c, opts, gate)
+	case videos > 0:
+		return usagef("eval: some DIRs hold videos.json and some labels.json; evaluate them apart")
 	}
 
 	d, err := desens.New(opts)
@@ -145,6 +176,42 @@ func runEval(c *cli.Context) error {
 	}
 	if gate > 0 && res.Recall < gate {
 		errs = append(errs, fmt.Errorf("recall %.1f%% is under --fail-under-recall %.1f%%", 100*res.Recall, 100*gate))
+	}
+	return errors.Join(errs...)
+}
+
+// runVideoEval scores what desens hides in each frame of labelled clips.
+func runVideoEval(c *cli.Context, opts desens.Options, gate float64) error {
+	for _, f := range []string{"html", "sweep-from"} {
+		if c.IsSet(f) {
+			return usagef(fmt.Sprintf("--%s: not for videos", f))
+		}
+	}
+	opts.Redact = desens.RedactOptions{Shape: desens.Shape(c.String("shape")), Expand: c.Float64("expand")}
+	opts.Hold = c.Int("hold")
+	ev := &eval.VideoEvaluator{Options: opts, MinSize: c.Int("min-size"), OnClip: func(cr eval.ClipResult) {
+		fmt.Fprintf(os.Stderr, "eval: %s: %d frames in %.1f s\n", cr.Name, cr.Counts.Frames, cr.Millis/1000)
+	}}
+	res, err := ev.Run(c.Context, c.Args().Slice()...)
+	if err != nil {
+		return err
+	}
+	var tables io.Writer = os.Stdout
+	if c.String("json") == "-" {
+		tables = os.Stderr
+	}
+	if err := res.WriteText(tables); err != nil {
+		return err
+	}
+	if err := writeJSONFile(c.String("json"), "json", res.WriteJSON); err != nil {
+		return err
+	}
+	var errs []error
+	if res.Failed > 0 {
+		errs = append(errs, fmt.Errorf("%d of %d clips could not be evaluated", res.Failed, len(res.Clips)))
+	}
+	if gate > 0 && res.Recall < gate {
+		errs = append(errs, fmt.Errorf("per-frame recall %.1f%% is under --fail-under-recall %.1f%%", 100*res.Recall, 100*gate))
 	}
 	return errors.Join(errs...)
 }

@@ -45,4 +45,24 @@
 // Result.WriteText prints tables for people, Result.WriteJSON the whole
 // result for machines, and WriteHTML a page with every image drawn over:
 // labelled boxes green, hits blue, false positives red, misses yellow.
+//
+// # Video
+//
+// A directory may hold a videos.json instead: clips whose faces are
+// labelled frame by frame as tracks (format in testdata/README.md).
+// VideoEvaluator runs each clip through a Desensitizer as desens run does,
+// tracking and Expand included, and hears through Options.OnFrame what
+// each output frame hides. It scores the output, not the detector: a
+// labelled face counts as hidden in a frame when the hidden regions (each
+// its rectangle, or the ellipse drawn in it) cover at least CoverBar of its
+// box (HiddenShare), and is a leak otherwise, since a face visible in a
+// single frame of a video is exposed. Boxes marked ignore (faces more than
+// half hidden in the scene, faces in background photos) count neither way.
+//
+// The figures, per clip and in total: per-frame recall (faces hidden over
+// faces labelled, counted once per frame), the same for faces SmallMin to
+// SmallMax px high and by height; frames that left any labelled face
+// visible; the longest run of consecutive frames one track stayed visible;
+// and false hidden regions per frame, regions of a labelled class that
+// touch no labelled or ignore box.
 package eval

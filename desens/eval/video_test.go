@@ -1,0 +1,227 @@
+package eval
+
+import (
+	"encoding/json"
+	"image"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
+	"github.com/desens/desens/internal/evalset"
+	"github.com/desens/desens/internal/testenv"
+)
+
+func rectRegion(x0, y0, x1, y1 int) desens.HiddenRegion {
+	return desens.HiddenRegion{Class: detect.Face, Box: image.Rect(x0, y0, x1, y1), Shape: desens.ShapeRect}
+}
+
+func ellipseRegion(x0, y0, x1, y1 int) desens.HiddenRegion {
+	return desens.HiddenRegion{Class: detect.Face, Box: image.Rect(x0, y0, x1, y1), Shape: desens.ShapeEllipse}
+}
+
+func TestHiddenShare(t *testing.T) {
+	box := image.Rect(20, 20, 40, 40) // 20x20
+	bounds := image.Rect(0, 0, 100, 80)
+	for _, tc := range []struct {
+		name     string
+		fr       desens.FrameRegions
+		box      image.Rectangle
+		lo, hi   float64 // the share lies in [lo, hi]
+		isHidden bool    // at CoverBar
+	}{
+		{"nothing hidden", desens.FrameRegions{}, box, 0, 0, false},
+		{"a rectangle over it all", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(10, 10, 50, 50)}}, box, 1, 1, true},
+		{"a rectangle over its left half", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(0, 0, 30, 80)}}, box, 0.5, 0.5, false},
+		{"two halves make it whole", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(0, 0, 30, 80), rectRegion(30, 0, 60, 80)}}, box, 1, 1, true},
+		{"overlapping regions count once", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(0, 0, 35, 80), rectRegion(25, 0, 35, 80)}}, box, 0.75, 0.75, false},
+		{"the top 80% is enough", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(0, 0, 100, 36)}}, box, 0.8, 0.8, true},
+		{"an ellipse drawn in the box leaves its corners", desens.FrameRegions{Hidden: []desens.HiddenRegion{ellipseRegion(20, 20, 40, 40)}}, box, math.Pi/4 - 0.02, math.Pi/4 + 0.02, false},
+		{"an ellipse grown 1.3x1.15 covers the box", desens.FrameRegions{Hidden: []desens.HiddenRegion{ellipseRegion(15, 15, 45, 45)}}, box, 1, 1, true},
+		{"a region reaching past the frame's edge", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(-50, -50, 10, 10)}}, image.Rect(0, 0, 20, 20), 0.25, 0.25, false},
+		{"a region elsewhere", desens.FrameRegions{Hidden: []desens.HiddenRegion{rectRegion(60, 60, 90, 80)}}, box, 0, 0, false},
+		{"a frame masked whole", desens.FrameRegions{Masked: true}, box, 1, 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := HiddenShare(tc.box, tc.fr, bounds)
+			if s < tc.lo || s > tc.hi {
+				t.Errorf("HiddenShare = %v, want in [%v, %v]", s, tc.lo, tc.hi)
+			}
+			if (s >= CoverBar) != tc.isHidden {
+				t.Errorf("share %v at bar %v: hidden=%v, want %v", s, CoverBar, s >= CoverBar, tc.isHidden)
+			}
+		})
+	}
+}
+
+func TestLongestRun(t *testing.T) {
+	const a, x, h, v = absent, excluded, hidden, visible
+	for _, tc := range []struct {
+		name          string
+		states        []faceState
+		start, frames int
+	}{
+		{"never seen", nil, -1, 0},
+		{"always hidden", []faceState{h, h, h}, -1, 0},
+		{"one frame", []faceState{h, v, h}, 1, 1},
+		{"the whole clip", []faceState{v, v, v, v}, 0, 4},
+		{"the longer of two", []faceState{v, v, h, v, v, v, h}, 3, 3},
+		{"the first of two as long", []faceState{v, v, h, v, v}, 0, 2},
+		{"ending the clip", []faceState{h, h, v, v, v}, 2, 3},
+		{"half hidden by the scene ends a run", []faceState{v, v, x, v, v}, 0, 2},
+		{"out of the frame ends a run", []faceState{v, a, v, v}, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if start, n := longestRun(tc.states); start != tc.start || n != tc.frames {
+				t.Errorf("longestRun(%v) = %d from %d, want %d from %d", tc.states, n, start, tc.frames, tc.start)
+			}
+		})
+	}
+}
+
+func TestScoreClip(t *testing.T) {
+	// Track 1 (20 px high) is hidden in frames 0 and 3, left visible in 1
+	// and 2, and more than half hidden in 4. Track 2 (40 px) is hidden
+	// throughout, twice over in frame 1. Track 3 is a face in the
+	// background: ignore everywhere. Frame 2 is masked whole: nothing shows.
+	// Of the 7 face regions hidden (the plate is not labelled, and face 2
+	// hidden twice counts once), the two at (60,60) touch no labelled box.
+	v := Video{File: "c.mp4", Width: 200, Height: 100, FPS: 25, Frames: 5, Tracks: []Track{
+		{ID: 1, Class: detect.Face, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{10, 10, 20, 20}}, {Frame: 1, Box: Box{12, 10, 20, 20}}, {Frame: 2, Box: Box{14, 10, 20, 20}},
+			{Frame: 3, Box: Box{16, 10, 20, 20}}, {Frame: 4, Box: Box{18, 10, 20, 20}, Ignore: true},
+		}},
+		{ID: 2, Class: detect.Face, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{100, 40, 40, 40}}, {Frame: 1, Box: Box{100, 40, 40, 40}},
+		}},
+		{ID: 3, Class: detect.Face, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{170, 0, 20, 20}, Ignore: true}, {Frame: 3, Box: Box{170, 0, 20, 20}, Ignore: true},
+		}},
+	}}
+	face1 := func(x int) desens.HiddenRegion { return rectRegion(x-2, 8, x+22, 32) }
+	face2 := rectRegion(95, 35, 145, 85)
+	frames := map[int]desens.FrameRegions{
+		0: {Frame: 0, Hidden: []desens.HiddenRegion{face1(10), face2, rectRegion(165, 0, 195, 25)}},
+		1: {Frame: 1, Hidden: []desens.HiddenRegion{face2, face2, rectRegion(60, 60, 70, 70)}},
+		2: {Frame: 2, Masked: true},
+		3: {Frame: 3, Hidden: []desens.HiddenRegion{face1(16), {Class: detect.Plate, Box: image.Rect(60, 60, 80, 70)}}},
+		4: {Frame: 4, Hidden: []desens.HiddenRegion{rectRegion(60, 60, 70, 70)}},
+	}
+	cr := scoreClip(v, frames, 0)
+	if cr.Error != "" {
+		t.Fatal(cr.Error)
+	}
+	want := VideoCounts{Frames: 5, Truths: 6, Hidden: 5, SmallTruths: 4, SmallHidden: 3, Excluded: 3,
+		FaceFrames: 4, LeakFrames: 1, Regions: 7, FalseRegions: 2, MaskedFrames: 1}
+	if cr.Counts != want {
+		t.Errorf("counts\n got %+v\nwant %+v", cr.Counts, want)
+	}
+	if cr.Recall != 5.0/6 || cr.SmallRecall != 0.75 || cr.FalsePerFrame != 0.4 {
+		t.Errorf("recall %v, small %v, false/frame %v; want 5/6, 0.75, 0.4", cr.Recall, cr.SmallRecall, cr.FalsePerFrame)
+	}
+	if cr.LongestRun != (Run{Track: 1, Start: 1, Frames: 1}) {
+		t.Errorf("longest run %+v, want track 1 from frame 1 for 1 frame", cr.LongestRun)
+	}
+	if len(cr.Leaks) != 1 || cr.Leaks[0].Frame != 1 || cr.Leaks[0].Track != 1 || cr.Leaks[0].Share != 0 {
+		t.Errorf("leaks %+v, want track 1 in frame 1, nothing hidden", cr.Leaks)
+	}
+	if b := cr.Sizes[bucketOf(cr.Sizes, 20)]; b.Truths != 4 || b.Hits != 3 {
+		t.Errorf("16-24 px bucket %+v, want 3 of 4", b)
+	}
+
+	t.Run("min size leaves small faces out", func(t *testing.T) {
+		cr := scoreClip(v, frames, 30)
+		if c := cr.Counts; c.Truths != 2 || c.Hidden != 2 || c.Excluded != 7 || c.LeakFrames != 0 || cr.LongestRun.Frames != 0 {
+			t.Errorf("counts %+v, run %+v; want track 2 alone, all hidden", c, cr.LongestRun)
+		}
+	})
+	t.Run("a frame desens never reported fails the clip", func(t *testing.T) {
+		short := map[int]desens.FrameRegions{0: frames[0], 1: frames[1], 2: frames[2], 3: frames[3]}
+		if cr := scoreClip(v, short, 0); cr.Error == "" {
+			t.Error("no error for 4 frames out of 5")
+		}
+	})
+}
+
+func TestParseVideoLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		ok         bool
+	}{
+		{"good", `{"version": 1, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "fps": 25, "frames": 2,
+			"tracks": [{"id": 1, "class": "face", "boxes": [{"frame": 0, "box": [1, 1, 8, 8], "ignore": false}]}]}]}`, true},
+		{"no videos", `{"version": 1, "videos": []}`, false},
+		{"other version", `{"version": 2, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "frames": 2}]}`, false},
+		{"frame past the clip", `{"version": 1, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "frames": 2,
+			"tracks": [{"id": 1, "class": "face", "boxes": [{"frame": 2, "box": [1, 1, 8, 8]}]}]}]}`, false},
+		{"frames out of order", `{"version": 1, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "frames": 2,
+			"tracks": [{"id": 1, "class": "face", "boxes": [{"frame": 1, "box": [1, 1, 8, 8]}, {"frame": 0, "box": [1, 1, 8, 8]}]}]}]}`, false},
+		{"box outside", `{"version": 1, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "frames": 2,
+			"tracks": [{"id": 1, "class": "face", "boxes": [{"frame": 0, "box": [70, 1, 8, 8]}]}]}]}`, false},
+		{"track twice", `{"version": 1, "videos": [{"file": "a.mp4", "width": 64, "height": 48, "frames": 2,
+			"tracks": [{"id": 1, "class": "face", "boxes": []}, {"id": 1, "class": "face", "boxes": []}]}]}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseVideoLabels([]byte(tc.json))
+			if (err == nil) != tc.ok {
+				t.Errorf("err = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}
+
+func TestVideoEvalEndToEnd(t *testing.T) {
+	testenv.ORT(t)
+	testenv.FFmpeg(t)
+	testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg"))
+	dir := t.TempDir()
+	st, err := evalset.GenerateVideo(evalset.VideoConfig{Out: dir, Clips: 2, Frames: 10, Width: 320, Height: 240, Seed: 1,
+		Resolver: &evalset.Resolver{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heard []string
+	ev := &VideoEvaluator{Options: desens.Options{Runtime: desens.RuntimeOptions{Threads: 2}},
+		OnClip: func(c ClipResult) { heard = append(heard, filepath.Base(c.Name)) }}
+	res, err := ev.Run(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	if err := res.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", text.String())
+
+	if strings.Join(heard, ",") != "clip_000.mp4,clip_001.mp4" {
+		t.Errorf("OnClip heard of %v", heard)
+	}
+	if res.Evaluated != 2 || res.Failed != 0 {
+		t.Fatalf("%d clips evaluated, %d failed; want 2 and 0", res.Evaluated, res.Failed)
+	}
+	if c := res.Total; c.Frames != 20 || c.Truths != st.Boxes || c.Hidden+len(res.Clips[0].Leaks)+len(res.Clips[1].Leaks) != c.Truths {
+		t.Errorf("counts %+v: want 20 frames, %d faces, each hidden or a leak", c, st.Boxes)
+	}
+	if res.Recall < 0 || res.Recall > 1 || res.Millis <= 0 || res.FPS <= 0 {
+		t.Errorf("recall %v, %v ms, %v fps", res.Recall, res.Millis, res.FPS)
+	}
+	for _, want := range []string{"TOTAL (2 clips)", "per-frame recall", "FACE HEIGHT px"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %q", want)
+		}
+	}
+
+	var js strings.Builder
+	if err := res.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var back VideoResult
+	if err := json.Unmarshal([]byte(js.String()), &back); err != nil {
+		t.Fatalf("JSON does not read back: %v", err)
+	}
+	if back.Recall != res.Recall || len(back.Clips) != 2 || back.Total != res.Total {
+		t.Errorf("JSON read back differs: %+v", back.Total)
+	}
+}

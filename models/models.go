@@ -16,6 +16,9 @@ import (
 //go:embed retinaface_mnet025.onnx
 var retinafaceMnet025 []byte
 
+//go:embed yunet_n_dynamic.onnx
+var yunetNDynamic []byte
+
 //go:embed blazeface_back_256.onnx
 var blazefaceBack256 []byte
 
@@ -54,6 +57,13 @@ func newModel(name, source string, data []byte) Model {
 // dynamic input size.
 func Face() Model {
 	return newModel("retinaface-mnet025", "embedded", retinafaceMnet025)
+}
+
+// FaceYuNet returns the embedded YuNet face detector (the `n` model with a
+// dynamic input size): a cheaper face proposer that can stand in for
+// RetinaFace.
+func FaceYuNet() Model {
+	return newModel("yunet-n", "embedded", yunetNDynamic)
 }
 
 // FaceVerify returns the embedded MediaPipe BlazeFace back-camera model,

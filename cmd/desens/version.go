@@ -38,6 +38,7 @@ func versionCommand() *cli.Command {
 				model func() models.Model
 			}{
 				{"face", models.Face},
+				{"face (yunet proposer)", models.FaceYuNet},
 				{"face verifier", models.FaceVerify},
 				{"plate", models.Plate},
 				{"plate verifier", models.PlateVerify},

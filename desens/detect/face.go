@@ -51,15 +51,17 @@ func DefaultFaceConfig() FaceConfig {
 		MaxVerify:           64,
 		Proposals: RetinaFaceConfig{
 			Threshold: 0.05,
-			// 3× makes a 16 px face 48 px, where the model is sure of it;
-			// 2× gives faces of 16-32 px a second anchor grid and sharper
-			// pixels, which lifts their probabilities without adding
-			// non-faces; the frame shrunk to 640 finds the faces that
-			// fill it.
-			Scales:    []float64{3, 2},
-			FitSide:   640,
-			MaxPixels: 6000 * 3400, // a 1080p frame at 3×
-			TileSide:  2048,
+			ScanConfig: ScanConfig{
+				// 3× makes a 16 px face 48 px, where the model is sure of
+				// it; 2× gives faces of 16-32 px a second anchor grid and
+				// sharper pixels, which lifts their probabilities without
+				// adding non-faces; the frame shrunk to 640 finds the
+				// faces that fill it.
+				Scales:    []float64{3, 2},
+				FitSide:   640,
+				MaxPixels: 6000 * 3400, // a 1080p frame at 3×
+				TileSide:  2048,
+			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
 	}

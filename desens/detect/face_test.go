@@ -162,7 +162,7 @@ func TestRetinaScalesAndTiles(t *testing.T) {
 			}
 			full := image.Rect(0, 0, tc.w, tc.h)
 			for _, s := range got {
-				tiles := cfg.tiles(tc.w, tc.h, s)
+				tiles := cfg.tiles(tc.w, tc.h, s, retinaMaxSide)
 				var union image.Rectangle
 				for _, r := range tiles {
 					if !r.In(full) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"slices"
 
 	"gocv.io/x/gocv"
 
@@ -17,19 +16,10 @@ import (
 type RetinaFaceConfig struct {
 	// Threshold is the face probability above which boxes are kept.
 	Threshold float64
-	// Scales are the model pixels per frame pixel the frame is run at. The
-	// model's anchors span 16-512 px and it is surest of faces 40 px and
-	// up, so a 16 px face needs the frame enlarged about 3×.
-	Scales []float64
-	// FitSide adds one more run with the frame shrunk to this long side,
-	// for faces that fill the frame (0: none).
-	FitSide int
-	// MaxPixels caps the frame's enlarged size: a scale that would exceed
-	// it is lowered. It bounds the work on huge images.
-	MaxPixels int
-	// TileSide cuts a run larger than this many model pixels a side into
-	// overlapping tiles, bounding the memory one inference takes.
-	TileSide int
+	// ScanConfig sets the scales and tiles. The model's anchors span
+	// 16-512 px and it is surest of faces 40 px and up, so a 16 px face
+	// needs the frame enlarged about 3×.
+	ScanConfig
 }
 
 // RetinaFace runs RetinaFace (MobileNet-0.25) on whole frames. The model
@@ -64,6 +54,9 @@ const (
 	retinaMaxSide = 384
 )
 
+// retinaBand is the run's box heights as a sizeBand.
+var retinaBand = sizeBand{min: retinaMinSide, max: retinaMaxSide}
+
 // NewRetinaFace loads a RetinaFace model with a dynamic input size (input
 // "data", planar RGB 0-255).
 func NewRetinaFace(rt *onnx.Runtime, model []byte, cfg RetinaFaceConfig, so onnx.SessionOptions) (*RetinaFace, error) {
@@ -97,161 +90,35 @@ func (d *RetinaFace) Close() error { return d.sess.Close() }
 // Inferences reports how many model runs one w×h frame takes (for
 // benchmarks and reports).
 func (c RetinaFaceConfig) Inferences(w, h int) int {
-	n := 0
-	for _, s := range c.runScales(w, h) {
-		n += len(c.tiles(w, h, s))
-	}
-	return n
-}
-
-// runScales lists the scales one w×h frame is run at, finest first.
-func (c RetinaFaceConfig) runScales(w, h int) []float64 {
-	var out []float64
-	limit := math.Inf(1)
-	if c.MaxPixels > 0 {
-		limit = math.Sqrt(float64(c.MaxPixels) / float64(w*h))
-	}
-	for _, s := range c.Scales {
-		out = append(out, min(s, limit))
-	}
-	if c.FitSide > 0 {
-		fit := float64(c.FitSide) / float64(max(w, h))
-		if len(out) == 0 || fit < slices.Min(out)*0.75 {
-			out = append(out, fit)
-		}
-	}
-	slices.Sort(out)
-	slices.Reverse(out)
-	return slices.Compact(out)
+	return c.inferences(w, h, retinaMaxSide)
 }
 
 // candidates returns the merged face boxes in a BGR frame with their
 // probabilities, strongest first.
 func (d *RetinaFace) candidates(ctx context.Context, img gocv.Mat) ([]candidate, error) {
-	var cands []candidate
-	scales := d.cfg.runScales(img.Cols(), img.Rows())
-	for i, s := range scales {
-		for _, src := range d.cfg.tiles(img.Cols(), img.Rows(), s) {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			found, err := d.run(img, src, s)
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range found {
-				side := f.box.h() * s
-				if (i > 0 && side < retinaMinSide) || (i < len(scales)-1 && side > retinaMaxSide) {
-					continue
-				}
-				cands = append(cands, f)
-			}
-		}
-	}
-	return mergeBoxes(cands, 0.4), nil
-}
-
-// tiles cuts the w×h frame, run at scale s, into as few regions of at
-// most TileSide model pixels a side as it can, overlapping by more than the
-// largest box the run keeps, so every face lies whole in one of them.
-func (c RetinaFaceConfig) tiles(w, h int, s float64) []image.Rectangle {
-	full := image.Rect(0, 0, w, h)
-	if c.TileSide <= 0 {
-		return []image.Rectangle{full}
-	}
-	side := int(float64(c.TileSide) / s)
-	overlap := int(float64(retinaMaxSide)/s) + 16
-	if side <= 2*overlap {
-		return []image.Rectangle{full}
-	}
-	sx, xs := split(w, side, overlap)
-	sy, ys := split(h, side, overlap)
-	var out []image.Rectangle
-	for _, y := range ys {
-		for _, x := range xs {
-			out = append(out, image.Rect(x, y, x+sx, y+sy).Intersect(full))
-		}
-	}
-	return out
-}
-
-// split covers n pixels with the fewest spans of at most maxSide that
-// overlap by overlap, all of one length, and returns it and their starts.
-func split(n, maxSide, overlap int) (int, []int) {
-	if n <= maxSide {
-		return n, []int{0}
-	}
-	step := maxSide - overlap
-	count := (n - overlap + step - 1) / step
-	side := (n + (count-1)*overlap + count - 1) / count
-	return side, starts(n, side, side-overlap)
+	return d.cfg.scan(ctx, img, retinaBand, d.run)
 }
 
 // run infers on the region src of the frame scaled by s (padded to
 // multiples of 32) and returns boxes above the threshold in frame
 // coordinates.
 func (d *RetinaFace) run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error) {
-	w := max(1, int(math.Round(float64(src.Dx())*s)))
-	h := max(1, int(math.Round(float64(src.Dy())*s)))
-	roi := img.Region(src)
-	defer roi.Close()
-	scaled := gocv.NewMat()
-	defer scaled.Close()
-	interp := gocv.InterpolationLinear
-	if s < 1 {
-		interp = gocv.InterpolationArea // no aliasing when shrinking
-	}
-	gocv.Resize(roi, &scaled, image.Pt(w, h), 0, 0, interp)
-	px, err := scaled.DataPtrUint8()
+	// Planar RGB 0-255: the model subtracts 127.5 and scales by 1/128
+	// itself, so mid-grey padding reads as zero.
+	in, err := newPlanarInput(img, src, s, true, 127.5)
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w", err)
 	}
-	pw, ph := (w+31)/32*32, (h+31)/32*32
-	// Planar RGB 0-255: the model subtracts 127.5 and scales by 1/128
-	// itself, so mid-grey padding reads as zero.
-	plane := pw * ph
-	in := make([]float32, 3*plane)
-	for i := range in {
-		in[i] = 127.5
-	}
-	for y := 0; y < h; y++ {
-		row := px[y*w*3 : (y+1)*w*3]
-		o := y * pw
-		for x := 0; x < w; x++ {
-			in[o+x] = float32(row[x*3+2])
-			in[plane+o+x] = float32(row[x*3+1])
-			in[2*plane+o+x] = float32(row[x*3])
-		}
-	}
-	outs, err := d.sess.Run([][]float32{in}, [][]int64{{1, 3, int64(ph), int64(pw)}})
+	outs, err := d.sess.Run([][]float32{in.data}, [][]int64{in.shape()})
 	if err != nil {
 		return nil, fmt.Errorf("face detector: inference: %w", err)
 	}
 	var cands []candidate
 	for i, st := range retinaStrides {
-		cands = decodeRetina(cands, outs[2*i], outs[2*i+1], st.stride, st.anchors, w, h, d.cfg.Threshold)
+		cands = decodeRetina(cands, outs[2*i], outs[2*i+1], st.stride, st.anchors, in.w, in.h, d.cfg.Threshold)
 	}
-	// A box reaching a tile edge inside the frame is a face cut in two:
-	// the neighbouring tile, which overlaps by more than any kept box,
-	// sees it whole. The half could otherwise win the suppression and
-	// leave the other half of the face unhidden.
-	inner := [4]bool{src.Min.X > 0, src.Min.Y > 0, src.Max.X < img.Cols(), src.Max.Y < img.Rows()}
-	out := cands[:0]
-	for _, c := range cands {
-		b := c.box
-		if (inner[0] && b.x0 < tileEdge) || (inner[1] && b.y0 < tileEdge) ||
-			(inner[2] && b.x1 > float64(w)-tileEdge) || (inner[3] && b.y1 > float64(h)-tileEdge) {
-			continue
-		}
-		c.box = rectF{float64(src.Min.X) + b.x0/s, float64(src.Min.Y) + b.y0/s, float64(src.Min.X) + b.x1/s, float64(src.Min.Y) + b.y1/s}
-		out = append(out, c)
-	}
-	return out, nil
+	return toFrame(cands, src, image.Pt(img.Cols(), img.Rows()), s, in.w, in.h), nil
 }
-
-// tileEdge is how close, in model pixels, a box may come to a tile's inner
-// edge before it counts as cut.
-const tileEdge = 4
 
 // decodeRetina turns one stride's outputs into candidates in model pixels:
 // probabilities are [1, 2A, H, W] (background for each anchor, then face),

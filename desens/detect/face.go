@@ -14,8 +14,8 @@ import (
 // FaceConfig tunes the face detector. The zero value is not useful: start
 // from DefaultFaceConfig.
 type FaceConfig struct {
-	// Threshold is the score a face must reach: the mean of RetinaFace's
-	// probability and BlazeFace's scores in the second look.
+	// Threshold is the score a face must reach: the mean of the
+	// proposer's score and BlazeFace's scores in the second look.
 	Threshold float64
 	// SmallFace and SmallThreshold: boxes lower than SmallFace pixels need
 	// only SmallThreshold. Distant faces score lower in every look, and
@@ -24,16 +24,23 @@ type FaceConfig struct {
 	SmallThreshold float64
 	// AcceptThreshold keeps a proposal this sure without a second look.
 	AcceptThreshold float64
-	// UnverifiedThreshold is the bar for RetinaFace's probability alone
-	// when no verifier model is loaded.
+	// UnverifiedThreshold is the bar for the proposer's score alone when
+	// no verifier model is loaded.
 	UnverifiedThreshold float64
 	// MaxVerify bounds the second looks per frame. Proposals come strongest
 	// first; past the bound a proposal is kept when its probability alone
 	// reaches the threshold, erring towards redaction.
 	MaxVerify int
+	// Proposer picks the model that proposes faces: RetinaFace (the
+	// default, also "") or YuNet. Its candidates meet the same bars and
+	// the same second look either way.
+	Proposer Proposer
 	// Proposals tunes RetinaFace; its Threshold is the probability a box
 	// needs to be looked at again.
 	Proposals RetinaFaceConfig
+	// YuNet tunes YuNet when it is the proposer; its Threshold is the
+	// score a box needs to be looked at again.
+	YuNet YuNetConfig
 	// Verify tunes BlazeFace's second look (VerifyContexts, BoxScale).
 	Verify BlazeFaceConfig
 }
@@ -63,8 +70,41 @@ func DefaultFaceConfig() FaceConfig {
 				TileSide:  2048,
 			},
 		},
+		YuNet: YuNetConfig{
+			Threshold: 0.05,
+			ScanConfig: ScanConfig{
+				// 2× makes a 16 px face 32 px, where YuNet is sure of it;
+				// 1× sees the rest at a quarter of the cost, and the frame
+				// shrunk to 640 the faces that fill it.
+				Scales:    []float64{2, 1},
+				FitSide:   640,
+				MaxPixels: 6000 * 3400,
+				TileSide:  2048,
+			},
+		},
 		Verify: DefaultBlazeFaceConfig(),
 	}
+}
+
+// Proposer names the model that proposes faces.
+type Proposer string
+
+const (
+	// ProposerRetinaFace runs RetinaFace MobileNet-0.25 (the default).
+	ProposerRetinaFace Proposer = "retinaface"
+	// ProposerYuNet runs YuNet, a much smaller model.
+	ProposerYuNet Proposer = "yunet"
+)
+
+// ParseProposer reads a proposer name; "" is RetinaFace.
+func ParseProposer(s string) (Proposer, error) {
+	switch p := Proposer(s); p {
+	case "":
+		return ProposerRetinaFace, nil
+	case ProposerRetinaFace, ProposerYuNet:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown face proposer %q (want retinaface or yunet)", s)
 }
 
 // WithThreshold returns c with Threshold t, SmallThreshold keeping its
@@ -79,16 +119,28 @@ func (c FaceConfig) WithThreshold(t float64) FaceConfig {
 	c.Threshold = t
 	c.UnverifiedThreshold = t
 	c.Proposals.Threshold = min(c.Proposals.Threshold, c.SmallThreshold)
+	c.YuNet.Threshold = min(c.YuNet.Threshold, c.SmallThreshold)
 	return c
 }
 
-// WithScale returns c running the proposer at the one enlargement s, in
-// place of its default scales. An s of 0 or less returns c as it is.
+// WithScale returns c running the proposer, either of them, at the one
+// enlargement s, in place of its default scales. An s of 0 or less
+// returns c as it is.
 func (c FaceConfig) WithScale(s float64) FaceConfig {
 	if s > 0 {
 		c.Proposals.Scales = []float64{s}
+		c.YuNet.Scales = []float64{s}
 	}
 	return c
+}
+
+// Inferences reports how many proposer runs one w×h frame takes (for
+// benchmarks and reports).
+func (c FaceConfig) Inferences(w, h int) int {
+	if c.Proposer == ProposerYuNet {
+		return c.YuNet.Inferences(w, h)
+	}
+	return c.Proposals.Inferences(w, h)
 }
 
 // Passes reports whether a face box h frame pixels high with score s is
@@ -105,25 +157,42 @@ func (c FaceConfig) threshold(h float64) float64 {
 
 // FaceModels are the model files a FaceDetector runs.
 type FaceModels struct {
-	Detector []byte // RetinaFace MobileNet-0.25, dynamic input size
+	Detector []byte // the proposer's: RetinaFace MobileNet-0.25 or YuNet (FaceConfig.Proposer), dynamic input size
 	Verifier []byte // BlazeFace back-camera; nil: no second look
 }
 
-// FaceDetector finds faces in two steps: RetinaFace proposes boxes on the
-// whole frame, enlarged so that distant faces reach a size it knows, and
+// FaceDetector finds faces in two steps: RetinaFace (or YuNet) proposes
+// boxes on the whole frame, enlarged so that distant faces reach a size it
+// knows, and
 // BlazeFace, a different model trained on different data, looks again at
 // each uncertain proposal in crops at five zooms. Real faces score well in
 // both models and at most zooms; the two models' mistakes (cartoon and
 // animal faces, textures) seldom agree.
 type FaceDetector struct {
 	cfg      FaceConfig
-	proposer *RetinaFace
+	proposer proposer
 	verifier *BlazeFace // nil: proposals are judged alone
+}
+
+// proposer finds face boxes in a whole BGR frame, with their scores,
+// merged and strongest first.
+type proposer interface {
+	candidates(ctx context.Context, img gocv.Mat) ([]candidate, error)
+	Close() error
 }
 
 // NewFace loads the face models.
 func NewFace(rt *onnx.Runtime, m FaceModels, cfg FaceConfig, so onnx.SessionOptions) (*FaceDetector, error) {
-	p, err := NewRetinaFace(rt, m.Detector, cfg.Proposals, so)
+	var p proposer
+	var err error
+	switch pr, perr := ParseProposer(string(cfg.Proposer)); {
+	case perr != nil:
+		return nil, perr
+	case pr == ProposerYuNet:
+		p, err = NewYuNet(rt, m.Detector, cfg.YuNet, so)
+	default:
+		p, err = NewRetinaFace(rt, m.Detector, cfg.Proposals, so)
+	}
 	if err != nil {
 		return nil, err
 	}

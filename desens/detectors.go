@@ -72,9 +72,17 @@ func (ds *detectors) model(path string, embedded func() models.Model, class dete
 }
 
 func (ds *detectors) loadFace(rt *onnx.Runtime, o FaceOptions, so onnx.SessionOptions) error {
-	var m detect.FaceModels
+	cfg := detect.DefaultFaceConfig().WithThreshold(o.Threshold).WithScale(o.Scale)
 	var err error
-	if m.Detector, err = ds.model(o.Model, models.Face, detect.Face, ""); err != nil {
+	if cfg.Proposer, err = detect.ParseProposer(o.Proposer); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
+	}
+	embedded := models.Face
+	if cfg.Proposer == detect.ProposerYuNet {
+		embedded = models.FaceYuNet
+	}
+	var m detect.FaceModels
+	if m.Detector, err = ds.model(o.Model, embedded, detect.Face, ""); err != nil {
 		return err
 	}
 	if !o.NoVerify {
@@ -82,7 +90,6 @@ func (ds *detectors) loadFace(rt *onnx.Runtime, o FaceOptions, so onnx.SessionOp
 			return err
 		}
 	}
-	cfg := detect.DefaultFaceConfig().WithThreshold(o.Threshold).WithScale(o.Scale)
 	fd, err := detect.NewFace(rt, m, cfg, so)
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelSource(o.Model), err)

@@ -69,8 +69,13 @@ type FaceOptions struct {
 	// faces, in (0,4]. By default it runs at 3× and 2×; a value runs that
 	// one enlargement (2 is the fast setting).
 	Scale float64
-	// Model is a RetinaFace ONNX file (dynamic input size) to run instead
-	// of the embedded one.
+	// Proposer picks the model that proposes faces: "" or "retinaface"
+	// (the default), or "yunet", a much cheaper model (see
+	// models/README.md for what it finds). The bars and the second look
+	// are the same for both; Scale applies to either.
+	Proposer string
+	// Model is an ONNX file of the proposer's kind (RetinaFace or YuNet,
+	// dynamic input size) to run instead of the embedded one.
 	Model string
 	// VerifyModel is a BlazeFace back-camera ONNX file for the second look
 	// at uncertain faces, instead of the embedded one.
@@ -242,6 +247,9 @@ func (f FaceOptions) validate() error {
 		return optionErr("face scale %.2f: must be in (0,4] (0 keeps the default)", f.Scale)
 	case f.NoVerify && f.VerifyModel != "":
 		return optionErr("face verifier %s: given, and turned off", f.VerifyModel)
+	}
+	if _, err := detect.ParseProposer(f.Proposer); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ func TestOptionsBadValues(t *testing.T) {
 		{"face scale over 4", Options{Face: FaceOptions{Scale: 5}}, "face scale 5.00"},
 		{"negative face scale", Options{Face: FaceOptions{Scale: -1}}, "face scale -1.00"},
 		{"face verifier given and off", Options{Face: FaceOptions{VerifyModel: "v.onnx", NoVerify: true}}, "face verifier v.onnx"},
+		{"unknown face proposer", Options{Face: FaceOptions{Proposer: "haar"}}, `"haar"`},
 		{"plate threshold at 1", Options{Plate: PlateOptions{Threshold: 1}}, "plate threshold 1.00"},
 		{"plate verifier given and off", Options{Plate: PlateOptions{VerifyModel: "v.onnx", NoVerify: true}}, "plate verifier v.onnx"},
 		{"plate reader given and off", Options{Plate: PlateOptions{ReadModel: "r.onnx", NoRead: true}}, "plate reader r.onnx"},

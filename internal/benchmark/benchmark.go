@@ -150,7 +150,8 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 		Codec: info.Codec, Limit: cfg.Frames, Machine: machine(d, cfg)}
 	if slices.Contains(cfg.Options.Targets, detect.Face) || len(cfg.Options.Targets) == 0 {
 		fc := detect.DefaultFaceConfig().WithScale(cfg.Options.Face.Scale)
-		r.FaceInferences = fc.Proposals.Inferences(info.Width, info.Height)
+		fc.Proposer = detect.Proposer(cfg.Options.Face.Proposer)
+		r.FaceInferences = fc.Inferences(info.Width, info.Height)
 	}
 	logf := func(format string, a ...any) {
 		if cfg.Log != nil {

@@ -318,9 +318,9 @@ func (c *clip) sign() float64 {
 }
 
 func (c *clip) plan(worlds []bgSample) {
-	bgi := c.rng.IntN(len(worlds))
-	c.planWorld(worlds[bgi])
-	c.planOccluders(bgi, worlds)
+	world := worlds[c.rng.IntN(len(worlds))]
+	c.planWorld(world)
+	c.planOccluders(world)
 	c.planNegatives()
 	c.planFaces()
 	c.gray = c.rng.Float64() < 0.15
@@ -379,24 +379,24 @@ func (c *clip) planWorld(bg bgSample) {
 
 // planOccluders sends one or two patches of other photos sideways across
 // the frame, standing on its bottom edge like a passing van or a pillar
-// close to the camera. Each is wholly in view at some frame.
-func (c *clip) planOccluders(worldIdx int, worlds []bgSample) {
+// close to the camera. Each is wholly in view at some frame. Photos with
+// ignore regions (people) are left out: an occluder carries no labels.
+func (c *clip) planOccluders(world bgSample) {
+	var cands []bgSample
+	for _, b := range c.src.bgs {
+		if len(b.ignore) == 0 && b.id != world.id {
+			cands = append(cands, b)
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
 	n := 1
 	if c.rng.Float64() < 0.4 {
 		n = 2
 	}
 	for range n {
-		var bg bgSample
-		if len(c.src.bgs) > 1 {
-			for {
-				bg = c.src.bgs[c.rng.IntN(len(c.src.bgs))]
-				if bg.id != worlds[worldIdx].id {
-					break
-				}
-			}
-		} else {
-			bg = c.src.bgs[0]
-		}
+		bg := cands[c.rng.IntN(len(cands))]
 		ow := max(8, int(c.uniform(0.1, 0.25)*float64(c.w)))
 		oh := max(8, int(c.uniform(0.45, 1)*float64(c.h)))
 		// a window of the photo with the occluder's aspect

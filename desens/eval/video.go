@@ -162,6 +162,14 @@ type Leak struct {
 	Share float64 `json:"hidden_share"` // HiddenShare of its box
 }
 
+// FalseRegion is a region hidden in one frame that touches no labelled
+// box.
+type FalseRegion struct {
+	Frame int          `json:"frame"`
+	Class detect.Class `json:"class"`
+	Box   Box          `json:"box"`
+}
+
 // ClipResult is one clip's outcome.
 type ClipResult struct {
 	// Name is the clip as the user knows it: DIR/file.
@@ -171,12 +179,13 @@ type ClipResult struct {
 	Counts VideoCounts `json:"counts"`
 	// Recall is Hidden / Truths: per-frame recall. SmallRecall is the
 	// same for faces SmallMin to SmallMax px high.
-	Recall        float64      `json:"recall"`
-	SmallRecall   float64      `json:"small_recall"`
-	FalsePerFrame float64      `json:"false_regions_per_frame"`
-	Sizes         []SizeBucket `json:"sizes"`
-	LongestRun    Run          `json:"longest_visible_run"`
-	Leaks         []Leak       `json:"leaks,omitempty"`
+	Recall        float64       `json:"recall"`
+	SmallRecall   float64       `json:"small_recall"`
+	FalsePerFrame float64       `json:"false_regions_per_frame"`
+	Sizes         []SizeBucket  `json:"sizes"`
+	LongestRun    Run           `json:"longest_visible_run"`
+	Leaks         []Leak        `json:"leaks,omitempty"`
+	False         []FalseRegion `json:"false_hidden,omitempty"`
 	// Millis is the time desens took on the clip, as desens run would.
 	Millis float64 `json:"ms"`
 	Error  string  `json:"error,omitempty"`
@@ -384,6 +393,7 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int) ClipRes
 			c.Regions++
 			if !slices.ContainsFunc(boxes, func(b frameBox) bool { return b.rect.Overlaps(r) }) {
 				c.FalseRegions++
+				cr.False = append(cr.False, FalseRegion{Frame: f, Class: h.Class, Box: BoxOf(r)})
 			}
 		}
 	}

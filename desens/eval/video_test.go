@@ -127,6 +127,9 @@ func TestScoreClip(t *testing.T) {
 	if len(cr.Leaks) != 1 || cr.Leaks[0].Frame != 1 || cr.Leaks[0].Track != 1 || cr.Leaks[0].Share != 0 {
 		t.Errorf("leaks %+v, want track 1 in frame 1, nothing hidden", cr.Leaks)
 	}
+	if len(cr.False) != 2 || cr.False[0] != (FalseRegion{Frame: 1, Class: detect.Face, Box: Box{60, 60, 10, 10}}) || cr.False[1].Frame != 4 {
+		t.Errorf("false regions %+v, want (60,60) in frames 1 and 4", cr.False)
+	}
 	if b := cr.Sizes[bucketOf(cr.Sizes, 20)]; b.Truths != 4 || b.Hits != 3 {
 		t.Errorf("16-24 px bucket %+v, want 3 of 4", b)
 	}

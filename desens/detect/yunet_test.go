@@ -173,9 +173,10 @@ func TestYuNetScalesAndTiles(t *testing.T) {
 		wantScales []float64
 		wantRuns   int
 	}{
-		{"720p: 2×, 1× and shrunk to 640", 1280, 720, []float64{2, 1, 0.5}, 2 + 1 + 1},
-		{"1080p: 2×, 1× and shrunk to 640", 1920, 1080, []float64{2, 1, 1.0 / 3}, 6 + 1 + 1},
-		{"a small photo: no shrunk run", 600, 400, []float64{2, 1}, 1 + 1},
+		{"720p: 2× and shrunk to 640", 1280, 720, []float64{2, 0.5}, 2 + 1},
+		{"1080p: 2× and shrunk to 640", 1920, 1080, []float64{2, 1.0 / 3}, 6 + 1},
+		{"a small photo: 2× and near its own size", 600, 400, []float64{2, 640.0 / 600}, 1 + 1},
+		{"a tiny image: no shrunk run", 300, 200, []float64{2}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)

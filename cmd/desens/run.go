@@ -21,7 +21,7 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this RetinaFace ONNX file (dynamic input size, see models/README.md) instead of the embedded one; with --face-proposer yunet, a YuNet file", EnvVars: []string{"DESENS_FACE_MODEL"}},
-		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface (the default) or yunet (much cheaper; see models/README.md for what it finds); the second look and the thresholds are the same for both"},
+		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface (the default) or yunet (a much smaller model, cheaper per frame; see models/README.md for what it finds); the second look and the thresholds are the same for both"},
 		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
 		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +27,6 @@ type Desensitizer struct {
 	opts     Options
 	rt       *onnx.Runtime
 	dets     *detectors
-	extra    []Detector // added with AddDetector
 	redactor redactor
 }
 
@@ -83,12 +81,7 @@ func (d *Desensitizer) RuntimeVersion() string {
 
 // AddDetector adds a detector to run beside the built-in ones, for callers
 // with models of their own. Call it before processing any file.
-func (d *Desensitizer) AddDetector(det Detector) { d.extra = append(d.extra, det) }
-
-// detectors returns every detector that runs on a frame.
-func (d *Desensitizer) detectors() []Detector {
-	return append(slices.Clip(d.dets.all), d.extra...)
-}
+func (d *Desensitizer) AddDetector(det Detector) { d.dets.all = append(d.dets.all, det) }
 
 func (d *Desensitizer) newReport() *Report {
 	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Runtime.Device,
@@ -258,7 +251,7 @@ func (d *Desensitizer) Process(ctx context.Context, name string, r io.Reader, w 
 // without hiding anything: for audits, evaluation and benchmarks.
 func (d *Desensitizer) Detect(ctx context.Context, img gocv.Mat) ([]detect.Detection, error) {
 	f := &frame{img: img}
-	detectAll(ctx, d.detectors(), []*frame{f})
+	detectAll(ctx, d.dets.all, []*frame{f})
 	return f.dets, f.err
 }
 

@@ -14,7 +14,7 @@ import (
 // detectors are the built-in detectors the options ask for, with what
 // must be closed after them and the models they run.
 type detectors struct {
-	all     []Detector
+	all     []Detector // every detector a frame goes through, AddDetector's included
 	closers []io.Closer
 	models  []ModelInfo
 	face    *detect.FaceDetector  // nil without the face target

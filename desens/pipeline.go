@@ -158,7 +158,7 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	if err != nil {
 		return fileErr(name, "encode", err)
 	}
-	dets, closeStreams := streams(d.detectors())
+	dets, closeStreams := streams(d.dets.all)
 	defer closeStreams()
 	p := &pipeline{
 		name: name, detectors: dets, redactor: d.redactor,

@@ -80,29 +80,50 @@ func (l *Labels) Path(im Image) string {
 
 // LoadLabels reads and checks dir/labels.json. Errors name the file.
 func LoadLabels(dir string) (*Labels, error) {
-	path := filepath.Join(dir, LabelsFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
-	}
-	l, err := ParseLabels(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var l Labels
+	if err := loadChecked(dir, LabelsFile, &l); err != nil {
+		return nil, err
 	}
 	l.Dir = dir
-	return l, nil
+	return &l, nil
 }
 
 // ParseLabels decodes and checks the contents of a labels.json.
 func ParseLabels(data []byte) (*Labels, error) {
 	var l Labels
-	if err := json.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLabels, err)
-	}
-	if err := l.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLabels, err)
+	if err := decodeChecked(data, &l); err != nil {
+		return nil, err
 	}
 	return &l, nil
+}
+
+// checked is a labels file's contents, which can say whether they are
+// usable.
+type checked interface{ validate() error }
+
+// loadChecked reads dir/name into v and checks it; errors name the file.
+func loadChecked(dir, name string, v checked) error {
+	path := filepath.Join(dir, name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	if err := decodeChecked(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// decodeChecked decodes a labels file's contents into v and checks them;
+// either failure is ErrBadLabels.
+func decodeChecked(data []byte, v checked) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadLabels, err)
+	}
+	if err := v.validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadLabels, err)
+	}
+	return nil
 }
 
 func (l *Labels) validate() error {

@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -59,27 +58,19 @@ func HasVideoLabels(dir string) bool {
 
 // LoadVideoLabels reads and checks dir/videos.json. Errors name the file.
 func LoadVideoLabels(dir string) (*VideoLabels, error) {
-	path := filepath.Join(dir, VideoLabelsFile)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
-	}
-	l, err := ParseVideoLabels(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var l VideoLabels
+	if err := loadChecked(dir, VideoLabelsFile, &l); err != nil {
+		return nil, err
 	}
 	l.Dir = dir
-	return l, nil
+	return &l, nil
 }
 
 // ParseVideoLabels decodes and checks the contents of a videos.json.
 func ParseVideoLabels(data []byte) (*VideoLabels, error) {
 	var l VideoLabels
-	if err := json.Unmarshal(data, &l); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLabels, err)
-	}
-	if err := l.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadLabels, err)
+	if err := decodeChecked(data, &l); err != nil {
+		return nil, err
 	}
 	return &l, nil
 }

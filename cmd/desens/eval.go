@@ -152,15 +152,8 @@ func runEval(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-
-	var tables io.Writer = os.Stdout
-	if c.String("json") == "-" {
-		tables = os.Stderr
-	}
-	if err := res.WriteText(tables); err != nil {
-		return err
-	}
-	if err := writeJSONFile(c.String("json"), "json", res.WriteJSON); err != nil {
+	tables, err := printResults(c, res.WriteText, res.WriteJSON)
+	if err != nil {
 		return err
 	}
 	if dir := c.String("html"); dir != "" {
@@ -196,14 +189,7 @@ func runVideoEval(c *cli.Context, opts desens.Options, gate float64) error {
 	if err != nil {
 		return err
 	}
-	var tables io.Writer = os.Stdout
-	if c.String("json") == "-" {
-		tables = os.Stderr
-	}
-	if err := res.WriteText(tables); err != nil {
-		return err
-	}
-	if err := writeJSONFile(c.String("json"), "json", res.WriteJSON); err != nil {
+	if _, err := printResults(c, res.WriteText, res.WriteJSON); err != nil {
 		return err
 	}
 	var errs []error
@@ -214,4 +200,18 @@ func runVideoEval(c *cli.Context, opts desens.Options, gate float64) error {
 		errs = append(errs, fmt.Errorf("per-frame recall %.1f%% is under --fail-under-recall %.1f%%", 100*res.Recall, 100*gate))
 	}
 	return errors.Join(errs...)
+}
+
+// printResults prints an evaluation's tables (on stderr when --json -
+// takes stdout) and writes its JSON where --json says; it returns where
+// the tables went.
+func printResults(c *cli.Context, text, json func(io.Writer) error) (io.Writer, error) {
+	var tables io.Writer = os.Stdout
+	if c.String("json") == "-" {
+		tables = os.Stderr
+	}
+	if err := text(tables); err != nil {
+		return tables, err
+	}
+	return tables, writeJSONFile(c.String("json"), "json", json)
 }

@@ -301,14 +301,20 @@ func Generate(cfg Config) (*Stats, error) {
 		N     int    `json:"n"`
 		Stats *Stats `json:"stats"`
 	}{cfg.Seed, cfg.N, st}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(cfg.Out, "manifest.json"), append(b, '\n'), 0o644); err != nil {
+	if err := writeManifest(cfg.Out, man); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// writeManifest writes what made a set (seed, sizes, stats) to
+// dir/manifest.json.
+func writeManifest(dir string, man any) error {
+	b, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), append(b, '\n'), 0o644)
 }
 
 type frameGen struct {

@@ -118,18 +118,27 @@ func (s *Set) WriteFile(path string) error {
 
 // ReadSet reads and validates a labels.json.
 func ReadSet(path string) (*Set, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	var s Set
+	if err := readValid(path, &s); err != nil {
 		return nil, err
 	}
-	var s Set
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	return &s, nil
+}
+
+// readValid decodes the JSON file at path into v and validates it; errors
+// after the read name the file.
+func readValid(path string, v interface{ Validate() error }) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // Validate checks version, sizes, and that every box lies inside its image.

@@ -2,7 +2,6 @@ package evalset
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -183,11 +182,7 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 		FPS    int         `json:"fps"`
 		Stats  *VideoStats `json:"stats"`
 	}{cfg.Seed, cfg.Clips, cfg.Frames, cfg.FPS, st}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(cfg.Out, "manifest.json"), append(b, '\n'), 0o644); err != nil {
+	if err := writeManifest(cfg.Out, man); err != nil {
 		return nil, err
 	}
 	return st, nil

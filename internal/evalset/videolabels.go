@@ -85,16 +85,9 @@ func (s *VideoSet) WriteFile(path string) error {
 
 // ReadVideoSet reads and validates a videos.json.
 func ReadVideoSet(path string) (*VideoSet, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var s VideoSet
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	if err := readValid(path, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

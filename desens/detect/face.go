@@ -43,6 +43,9 @@ type FaceConfig struct {
 	YuNet YuNetConfig
 	// Verify tunes BlazeFace's second look (VerifyContexts, BoxScale).
 	Verify BlazeFaceConfig
+	// Every spreads a video's enlarged search over this many frames (see
+	// FaceStream); 1 searches every frame in full.
+	Every int
 }
 
 // DefaultFaceConfig finds faces from about 14 px high to the whole frame.
@@ -85,6 +88,7 @@ func DefaultFaceConfig() FaceConfig {
 			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
+		Every:  6,
 	}
 }
 
@@ -180,6 +184,10 @@ type FaceDetector struct {
 // merged and strongest first.
 type proposer interface {
 	candidates(ctx context.Context, img gocv.Mat) ([]candidate, error)
+	// run infers on the region src of a frame scaled by s.
+	run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
+	// scanning reports the proposer's scales and size band.
+	scanning() (ScanConfig, sizeBand)
 	Close() error
 }
 
@@ -251,6 +259,23 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 	if err != nil {
 		return nil, err
 	}
+	return d.judge(img, cands, nil)
+}
+
+// verdicts remembers the second looks of a video's recent frames, so a
+// box that was looked at again a moment ago need not be.
+type verdicts interface {
+	// recall returns the score of the last look at a box like c (and
+	// true), or false when there is none recent enough.
+	recall(c candidate) (float64, bool)
+	// note records the second look's score for c.
+	note(c candidate, score float64)
+}
+
+// judge decides which merged candidates, strongest first, are faces:
+// sure proposals pass as they are and uncertain ones get the second look,
+// unless mem (which may be nil) recalls a recent one.
+func (d *FaceDetector) judge(img gocv.Mat, cands []candidate, mem verdicts) ([]Detection, error) {
 	var dets []Detection
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	verified := 0
@@ -262,10 +287,22 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 			// sure enough as it is
 		case d.verifier == nil:
 			thresh = d.cfg.UnverifiedThreshold
-		case verified < d.cfg.MaxVerify:
-			verified++
-			if score, err = d.verifier.verifyWhole(img, c, thresh); err != nil {
-				return nil, err
+		default:
+			if mem != nil {
+				if s, ok := mem.recall(c); ok {
+					score = s
+					break
+				}
+			}
+			if verified < d.cfg.MaxVerify {
+				verified++
+				var err error
+				if score, err = d.verifier.verifyWhole(img, c, thresh); err != nil {
+					return nil, err
+				}
+				if mem != nil {
+					mem.note(c, score)
+				}
 			}
 		}
 		// Past MaxVerify the probability alone must reach the bar.

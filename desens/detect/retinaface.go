@@ -99,6 +99,8 @@ func (d *RetinaFace) candidates(ctx context.Context, img gocv.Mat) ([]candidate,
 	return d.cfg.scan(ctx, img, retinaBand, d.run)
 }
 
+func (d *RetinaFace) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig, retinaBand }
+
 // run infers on the region src of the frame scaled by s (padded to
 // multiples of 32) and returns boxes above the threshold in frame
 // coordinates.

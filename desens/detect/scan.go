@@ -104,29 +104,63 @@ func split(n, maxSide, overlap int) (int, []int) {
 // the boxes it finds in frame coordinates.
 type tileRun func(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
 
+// scanRun is one proposer run: the frame region src at scale s, keeping
+// boxes from min to max model pixels high.
+type scanRun struct {
+	src      image.Rectangle
+	s        float64
+	min, max float64
+}
+
+// plan lists the runs scan makes on a w×h frame, finest first: every
+// tile of every scale, each keeping the box heights band gives it.
+func (c ScanConfig) plan(w, h int, band sizeBand) []scanRun {
+	var runs []scanRun
+	scales := c.runScales(w, h)
+	for i, s := range scales {
+		lo, hi := 0.0, math.Inf(1)
+		if i > 0 {
+			lo = band.min
+		}
+		if i < len(scales)-1 {
+			hi = band.max
+		}
+		for _, src := range c.tiles(w, h, s, band.max) {
+			runs = append(runs, scanRun{src: src, s: s, min: lo, max: hi})
+		}
+	}
+	return runs
+}
+
+// do makes the run r and keeps the boxes in its size band.
+func (r scanRun) do(img gocv.Mat, run tileRun) ([]candidate, error) {
+	found, err := run(img, r.src, r.s)
+	if err != nil {
+		return nil, err
+	}
+	kept := found[:0]
+	for _, f := range found {
+		if side := f.box.h() * r.s; side >= r.min && side <= r.max {
+			kept = append(kept, f)
+		}
+	}
+	return kept, nil
+}
+
 // scan runs a proposer over a BGR frame at each of c's scales, tile by
 // tile, keeps from each run the box heights band gives it and merges the
 // boxes of all runs (IoU 0.4), strongest first.
 func (c ScanConfig) scan(ctx context.Context, img gocv.Mat, band sizeBand, run tileRun) ([]candidate, error) {
 	var cands []candidate
-	scales := c.runScales(img.Cols(), img.Rows())
-	for i, s := range scales {
-		for _, src := range c.tiles(img.Cols(), img.Rows(), s, band.max) {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			found, err := run(img, src, s)
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range found {
-				side := f.box.h() * s
-				if (i > 0 && side < band.min) || (i < len(scales)-1 && side > band.max) {
-					continue
-				}
-				cands = append(cands, f)
-			}
+	for _, r := range c.plan(img.Cols(), img.Rows(), band) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
+		found, err := r.do(img, run)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, found...)
 	}
 	return mergeBoxes(cands, 0.4), nil
 }

@@ -91,6 +91,8 @@ func (d *YuNet) candidates(ctx context.Context, img gocv.Mat) ([]candidate, erro
 	return d.cfg.scan(ctx, img, yunetBand, d.run)
 }
 
+func (d *YuNet) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig, yunetBand }
+
 // run infers on the region src of the frame scaled by s (padded to
 // multiples of 32) and returns boxes above the threshold in frame
 // coordinates.

@@ -1,0 +1,294 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+
+	"gocv.io/x/gocv"
+)
+
+// FaceStream finds faces in one video, whose frames it must get in order.
+// Consecutive frames are nearly the same, and the faces that need the
+// costly enlarged search are small and far, and move a few pixels a
+// frame; the faces that move fast are large. So each frame gets:
+//   - the proposer's coarsest run (the frame shrunk to FitSide), which
+//     finds the large faces;
+//   - one share of the enlarged runs' tiles, so that every part of the
+//     frame is searched at every scale once in Every frames;
+//   - a run around each face of the last frames, enlarged to suit its
+//     size, which follows it as it moves.
+//
+// A face that appears between two searches of its tile is found at most
+// Every-1 frames late; the caller's tracker covers those frames (see
+// desens's Hold, which bounds Every). A face the stream has followed since
+// a recent second look needs no new one.
+type FaceStream struct {
+	d      *FaceDetector
+	every  int
+	n      int // frames seen
+	size   image.Point
+	coarse []scanRun   // every frame
+	fine   [][]scanRun // one share per frame, in turn
+	tracks []faceTrack
+
+	frame    int     // the frame being judged
+	passed   []rectF // boxes a second look passed in it
+	doubtful []doubt // boxes the proposer is sure of and the second look is not
+}
+
+// doubt is a box the proposer was sure of and a second look turned down,
+// in count frames running up to seen.
+type doubt struct {
+	box   rectF
+	seen  int
+	count int
+}
+
+// faceTrack is a face the stream has found in recent frames.
+type faceTrack struct {
+	box     rectF
+	score   float64
+	seen    int // frame of the last detection
+	checked int // frame of the last second look (or sure proposal)
+}
+
+// Stream returns a detector for one video, whose frames must then arrive
+// in order. With FaceConfig.Every of 1 it searches every frame in full,
+// as Detect does.
+func (d *FaceDetector) Stream() *FaceStream {
+	return &FaceStream{d: d, every: max(1, d.cfg.Every)}
+}
+
+// Detect finds faces in the next frames of the video (BGR), in order.
+func (s *FaceStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
+	return eachFrame(ctx, frames, s.detectFrame)
+}
+
+func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	n := s.n
+	s.n++
+	if s.every == 1 {
+		return s.d.DetectFrame(ctx, img)
+	}
+	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
+		return nil, fmt.Errorf("face detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
+	}
+	if size := image.Pt(img.Cols(), img.Rows()); size != s.size {
+		s.size = size
+		s.coarse, s.fine = s.schedule(size.X, size.Y)
+		s.tracks = nil
+	}
+	runs := append(append([]scanRun(nil), s.coarse...), s.fine[n%len(s.fine)]...)
+	runs = append(runs, s.follow(s.size)...)
+	var cands []candidate
+	for _, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		found, err := r.do(img, s.d.proposer.run)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, found...)
+	}
+	cands = mergeBoxes(cands, 0.4)
+	s.frame, s.passed = n, s.passed[:0]
+	dets, err := s.d.judge(img, cands, s)
+	if err != nil {
+		return nil, err
+	}
+	s.update(n, dets)
+	return dets, nil
+}
+
+// recall vouches for a box that continues a face verified within the
+// last vouchFor×Every frames: a share of the frame is searched again only
+// Every frames later, so the verdict must outlast that to be of use.
+//
+// It also passes a box the proposer is sure of in sureFor frames running,
+// whatever the second look says: a real face the verifier is blind to
+// (cut by the frame's edge, turned, half hidden) persists from frame to
+// frame, and following it costs little.
+func (s *FaceStream) recall(c candidate) (float64, bool) {
+	if t, ok := s.match(c.box); ok && s.frame-t.checked < vouchFor*s.every && s.d.cfg.Passes(c.box.h(), t.score) {
+		return t.score, true
+	}
+	if c.score >= sureScore {
+		for _, d := range s.doubtful {
+			if d.seen == s.frame-1 && d.count >= sureFor-1 && d.box.iou(c.box) > 0.3 {
+				return max(c.score, s.d.cfg.Threshold), true
+			}
+		}
+	}
+	return 0, false
+}
+
+// sureScore and sureFor: a box the proposer scores at least sureScore in
+// sureFor frames running is a face.
+const (
+	sureScore = 0.5
+	sureFor   = 3
+)
+
+// vouchFor is how long, in Every frames, a second look that passed a
+// face stands for the boxes that continue it.
+const vouchFor = 2
+
+// note marks the boxes a second look passed as checked now. A box it
+// turns down is looked at again in the next frame that proposes it: a
+// real face seldom fails twice.
+func (s *FaceStream) note(c candidate, score float64) {
+	if s.d.cfg.Passes(c.box.h(), score) {
+		s.passed = append(s.passed, c.box)
+		return
+	}
+	if c.score < sureScore {
+		return
+	}
+	for i, d := range s.doubtful {
+		if d.seen == s.frame-1 && d.box.iou(c.box) > 0.3 {
+			s.doubtful[i] = doubt{box: c.box, seen: s.frame, count: d.count + 1}
+			return
+		}
+	}
+	s.doubtful = append(s.doubtful, doubt{box: c.box, seen: s.frame, count: 1})
+}
+
+// update makes the faces found in frame n the recent faces, keeping the
+// ones not found again for up to Every frames, so they are still
+// followed.
+func (s *FaceStream) update(n int, dets []Detection) {
+	var next []faceTrack
+	used := make([]bool, len(s.tracks))
+	for _, det := range dets {
+		b := toF(det.Box)
+		t := faceTrack{box: b, score: float64(det.Score), seen: n, checked: n}
+		if float64(det.Score) < s.d.cfg.AcceptThreshold && !slices.ContainsFunc(s.passed, func(p rectF) bool { return p.iou(b) > 0.9 }) {
+			// Vouched for: the last check stands.
+			if old, ok := s.match(b); ok {
+				t.checked = old.checked
+			}
+		}
+		for i, old := range s.tracks {
+			if !used[i] && old.box.iou(b) > 0.3 {
+				used[i] = true
+				break
+			}
+		}
+		next = append(next, t)
+	}
+	for i, old := range s.tracks {
+		if !used[i] && n-old.seen < s.every {
+			next = append(next, old)
+		}
+	}
+	s.tracks = next
+	s.passed = s.passed[:0]
+	kept := s.doubtful[:0]
+	for _, d := range s.doubtful {
+		if d.seen == n {
+			kept = append(kept, d)
+		}
+	}
+	s.doubtful = kept
+}
+
+// schedule splits the proposer's runs on a w×h frame into the coarsest,
+// made on every frame, and the finer ones, dealt out over Every frames.
+func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
+	cfg, band := s.d.proposer.scanning()
+	scales := cfg.runScales(w, h)
+	fine := make([][]scanRun, s.every)
+	if len(scales) < 2 || cfg.FitSide <= 0 {
+		deal(fine, cfg.plan(w, h, band))
+		return nil, fine
+	}
+	last := scales[len(scales)-1]
+	var coarse, runs []scanRun
+	for _, src := range cfg.tiles(w, h, last, band.max) {
+		coarse = append(coarse, scanRun{src: src, s: last, min: band.min, max: math.Inf(1)})
+	}
+	for i, sc := range scales[:len(scales)-1] {
+		lo := 0.0
+		if i > 0 {
+			lo = band.min
+		}
+		for _, src := range cfg.tiles(w, h, sc, band.max) {
+			runs = append(runs, scanRun{src: src, s: sc, min: lo, max: band.max})
+		}
+	}
+	deal(fine, runs)
+	return coarse, fine
+}
+
+// deal spreads runs evenly over the slots, in order.
+func deal(slots [][]scanRun, runs []scanRun) {
+	for j, r := range runs {
+		k := j * len(slots) / len(runs)
+		slots[k] = append(slots[k], r)
+	}
+}
+
+// followMargin is how far, in frame pixels, a face may move between two
+// frames beyond what followSpan allows for.
+const followMargin = 16
+
+// followSpan is the side of the region searched round a followed face, in
+// face sides.
+const followSpan = 2.5
+
+// followEnlarge bounds a follow run's scale, in the proposer's finest
+// scales.
+const followEnlarge = 2
+
+// followSide is the height, in model pixels, a followed face is scaled
+// to.
+const followSide = 40
+
+// follow lists a run round each recent face and each doubtful box, scaled
+// so the face is about followSide model pixels high, from the proposer's
+// coarsest scale up to followEnlarge times its finest: the region is
+// small, so a tiny face can be looked at closer than the whole frame is.
+func (s *FaceStream) follow(frame image.Point) []scanRun {
+	cfg, _ := s.d.proposer.scanning()
+	scales := cfg.runScales(frame.X, frame.Y)
+	finest, coarsest := scales[0], scales[len(scales)-1]
+	bounds := image.Rect(0, 0, frame.X, frame.Y)
+	boxes := make([]rectF, 0, len(s.tracks)+len(s.doubtful))
+	for _, t := range s.tracks {
+		boxes = append(boxes, t.box)
+	}
+	for _, d := range s.doubtful {
+		boxes = append(boxes, d.box)
+	}
+	var runs []scanRun
+	for _, b := range boxes {
+		side := max(b.w(), b.h())
+		span := side*followSpan + 2*followMargin
+		cx, cy := (b.x0+b.x1)/2, (b.y0+b.y1)/2
+		src := image.Rect(int(cx-span/2), int(cy-span/2), int(cx+span/2), int(cy+span/2)).Intersect(bounds)
+		if src.Empty() {
+			continue
+		}
+		sc := min(max(followSide/side, coarsest), followEnlarge*finest)
+		runs = append(runs, scanRun{src: src, s: sc, min: 0, max: math.Inf(1)})
+	}
+	return runs
+}
+
+// match finds the recent face a box continues.
+func (s *FaceStream) match(b rectF) (faceTrack, bool) {
+	best, bestIoU := -1, 0.3
+	for i, t := range s.tracks {
+		if iou := t.box.iou(b); iou > bestIoU {
+			best, bestIoU = i, iou
+		}
+	}
+	if best < 0 {
+		return faceTrack{}, false
+	}
+	return s.tracks[best], true
+}

@@ -1,0 +1,169 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/testenv"
+)
+
+// TestFaceStreamSchedule checks that a stream makes every run of a full
+// search once in Every frames: the coarsest on every frame, each finer
+// tile in exactly one slot, the slots evenly loaded.
+func TestFaceStreamSchedule(t *testing.T) {
+	d := newYuNetFace(t, false)
+	cfg, band := d.proposer.scanning()
+	for _, size := range []image.Point{{1920, 1080}, {1280, 720}, {640, 480}, {3840, 2160}} {
+		for _, every := range []int{2, 3, 6, 11} {
+			t.Run(fmt.Sprintf("%dx%d every %d", size.X, size.Y, every), func(t *testing.T) {
+				s := &FaceStream{d: d, every: every}
+				coarse, fine := s.schedule(size.X, size.Y)
+				if len(fine) != every {
+					t.Fatalf("%d slots, want %d", len(fine), every)
+				}
+				scales := cfg.runScales(size.X, size.Y)
+				last := scales[len(scales)-1]
+				if len(coarse) == 0 {
+					t.Fatal("no coarse run")
+				}
+				for _, r := range coarse {
+					if r.s != last {
+						t.Errorf("coarse run at scale %v, want %v", r.s, last)
+					}
+				}
+				want := map[scanRun]int{}
+				for _, r := range cfg.plan(size.X, size.Y, band) {
+					if r.s != last {
+						want[scanRun{src: r.src, s: r.s}]++
+					}
+				}
+				got := map[scanRun]int{}
+				least, most := len(want), 0
+				for _, slot := range fine {
+					least, most = min(least, len(slot)), max(most, len(slot))
+					for _, r := range slot {
+						got[scanRun{src: r.src, s: r.s}]++
+					}
+				}
+				if len(got) != len(want) {
+					t.Errorf("fine runs cover %d regions, the full search %d", len(got), len(want))
+				}
+				for r, n := range got {
+					if n != 1 || want[r] != 1 {
+						t.Errorf("run %v made %d times in %d frames (full search: %d)", r, n, every, want[r])
+					}
+				}
+				if most-least > 1 {
+					t.Errorf("slots hold %d to %d runs: not evenly spread", least, most)
+				}
+			})
+		}
+	}
+}
+
+// TestFaceStreamFindsAndFollows feeds a video of one still picture with a
+// distant face (messi5.jpg shrunk so the face is 20 px high, which only the
+// enlarged search finds): the stream must find it within Every frames and
+// then keep finding it in every frame, and find nothing away from it.
+func TestFaceStreamFindsAndFollows(t *testing.T) {
+	for _, yunet := range []bool{true, false} {
+		t.Run(fmt.Sprintf("yunet %v", yunet), func(t *testing.T) {
+			d := newFace(t)
+			if yunet {
+				d = newYuNetFace(t, true)
+			}
+			img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
+			defer img.Close()
+			const scale = 0.6
+			small := gocv.NewMat()
+			defer small.Close()
+			gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
+			// Pad it to 720p, so the enlarged search takes several tiles.
+			frame := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+			defer frame.Close()
+			frame.SetTo(gocv.NewScalar(90, 110, 120, 0))
+			at := image.Pt(700, 300)
+			roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
+			small.CopyTo(&roi)
+			roi.Close()
+			want := scaleRect(messiFace, scale).Add(at)
+			near := toF(want).scale(2).rect()
+			crowd := scaleRect(messiCrowd, scale).Add(at)
+			// A spectator's blurred face in the stands, which the stream's
+			// persistence rule may find.
+			stands := scaleRect(image.Rect(190, 5, 230, 45), scale).Add(at)
+
+			s := d.Stream()
+			s.every = 4
+			first := -1
+			for i := 0; i < 3*s.every; i++ {
+				res := s.Detect(t.Context(), []gocv.Mat{frame})
+				if res[0].Err != nil {
+					t.Fatal(res[0].Err)
+				}
+				found := false
+				for _, det := range res[0].Detections {
+					switch {
+					case IoU(det.Box, want) > 0.3:
+						found = true
+					case !det.Box.In(near) && !det.Box.In(crowd) && !det.Box.In(stands):
+						t.Errorf("frame %d: unexpected detection %v (%.2f)", i, det.Box, det.Score)
+					}
+				}
+				switch {
+				case found && first < 0:
+					first = i
+				case !found && first >= 0:
+					t.Errorf("frame %d: the face found in frame %d is lost", i, first)
+				}
+			}
+			if first < 0 || first >= s.every {
+				t.Fatalf("face at %v first found in frame %d, want within %d frames", want, first, s.every)
+			}
+		})
+	}
+}
+
+// TestFaceStreamEveryOneIsDetect checks that a stream with Every 1 finds
+// what DetectFrame finds.
+func TestFaceStreamEveryOneIsDetect(t *testing.T) {
+	d := newYuNetFace(t, true)
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
+	defer img.Close()
+	want, err := d.DetectFrame(t.Context(), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := d.Stream()
+	s.every = 1
+	for i := range 2 {
+		res := s.Detect(t.Context(), []gocv.Mat{img})
+		if res[0].Err != nil {
+			t.Fatal(res[0].Err)
+		}
+		if fmt.Sprint(res[0].Detections) != fmt.Sprint(want) {
+			t.Errorf("frame %d: stream found %v, DetectFrame %v", i, res[0].Detections, want)
+		}
+	}
+}
+
+func TestFaceStreamNothingInBlankOrNoise(t *testing.T) {
+	d := newYuNetFace(t, true)
+	checkNothingInBlankOrNoise(t, func(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+		s := d.Stream()
+		var all []Detection
+		for range s.every {
+			res := s.Detect(ctx, []gocv.Mat{img})
+			if res[0].Err != nil {
+				return nil, res[0].Err
+			}
+			all = append(all, res[0].Detections...)
+		}
+		return all, nil
+	})
+}

@@ -3,6 +3,7 @@ package desens
 import (
 	"context"
 	"image"
+	"math"
 	"time"
 
 	"github.com/desens/desens/desens/detect"
@@ -16,7 +17,13 @@ import (
 //   - a gap of up to hold frames between two detections of one track is
 //     filled by interpolation;
 //   - a new track is extended back over the hold frames before it, where the
-//     face was probably entering and too small or blurred to be found.
+//     face was probably entering, too small or blurred to be found, or not
+//     yet searched for (the face detector spreads its search for small
+//     faces over several frames).
+//
+// A carried box follows the track's last motion and grows with each frame
+// it is carried, and a lead-in box grows with each frame it reaches back,
+// so a face that moves while no detection pins it down stays covered.
 type tracker struct {
 	hold   int
 	tracks []*track
@@ -24,9 +31,38 @@ type tracker struct {
 }
 
 type track struct {
-	box   image.Rectangle
-	class detect.Class
-	seen  int // seq of the last detection
+	box    image.Rectangle
+	class  detect.Class
+	seen   int     // seq of the last detection
+	vx, vy float64 // the box centre's motion, pixels a frame
+	moved  bool    // vx, vy come from two detections
+	held   []held  // the boxes carried since the last detection
+}
+
+// held is a carried box: frame f's extra[i].
+type held struct {
+	f *frame
+	i int
+}
+
+// growth is how far, in box sides, a class's box grows on each side per
+// frame: lead for a lead-in box per frame it reaches back, with nothing
+// known of the motion (about how fast a walking person's face or a
+// passing car's plate moves across a frame, whatever its size), and hold
+// for a carried box, whose motion is known, so only the change in it is
+// allowed for. Overlays stand still and do not grow.
+type growth struct{ lead, hold float64 }
+
+var growths = map[detect.Class]growth{
+	detect.Face:  {lead: 0.3, hold: 0.1},
+	detect.Plate: {lead: 0.3, hold: 0.1},
+}
+
+// grow returns b moved by (dx, dy) and grown on each side by f of its
+// longer side, plus a pixel.
+func grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
+	g := int(f*float64(max(b.Dx(), b.Dy())) + 1.5)
+	return b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy)))).Inset(-g)
 }
 
 func newTracker(hold int) *tracker { return &tracker{hold: max(0, hold)} }
@@ -51,7 +87,8 @@ func (t *tracker) push(f *frame) []*frame {
 		if best < 0 {
 			// New track: cover the frames before it, too.
 			for _, old := range t.buf {
-				old.extra = append(old.extra, detect.Detection{Box: d.Box, Class: d.Class})
+				box := grow(d.Box, 0, 0, growths[d.Class].lead*float64(f.seq-old.seq))
+				old.extra = append(old.extra, detect.Detection{Box: box, Class: d.Class})
 			}
 			t.tracks = append(t.tracks, &track{box: d.Box, class: d.Class, seen: f.seq})
 			matched = append(matched, true)
@@ -60,14 +97,24 @@ func (t *tracker) push(f *frame) []*frame {
 		tr := t.tracks[best]
 		matched[best] = true
 		if gap := f.seq - tr.seen; gap > 1 {
+			// The gap is bridged: the boxes carried into it give way to
+			// the path between its two ends.
+			carried := map[*frame]int{}
+			for _, h := range tr.held {
+				carried[h.f] = h.i
+			}
 			for _, old := range t.buf {
 				if old.seq > tr.seen && old.seq < f.seq {
-					box := lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap))
-					old.extra = append(old.extra, detect.Detection{Box: box, Class: tr.class})
+					box := detect.Detection{Box: lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap)), Class: tr.class}
+					if i, ok := carried[old]; ok {
+						old.extra[i] = box
+					} else {
+						old.extra = append(old.extra, box)
+					}
 				}
 			}
 		}
-		tr.box, tr.seen = d.Box, f.seq
+		tr.follow(d.Box, f.seq)
 	}
 	kept := t.tracks[:0]
 	for i, tr := range t.tracks {
@@ -75,7 +122,14 @@ func (t *tracker) push(f *frame) []*frame {
 			continue
 		}
 		if !matched[i] {
-			f.extra = append(f.extra, detect.Detection{Box: tr.box, Class: tr.class})
+			age := float64(f.seq - tr.seen)
+			g := growths[tr.class]
+			box := grow(tr.box, tr.vx*age, tr.vy*age, g.hold*age)
+			if !tr.moved {
+				box = grow(tr.box, 0, 0, g.lead*age)
+			}
+			f.extra = append(f.extra, detect.Detection{Box: box, Class: tr.class})
+			tr.held = append(tr.held, held{f, len(f.extra) - 1})
 		}
 		kept = append(kept, tr)
 	}
@@ -94,6 +148,26 @@ func (t *tracker) flush() []*frame {
 	out := t.buf
 	t.buf = nil
 	return out
+}
+
+// follow moves the track to its detection box b in frame seq, learning
+// its motion.
+func (tr *track) follow(b image.Rectangle, seq int) {
+	if gap := seq - tr.seen; gap > 0 {
+		c0, c1 := centre(tr.box), centre(b)
+		vx, vy := (c1.x-c0.x)/float64(gap), (c1.y-c0.y)/float64(gap)
+		if tr.moved {
+			vx, vy = (vx+tr.vx)/2, (vy+tr.vy)/2
+		}
+		tr.vx, tr.vy, tr.moved = vx, vy, true
+	}
+	tr.box, tr.seen, tr.held = b, seq, tr.held[:0]
+}
+
+type pointF struct{ x, y float64 }
+
+func centre(r image.Rectangle) pointF {
+	return pointF{float64(r.Min.X+r.Max.X) / 2, float64(r.Min.Y+r.Max.Y) / 2}
 }
 
 func lerpRect(a, b image.Rectangle, t float64) image.Rectangle {

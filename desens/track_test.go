@@ -44,7 +44,7 @@ func TestTracker(t *testing.T) {
 		name    string
 		hold, n int
 		dets    map[int][]image.Rectangle
-		covered map[int]image.Rectangle // frame -> a box that must be hidden there
+		covered map[int]image.Rectangle // frame -> a box that must lie within one hidden there
 		bare    []int                   // frames that must have nothing hidden
 	}{
 		{
@@ -71,6 +71,17 @@ func TestTracker(t *testing.T) {
 			bare:    []int{0, 7},
 		},
 		{
+			name: "a carried box follows the track's motion and grows",
+			hold: 3, n: 8, dets: map[int][]image.Rectangle{0: {a}, 1: {b}},
+			covered: map[int]image.Rectangle{2: a.Add(image.Pt(20, 2)), 3: a.Add(image.Pt(30, -3)), 4: a.Add(image.Pt(40, 5))},
+			bare:    []int{5, 6, 7},
+		},
+		{
+			name: "a lead-in box grows to cover a face that moved",
+			hold: 3, n: 8, dets: map[int][]image.Rectangle{5: {a}},
+			covered: map[int]image.Rectangle{4: a.Add(image.Pt(-10, 0)), 3: a.Add(image.Pt(-20, 4)), 2: a.Add(image.Pt(-30, -6))},
+		},
+		{
 			name: "hold 0 passes detections through",
 			hold: 0, n: 4, dets: map[int][]image.Rectangle{1: {a}},
 			covered: map[int]image.Rectangle{1: a},
@@ -83,7 +94,7 @@ func TestTracker(t *testing.T) {
 				t.Fatalf("%d frames out, want %d", len(got), tc.n)
 			}
 			for f, want := range tc.covered {
-				if !slices.Contains(got[f], want) {
+				if !slices.ContainsFunc(got[f], want.In) {
 					t.Errorf("frame %d hides %v, want %v among them", f, got[f], want)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/onnx"
@@ -73,31 +74,53 @@ func (ds *detectors) model(path string, embedded func() models.Model, class dete
 
 func (ds *detectors) loadFace(rt *onnx.Runtime, o FaceOptions, so onnx.SessionOptions) error {
 	cfg := detect.DefaultFaceConfig().WithThreshold(o.Threshold).WithScale(o.Scale)
+	cfg.Every = o.Every
 	var err error
 	if cfg.Proposer, err = detect.ParseProposer(o.Proposer); err != nil {
 		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
+	fd, err := ds.newFace(rt, o, cfg, "", so)
+	if err != nil {
+		return err
+	}
+	ds.face = fd
+	vd := fd
+	if o.Proposer == "" && o.Model == "" {
+		// By default videos get the cheaper proposer: their stream
+		// searches each frame in part and follows the faces it found.
+		cfg.Proposer = detect.ProposerYuNet
+		if vd, err = ds.newFace(rt, o, cfg, "video ", so); err != nil {
+			return err
+		}
+	}
+	ds.all = append(ds.all, faceDetector{fd, vd})
+	return nil
+}
+
+// newFace loads the models of one face detector, recording them under
+// roles prefixed by role, and builds it.
+func (ds *detectors) newFace(rt *onnx.Runtime, o FaceOptions, cfg detect.FaceConfig, role string, so onnx.SessionOptions) (*detect.FaceDetector, error) {
 	embedded := models.Face
 	if cfg.Proposer == detect.ProposerYuNet {
 		embedded = models.FaceYuNet
 	}
+	model := o.Model
 	var m detect.FaceModels
-	if m.Detector, err = ds.model(o.Model, embedded, detect.Face, ""); err != nil {
-		return err
+	var err error
+	if m.Detector, err = ds.model(model, embedded, detect.Face, strings.TrimSpace(role)); err != nil {
+		return nil, err
 	}
 	if !o.NoVerify {
-		if m.Verifier, err = ds.model(o.VerifyModel, models.FaceVerify, detect.Face, "verifier"); err != nil {
-			return err
+		if m.Verifier, err = ds.model(o.VerifyModel, models.FaceVerify, detect.Face, role+"verifier"); err != nil {
+			return nil, err
 		}
 	}
 	fd, err := detect.NewFace(rt, m, cfg, so)
 	if err != nil {
-		return fmt.Errorf("%s: %w", modelSource(o.Model), err)
+		return nil, fmt.Errorf("%s: %w", modelSource(model), err)
 	}
-	ds.face = fd
-	ds.all = append(ds.all, fd)
 	ds.closers = append(ds.closers, fd)
-	return nil
+	return fd, nil
 }
 
 func (ds *detectors) loadPlate(rt *onnx.Runtime, o PlateOptions, so onnx.SessionOptions) error {
@@ -124,12 +147,14 @@ func (ds *detectors) loadPlate(rt *onnx.Runtime, o PlateOptions, so onnx.Session
 		}
 		m.ReaderKeys = models.TextRecKeys()
 	}
-	pd, err := detect.NewPlate(rt, m, detect.DefaultPlateConfig().WithThreshold(o.Threshold), so)
+	cfg := detect.DefaultPlateConfig().WithThreshold(o.Threshold)
+	cfg.Every = o.Every
+	pd, err := detect.NewPlate(rt, m, cfg, so)
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelSource(o.Model), err)
 	}
 	ds.plate = pd
-	ds.all = append(ds.all, pd)
+	ds.all = append(ds.all, plateDetector{pd})
 	ds.closers = append(ds.closers, pd)
 	return nil
 }
@@ -175,3 +200,19 @@ func modelSource(path string) string {
 type overlayDetector struct{ *detect.OverlayDetector }
 
 func (o overlayDetector) Stream() Detector { return o.OverlayDetector.Stream() }
+
+// faceDetector is the face detector as a Streamer: images use it as it
+// is, and each video gets a Stream of its own, from video (by default one
+// with the cheaper proposer).
+type faceDetector struct {
+	*detect.FaceDetector
+	video *detect.FaceDetector
+}
+
+func (f faceDetector) Stream() Detector { return f.video.Stream() }
+
+// plateDetector is the plate detector as a Streamer: images use it as it
+// is, and each video gets a Stream of its own.
+type plateDetector struct{ *detect.PlateDetector }
+
+func (p plateDetector) Stream() Detector { return p.PlateDetector.Stream() }

@@ -69,10 +69,12 @@ type FaceOptions struct {
 	// faces, in (0,4]. By default it runs at 3× and 2×; a value runs that
 	// one enlargement (2 is the fast setting).
 	Scale float64
-	// Proposer picks the model that proposes faces: "" or "retinaface"
-	// (the default), or "yunet", a much cheaper model (see
-	// models/README.md for what it finds). The bars and the second look
-	// are the same for both; Scale applies to either.
+	// Proposer picks the model that proposes faces: "retinaface", or
+	// "yunet", a much cheaper model (see models/README.md for what each
+	// finds). "" (the default) runs RetinaFace on images and YuNet on
+	// videos, whose frames are searched in part and followed (Every);
+	// with Model given, "" means RetinaFace for both. The bars and the
+	// second look are the same for both; Scale applies to either.
 	Proposer string
 	// Model is an ONNX file of the proposer's kind (RetinaFace or YuNet,
 	// dynamic input size) to run instead of the embedded one.
@@ -83,6 +85,13 @@ type FaceOptions struct {
 	// NoVerify turns the second look off: the detector's probability alone
 	// decides.
 	NoVerify bool
+	// Every spreads a video's search for small faces over this many
+	// frames: each frame searches the whole frame for large faces, one
+	// share of it enlarged for small ones, and round the faces of the
+	// last frames. 0 means 6; 1 searches every frame in full. It is
+	// capped at Hold+1, so the tracker's lead-in covers the frames before
+	// a face is first found.
+	Every int
 }
 
 // PlateOptions choose the plate detector's models and bar. Zero values
@@ -106,6 +115,12 @@ type PlateOptions struct {
 	// NoRead turns reading off, so a sign whose text no plate carries is
 	// no longer ruled out.
 	NoRead bool
+	// Every spreads a video's full-size search for small plates over this
+	// many frames: each frame is searched whole at half size for the
+	// larger plates, one share of it at full size, and round the plates
+	// of the last frames. 0 means 6; 1 searches every frame in full. It
+	// is capped at Hold+1, as Face.Every is.
+	Every int
 }
 
 // OverlayOptions choose which burned-in text is hidden and how often it
@@ -216,12 +231,16 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	var err error
-	if err = o.Face.validate(); err != nil {
+	if o.Face, err = o.Face.withDefaults(o.Hold); err != nil {
 		return o, err
 	}
 	if err = o.Plate.validate(); err != nil {
 		return o, err
 	}
+	if o.Plate.Every == 0 {
+		o.Plate.Every = detect.DefaultPlateConfig().Every
+	}
+	o.Plate.Every = min(o.Plate.Every, max(0, o.Hold)+1)
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if o.Overlay, err = o.Overlay.withDefaults(o.Hold); err != nil {
 			return o, err
@@ -239,8 +258,26 @@ func (o Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// withDefaults checks the face options and fills in Every; hold is
+// Options.Hold, already defaulted.
+func (f FaceOptions) withDefaults(hold int) (FaceOptions, error) {
+	if err := f.validate(); err != nil {
+		return f, err
+	}
+	if f.Every == 0 {
+		f.Every = detect.DefaultFaceConfig().Every
+	}
+	// A face that appears between two searches of its part of the frame
+	// is covered only by the tracker's lead-in, which reaches Hold frames
+	// back.
+	f.Every = min(f.Every, max(0, hold)+1)
+	return f, nil
+}
+
 func (f FaceOptions) validate() error {
 	switch {
+	case f.Every < 0:
+		return optionErr("face every %d: want 1 or more (0 for the default)", f.Every)
 	case f.Threshold < 0 || f.Threshold >= 1:
 		return optionErr("face threshold %.2f: must be in (0,1) (0 keeps the default)", f.Threshold)
 	case f.Scale < 0 || f.Scale > 4:
@@ -262,6 +299,8 @@ func (p PlateOptions) validate() error {
 		return optionErr("plate verifier %s: given, and turned off", p.VerifyModel)
 	case p.NoRead && p.ReadModel != "":
 		return optionErr("plate reader %s: given, and turned off", p.ReadModel)
+	case p.Every < 0:
+		return optionErr("plate every %d: want 1 or more (0 for the default)", p.Every)
 	}
 	return nil
 }

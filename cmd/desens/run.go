@@ -21,12 +21,14 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this RetinaFace ONNX file (dynamic input size, see models/README.md) instead of the embedded one; with --face-proposer yunet, a YuNet file", EnvVars: []string{"DESENS_FACE_MODEL"}},
-		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface (the default) or yunet (a much smaller model, cheaper per frame; see models/README.md for what it finds); the second look and the thresholds are the same for both"},
+		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface or yunet (a much smaller model, cheaper per frame; see models/README.md for what each finds); by default retinaface for images and yunet for videos (retinaface for both with --face-model); the second look and the thresholds are the same for both"},
 		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
 		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one, run on every candidate; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
 		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the default, 3× and 2× (faces from about 14 px high); a value runs that one enlargement: 2 takes about a third of the time and finds about 3% fewer faces"},
+		&cli.IntFlag{Name: "face-every", Value: 6, Usage: "in video, spread the enlarged search for small faces over N frames: each frame is searched whole for large faces, one share of it enlarged for small ones, and round the faces of the last frames (at most --hold+1; 1 = search every frame in full, several times slower)"},
+		&cli.IntFlag{Name: "plate-every", Value: 6, Usage: "in video, spread the full-size search for small plates over N frames: each frame is searched whole at half size, one share of it at full size, and round the plates of the last frames (at most --hold+1; 1 = search every frame in full)"},
 		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
 		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom fifths: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
 		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},
@@ -66,9 +68,9 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Targets: targets,
 		Face: desens.FaceOptions{
 			Threshold: c.Float64("threshold"), Scale: c.Float64("face-scale"), Model: c.String("face-model"),
-			Proposer: c.String("face-proposer"),
+			Proposer: c.String("face-proposer"), Every: c.Int("face-every"),
 		},
-		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model")},
+		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model"), Every: c.Int("plate-every")},
 		Overlay: desens.OverlayOptions{
 			Every: c.Int("overlay-every"), ROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 		},
@@ -79,6 +81,12 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	o.Plate.ReadModel, o.Plate.NoRead = modelOrNone(c.String("plate-read-model"))
 	if c.IsSet("overlays") || o.Overlay.ROI == "" {
 		o.Overlay.Mode = detect.OverlayMode(c.String("overlays"))
+	}
+	if o.Face.Every < 1 {
+		return o, usagef(fmt.Sprintf("--face-every %d: want 1 or more", o.Face.Every))
+	}
+	if o.Plate.Every < 1 {
+		return o, usagef(fmt.Sprintf("--plate-every %d: want 1 or more", o.Plate.Every))
 	}
 	if o.Overlay.Every < 1 {
 		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.Overlay.Every))

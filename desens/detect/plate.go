@@ -57,6 +57,12 @@ type PlateConfig struct {
 	MinWidth, MaxWidth float64
 	// NMSIoU merges boxes of one plate found at several cells and scales.
 	NMSIoU float64
+	// Every spreads a video's full-size search over this many frames (see
+	// PlateStream); 1 searches every frame in full.
+	Every int
+	// StreamCoarse is the size, relative to the frame, at which a video's
+	// frames are searched whole on every frame.
+	StreamCoarse float64
 }
 
 // threshold is the score a box w frame pixels wide must reach.
@@ -107,6 +113,8 @@ func DefaultPlateConfig() PlateConfig {
 		MinWidth:            16,
 		MaxWidth:            200,
 		NMSIoU:              0.3,
+		Every:               6,
+		StreamCoarse:        0.5,
 	}
 }
 

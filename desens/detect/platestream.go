@@ -1,0 +1,172 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"image"
+
+	"gocv.io/x/gocv"
+)
+
+// PlateStream finds plates in one video, whose frames it must get in
+// order, as FaceStream finds faces: each frame is searched whole at
+// StreamCoarse of its size for the larger plates, one share of it at full
+// size for the small ones (every part once in Every frames), and round the
+// plates of the last frames at full size, which follows them as they move.
+// Each search is a DetectFrame of its own, verifier and reader included.
+type PlateStream struct {
+	d      *PlateDetector
+	every  int
+	n      int
+	size   image.Point
+	fine   [][]image.Rectangle
+	tracks []plateTrack
+}
+
+// plateTrack is a plate the stream found in recent frames.
+type plateTrack struct {
+	box  image.Rectangle
+	seen int
+}
+
+// plateTile is the side of the full-size regions a stream's fine search
+// cuts a frame into, and plateOverlap how far they overlap: more than the
+// widest plate the coarse search might miss.
+const (
+	plateTile    = 704
+	plateOverlap = 160
+)
+
+// Stream returns a detector for one video, whose frames must then arrive
+// in order. With PlateConfig.Every of 1 it searches every frame in full,
+// as Detect does.
+func (d *PlateDetector) Stream() *PlateStream {
+	return &PlateStream{d: d, every: max(1, d.cfg.Every)}
+}
+
+// Detect finds plates in the next frames of the video (BGR), in order.
+func (s *PlateStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
+	return eachFrame(ctx, frames, s.detectFrame)
+}
+
+func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	n := s.n
+	s.n++
+	size := image.Pt(img.Cols(), img.Rows())
+	coarse := s.d.cfg.StreamCoarse
+	if s.every == 1 || img.Empty() || img.Type() != gocv.MatTypeCV8UC3 || float64(min(size.X, size.Y))*coarse < plateAlign {
+		return s.d.DetectFrame(ctx, img)
+	}
+	if size != s.size {
+		s.size, s.tracks = size, nil
+		s.fine = make([][]image.Rectangle, s.every)
+		var tiles []image.Rectangle
+		sx, xs := split(size.X, plateTile, plateOverlap)
+		sy, ys := split(size.Y, plateTile, plateOverlap)
+		for _, y := range ys {
+			for _, x := range xs {
+				tiles = append(tiles, image.Rect(x, y, x+sx, y+sy).Intersect(image.Rectangle{Max: size}))
+			}
+		}
+		for j, t := range tiles {
+			k := j * s.every / len(tiles)
+			s.fine[k] = append(s.fine[k], t)
+		}
+	}
+	var cands []candidate
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(0, 0), coarse, coarse, gocv.InterpolationArea)
+	found, err := s.d.DetectFrame(ctx, small)
+	if err != nil {
+		return nil, err
+	}
+	for _, det := range found {
+		b := toF(det.Box)
+		cands = append(cands, candidate{box: rectF{b.x0 / coarse, b.y0 / coarse, b.x1 / coarse, b.y1 / coarse}, score: float64(det.Score)})
+	}
+	for _, src := range append(append([]image.Rectangle(nil), s.fine[n%s.every]...), s.follow(size)...) {
+		found, err := s.region(ctx, img, src)
+		if err != nil {
+			return nil, err
+		}
+		cands = append(cands, found...)
+	}
+	cands = mergeBoxes(cands, s.d.cfg.NMSIoU)
+	bounds := image.Rectangle{Max: size}
+	dets := make([]Detection, 0, len(cands))
+	for _, c := range cands {
+		if box := c.box.rect().Intersect(bounds); !box.Empty() {
+			dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
+		}
+	}
+	s.update(n, dets)
+	return dets, nil
+}
+
+// region finds plates in the region src of a frame, in frame coordinates.
+// A box reaching an edge of src inside the frame is a plate cut in two,
+// which a neighbouring region or the coarse search sees whole: it is
+// dropped.
+func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectangle) ([]candidate, error) {
+	roi := img.Region(src)
+	defer roi.Close()
+	part := roi.Clone() // DetectFrame wants a continuous frame
+	defer part.Close()
+	found, err := s.d.DetectFrame(ctx, part)
+	if err != nil {
+		return nil, fmt.Errorf("plate detector: region %v: %w", src, err)
+	}
+	inner := [4]bool{src.Min.X > 0, src.Min.Y > 0, src.Max.X < img.Cols(), src.Max.Y < img.Rows()}
+	w, h := src.Dx(), src.Dy()
+	var out []candidate
+	for _, det := range found {
+		b := det.Box
+		if (inner[0] && b.Min.X <= 1) || (inner[1] && b.Min.Y <= 1) || (inner[2] && b.Max.X >= w-1) || (inner[3] && b.Max.Y >= h-1) {
+			continue
+		}
+		out = append(out, candidate{box: toF(b.Add(src.Min)), score: float64(det.Score)})
+	}
+	return out, nil
+}
+
+// plateFollow is how far round a recent plate its follow region reaches,
+// in plate widths on each side (plates on passing cars move fast).
+const plateFollow = 1.5
+
+// follow lists a region round each plate seen in the last Every frames.
+func (s *PlateStream) follow(size image.Point) []image.Rectangle {
+	var out []image.Rectangle
+	for _, t := range s.tracks {
+		g := int(plateFollow*float64(t.box.Dx())) + 16
+		if r := t.box.Inset(-g).Intersect(image.Rectangle{Max: size}); r.Dx() >= plateAlign && r.Dy() >= plateAlign {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// update makes the plates found in frame n the recent ones, keeping those
+// not found again for up to Every frames.
+func (s *PlateStream) update(n int, dets []Detection) {
+	next := make([]plateTrack, 0, len(dets)+len(s.tracks))
+	for _, det := range dets {
+		next = append(next, plateTrack{box: det.Box, seen: n})
+	}
+	for _, t := range s.tracks {
+		if n-t.seen >= s.every {
+			continue
+		}
+		again := false
+		for _, det := range dets {
+			if IoU(det.Box, t.box) > 0.1 {
+				again = true
+				break
+			}
+		}
+		if !again {
+			next = append(next, t)
+		}
+	}
+	s.tracks = next
+}

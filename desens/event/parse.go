@@ -102,14 +102,14 @@ func kindOf(k string) string {
 // record is one element of a "Records" batch, of any of the kinds that
 // send batches: S3 (s3), COS (cos), SQS (body), SNS (Sns.Message).
 type record struct {
-	EventSource  string          `json:"eventSource"`
-	EventSource2 string          `json:"EventSource"` // SNS spells it so
-	EventName    string          `json:"eventName"`
-	S3           *s3Entity       `json:"s3"`
-	COS          *cosEntity      `json:"cos"`
-	Event        *cosEvent       `json:"event"`
-	Body         *string         `json:"body"`
-	Sns          *snsEntity      `json:"Sns"`
+	EventSource  string     `json:"eventSource"`
+	EventSource2 string     `json:"EventSource"` // SNS spells it so
+	EventName    string     `json:"eventName"`
+	S3           *s3Entity  `json:"s3"`
+	COS          *cosEntity `json:"cos"`
+	Event        *cosEvent  `json:"event"`
+	Body         *string    `json:"body"`
+	Sns          *snsEntity `json:"Sns"`
 }
 
 type snsEntity struct {

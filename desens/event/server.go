@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -25,6 +26,9 @@ type ServerOptions struct {
 	// MaxInFlight is how many events are handled at once; one more gets
 	// 429. 0 means 1.
 	MaxInFlight int
+	// Log, if set, gets a line for each event: at Info when it went well,
+	// at Warn for a refused event or a failed object.
+	Log *slog.Logger
 }
 
 // DefaultMaxBody is the default limit on an event body: S3 and COS send a
@@ -120,6 +124,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.slots }()
 	default:
 		s.events.WithLabelValues("busy").Inc()
+		s.logf(slog.LevelWarn, "event refused", "status", http.StatusTooManyRequests, "reason", "busy")
 		w.Header().Set("Retry-After", "1")
 		httpError(w, http.StatusTooManyRequests, fmt.Sprintf("busy: %d events in hand already", s.opts.MaxInFlight))
 		return
@@ -132,6 +137,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &mbe):
 		s.events.WithLabelValues("too_large").Inc()
+		s.logf(slog.LevelWarn, "event refused", "status", http.StatusRequestEntityTooLarge, "reason", "body too large")
 		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("event body over %d bytes", s.opts.MaxBody))
 		return
 	case err != nil:
@@ -146,6 +152,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 			code, outcome = http.StatusUnprocessableEntity, "unknown"
 		}
 		s.events.WithLabelValues(outcome).Inc()
+		s.logf(slog.LevelWarn, "event refused", "status", code, "reason", err.Error())
 		httpError(w, code, err.Error())
 		return
 	}
@@ -167,7 +174,24 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		s.events.WithLabelValues("failed").Inc()
 		code = http.StatusInternalServerError
 	}
+	level := slog.LevelInfo
+	if res.Failed > 0 {
+		level = slog.LevelWarn
+	}
+	s.logf(level, "event", "status", code, "done", res.Done, "skipped", res.Skipped, "ignored", res.Ignored,
+		"failed", res.Failed, "seconds", time.Since(start).Seconds())
+	for _, o := range res.Objects {
+		if o.Status == Failed {
+			s.logf(slog.LevelWarn, "object failed", "input", o.Input, "reason", o.Reason, "retry", o.Retry)
+		}
+	}
 	writeJSON(w, code, res)
+}
+
+func (s *Server) logf(level slog.Level, msg string, args ...any) {
+	if s.opts.Log != nil {
+		s.opts.Log.Log(context.Background(), level, msg, args...)
+	}
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/desens/desens/internal/s3test"
+	"github.com/desens/desens/internal/testenv"
+)
+
+func s3Event(bucket, key string) string {
+	return fmt.Sprintf(`{"Records":[{"eventVersion":"2.1","eventSource":"aws:s3","eventName":"ObjectCreated:Put",
+"s3":{"bucket":{"name":%q},"object":{"key":%q,"size":1,"eTag":"0"}}}]}`, bucket, url.QueryEscape(key))
+}
+
+// TestHandle runs desens handle as a function runtime's bootstrap would:
+// one event on standard input, the result as JSON on standard output.
+func TestHandle(t *testing.T) {
+	testenv.ORT(t)
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "sensitive")
+	srv.CreateBucket(t, "desensitized")
+	jpg, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", "sample", "photo.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, srv, "sensitive", "cam 1/a.jpg", jpg)
+	put(t, srv, "sensitive", "cam 1/bad.jpg", jpg[:len(jpg)/3])
+	flags := []string{"handle", "--s3-endpoint", srv.URL, "--s3-provider", "versitygw", "--map", "s3://sensitive/=s3://desensitized/"}
+	handle := func(t *testing.T, stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(bin, append(flags, args...)...)
+		cmd.Env = cliEnv(t, srv)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
+	}
+	status := func(t *testing.T, stdout string) string {
+		t.Helper()
+		var res struct{ Objects []struct{ Status string } }
+		if err := json.Unmarshal([]byte(stdout), &res); err != nil || len(res.Objects) != 1 {
+			t.Fatalf("stdout is no result for one object (%v): %s", err, stdout)
+		}
+		return res.Objects[0].Status
+	}
+
+	code, stdout, stderr := handle(t, s3Event("sensitive", "cam 1/a.jpg"))
+	if code != 0 || status(t, stdout) != "done" || !exists(t, srv, "desensitized", "cam 1/a.jpg") {
+		t.Errorf("first event: exit %d, %s %s", code, stdout, stderr)
+	}
+	evFile := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(evFile, []byte(s3Event("sensitive", "cam 1/a.jpg")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := handle(t, "", "--event", evFile); code != 0 || status(t, stdout) != "skipped" {
+		t.Errorf("the same event from a file: exit %d, %s %s", code, stdout, stderr)
+	}
+	if code, stdout, _ := handle(t, s3Event("sensitive", "cam 1/bad.jpg")); code != 1 || status(t, stdout) != "failed" {
+		t.Errorf("a corrupt object: exit %d, %s", code, stdout)
+	}
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		code        int
+		says        string
+	}{
+		{"a malformed event", "{", nil, 1, "event standard input: malformed event"},
+		{"an unknown event", `{"a":1}`, nil, 1, "unknown event"},
+		{"a missing event file", "", []string{"--event", filepath.Join(t.TempDir(), "none.json")}, 1, "none.json"},
+		{"a bad --map", s3Event("sensitive", "cam 1/a.jpg"), []string{"--map", "s3://raw/"}, 2, "want SRC=DST"},
+	} {
+		if code, _, stderr := handle(t, tc.stdin, tc.args...); code != tc.code || !strings.Contains(stderr, tc.says) {
+			t.Errorf("%s: exit %d, %q; want %d and %q", tc.name, code, stderr, tc.code, tc.says)
+		}
+	}
+}
+
+// TestServeProcess runs desens serve: live at once, ready once the models
+// are loaded, an event desensitized, and SIGTERM ending it with status 0.
+func TestServeProcess(t *testing.T) {
+	testenv.ORT(t)
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "sensitive")
+	srv.CreateBucket(t, "desensitized")
+	jpg, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", "sample", "photo.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, srv, "sensitive", "a.jpg", jpg)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--s3-endpoint", srv.URL, "--s3-provider", "versitygw",
+		"--map", "s3://sensitive/=s3://desensitized/")
+	cmd.Env = cliEnv(t, srv)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	logDone := make(chan struct{})
+	lines := make(chan string, 100)
+	go func() {
+		defer close(logDone)
+		sc := bufio.NewScanner(io.TeeReader(stderr, &log))
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	defer func() {
+		cmd.Process.Kill()
+		<-logDone
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("desens serve said:\n%s", log.String())
+		}
+	}()
+	// It logs "ready" once the models are loaded.
+	deadline := time.After(2 * time.Minute)
+	for ready := false; !ready; {
+		select {
+		case line := <-lines:
+			ready = strings.Contains(line, "msg=ready")
+		case <-deadline:
+			t.Fatal("not ready after 2 minutes")
+		}
+	}
+	base := "http://" + addr
+	resp, err := http.Get(base + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	resp, err = http.Post(base+"/events", "application/json", strings.NewReader(s3Event("sensitive", "a.jpg")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"done": 1`) || !exists(t, srv, "desensitized", "a.jpg") {
+		t.Errorf("POST /events: %d %s", resp.StatusCode, body)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-logDone
+	err = cmd.Wait()
+	if err != nil {
+		t.Errorf("after SIGTERM: %v, want exit status 0", err)
+	}
+}

@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/desens/desens/internal/s3test"
 	"github.com/desens/desens/internal/testenv"
 )
@@ -175,6 +178,60 @@ func TestServeProcess(t *testing.T) {
 	<-logDone
 	err = cmd.Wait()
 	if err != nil {
+		t.Errorf("after SIGTERM: %v, want exit status 0", err)
+	}
+}
+
+// TestConsumeProcess runs desens consume against franz-go's in-process
+// Kafka cluster: an event on the topic is desensitized, and SIGTERM ends
+// it with status 0.
+func TestConsumeProcess(t *testing.T) {
+	testenv.ORT(t)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.AllowAutoTopicCreation(), kfake.SeedTopics(1, "uploads"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	srv := s3test.Start(t)
+	srv.CreateBucket(t, "sensitive")
+	srv.CreateBucket(t, "desensitized")
+	jpg, err := os.ReadFile(filepath.Join(testenv.Root(), "testdata", "sample", "photo.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, srv, "sensitive", "k.jpg", jpg)
+	producer, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer producer.Close()
+	if err := producer.ProduceSync(t.Context(), &kgo.Record{Topic: "uploads", Value: []byte(s3Event("sensitive", "k.jpg"))}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "consume", "--brokers", strings.Join(cluster.ListenAddrs(), ","), "--topic", "uploads",
+		"--s3-endpoint", srv.URL, "--s3-provider", "versitygw", "--map", "s3://sensitive/=s3://desensitized/")
+	cmd.Env = cliEnv(t, srv)
+	var log bytes.Buffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("desens consume said:\n%s", log.String())
+		}
+	}()
+	for deadline := time.Now().Add(2 * time.Minute); !exists(t, srv, "desensitized", "k.jpg"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no output after 2 minutes")
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
 		t.Errorf("after SIGTERM: %v, want exit status 0", err)
 	}
 }

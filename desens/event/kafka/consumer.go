@@ -52,8 +52,12 @@ type Options struct {
 	Client []kgo.Opt
 }
 
-// DefaultGroup is the consumer group when Options.Group is empty.
-const DefaultGroup = "desens"
+// Defaults for the CLI's flags; DefaultGroup is also the group when
+// Options.Group is empty.
+const (
+	DefaultGroup      = "desens"
+	DefaultRetryDelay = time.Minute
+)
 
 // Headers added to the records copied to the retry and dead-letter topics.
 const (

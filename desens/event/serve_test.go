@@ -38,7 +38,7 @@ type env struct {
 	d      *desens.Desensitizer
 }
 
-func newEnv(t *testing.T, buckets ...string) *env {
+func newEnv(t testing.TB, buckets ...string) *env {
 	t.Helper()
 	srv := s3test.Start(t)
 	testenv.ORT(t)
@@ -58,7 +58,7 @@ func newEnv(t *testing.T, buckets ...string) *env {
 // photo is a small portrait with one face.
 var photo = filepath.Join(testenv.Root(), "testdata", "sample", "photo.jpg")
 
-func (e *env) put(t *testing.T, bucket, key string, data []byte, md map[string]string) string {
+func (e *env) put(t testing.TB, bucket, key string, data []byte, md map[string]string) string {
 	t.Helper()
 	out, err := e.client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: &bucket, Key: &key,
 		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))), Metadata: md})
@@ -105,7 +105,7 @@ func (g gatedRunner) Run(ctx context.Context, in, out string, onFile func(desens
 	return g.Runner.Run(ctx, in, out, onFile)
 }
 
-func mappings(t *testing.T, specs ...string) []Mapping {
+func mappings(t testing.TB, specs ...string) []Mapping {
 	t.Helper()
 	var ms []Mapping
 	for _, s := range specs {

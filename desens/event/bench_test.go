@@ -1,0 +1,72 @@
+package event
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+)
+
+// BenchmarkServeEvent times one S3 event for a small image through the
+// service (versitygw, real models): "done" desensitizes a new version of
+// the object each time, "skipped" is a repeated event (parse and two
+// HEADs), and "run" is the same object through Desensitizer.Run without
+// the event layer, for the overhead between the two.
+func BenchmarkServeEvent(b *testing.B) {
+	e := newEnv(b, "sensitive", "desensitized")
+	img, err := os.ReadFile(photo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := NewHandler(e.d, e.mux, mappings(b, "s3://sensitive/=s3://desensitized/")...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	s := NewServer(ServerOptions{})
+	s.Start(h)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	postOK := func(body []byte) {
+		resp, err := http.Post(ts.URL+"/events", "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("%d", resp.StatusCode)
+		}
+	}
+	version := 0
+	newVersion := func(key string) {
+		version++
+		e.put(b, "sensitive", key, append(bytes.Clone(img), make([]byte, version%64)...), map[string]string{"v": fmt.Sprint(version)})
+	}
+
+	b.Run("done", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			newVersion("bench/done.jpg")
+			b.StartTimer()
+			postOK(awsEvent("sensitive", "bench/done.jpg"))
+		}
+	})
+	b.Run("skipped", func(b *testing.B) {
+		newVersion("bench/skip.jpg")
+		postOK(awsEvent("sensitive", "bench/skip.jpg"))
+		for b.Loop() {
+			postOK(awsEvent("sensitive", "bench/skip.jpg"))
+		}
+	})
+	b.Run("run", func(b *testing.B) {
+		newVersion("bench/run.jpg")
+		for b.Loop() {
+			rep, err := e.d.Run(b.Context(), "s3://sensitive/bench/run.jpg", "s3://desensitized/direct/run.jpg", nil)
+			if err != nil || rep.Summary.Failed != 0 {
+				b.Fatal(err, rep.Summary)
+			}
+		}
+	})
+}

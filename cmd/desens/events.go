@@ -215,7 +215,8 @@ EXAMPLES:
 
 EXIT STATUS:
    0  stopped by a signal, every event in hand finished
-   1  it could not listen or load the models
+   1  it could not listen or load the models, or --drain ran out with
+      events still in hand (their work was cancelled)
    2  usage error`,
 		Flags: append(eventFlags(),
 			&cli.StringFlag{Name: "addr", Value: ":8080", EnvVars: []string{"DESENS_ADDR"}, Usage: "address to listen on, host:port"},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -101,7 +102,10 @@ type gatedRunner struct {
 
 func (g gatedRunner) Run(ctx context.Context, in, out string, onFile func(desens.FileReport)) (*desens.Report, error) {
 	g.started <- struct{}{}
-	<-g.release
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
 	return g.Runner.Run(ctx, in, out, onFile)
 }
 
@@ -435,6 +439,46 @@ func TestServe(t *testing.T) {
 			t.Error("still accepting connections after shutdown")
 		}
 	})
+}
+
+// TestServeDrainRunsOut: past the drain time, the work in hand is
+// cancelled; its event gets 503 (try again) and no output appears.
+func TestServeDrainRunsOut(t *testing.T) {
+	e := newEnv(t, "sensitive", "desensitized")
+	img, err := os.ReadFile(photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gatedRunner{Runner: e.d, started: make(chan struct{}), release: make(chan struct{})}
+	h, err := NewHandler(g, e.mux, mappings(t, "s3://sensitive/=s3://desensitized/")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	s := NewServer(ServerOptions{})
+	s.Start(h)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, l, 50*time.Millisecond) }()
+	e.put(t, "sensitive", "late.jpg", img, nil)
+	first := make(chan reply, 1)
+	go func() { first <- postNoFatal("http://"+l.Addr().String(), awsEvent("sensitive", "late.jpg")) }()
+	<-g.started
+	stop() // the gate is never opened: the drain runs out
+	r := <-first
+	if r.code != http.StatusServiceUnavailable || r.res.Failed != 1 || !r.res.Objects[0].Retry {
+		t.Errorf("the event in hand: %d %s", r.code, r.raw)
+	}
+	if err := <-served; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Serve = %v, want the drain's deadline", err)
+	}
+	if out, _ := e.head(t, "desensitized", "late.jpg"); out != "" {
+		t.Error("an output appeared from cancelled work")
+	}
 }
 
 func postNoFatal(url string, body []byte) reply {

@@ -56,7 +56,9 @@ type Options struct {
 // Options.Group is empty.
 const (
 	DefaultGroup      = "desens"
-	DefaultRetryDelay = time.Minute
+	// DefaultRetryDelay stays under Kafka's default rebalance timeout
+	// (one minute): a rebalance waits while a retry record waits.
+	DefaultRetryDelay = 30 * time.Second
 )
 
 // Headers added to the records copied to the retry and dead-letter topics.

@@ -235,3 +235,36 @@ func TestConsumeProcess(t *testing.T) {
 		t.Errorf("after SIGTERM: %v, want exit status 0", err)
 	}
 }
+
+// TestEventCommandsDocumented: handle, serve and consume have examples
+// and exit statuses in their help, and the README's table has every flag
+// of theirs that run lacks.
+func TestEventCommandsDocumented(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(testenv.Root(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runNames := map[string]bool{}
+	for _, f := range runFlags() {
+		for _, n := range f.Names() {
+			runNames[n] = true
+		}
+	}
+	app := newApp()
+	for _, name := range eventCommands {
+		cmd := app.Command(name)
+		if cmd == nil {
+			t.Fatalf("no command %s", name)
+		}
+		for _, s := range []string{"EXAMPLES:", "EXIT STATUS:", "--map"} {
+			if !strings.Contains(cmd.Description, s) {
+				t.Errorf("desens %s --help lacks %s", name, s)
+			}
+		}
+		for _, f := range cmd.Flags {
+			if n := f.Names()[0]; !runNames[n] && !bytes.Contains(readme, []byte("`--"+n+"`")) {
+				t.Errorf("README does not document desens %s --%s", name, n)
+			}
+		}
+	}
+}

@@ -13,7 +13,10 @@ import (
 // mode (its attributes in ce-* headers, its data the body), or any body
 // Parse reads (a structured CloudEvent or batch among them).
 func ParseRequest(h http.Header, body []byte) ([]Object, error) {
-	if h.Get("ce-specversion") == "" {
+	// A structured CloudEvent's content type says so, whatever ce-*
+	// headers come with it.
+	mt, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	if h.Get("ce-specversion") == "" || strings.HasPrefix(mt, "application/cloudevents") {
 		return Parse(body)
 	}
 	ce := cloudEvent{

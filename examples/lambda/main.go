@@ -34,9 +34,9 @@ func main() {
 	lambda.Start(func(ctx context.Context, raw json.RawMessage) (event.Result, error) {
 		objs, err := event.Parse(raw)
 		if err != nil {
-			return event.Result{}, err // not retried: the same bytes would fail again
+			return event.Result{}, err // kept by the function's on-failure destination
 		}
 		res := h.Handle(ctx, objs)
-		return res, res.Err() // an error makes Lambda retry, then send it to the DLQ
+		return res, res.Err() // an error makes Lambda retry, then use the on-failure destination
 	})
 }

@@ -77,12 +77,11 @@ func runConsume(c *cli.Context) error {
 	if c.Duration("retry-delay") < 0 {
 		return usagef("--retry-delay must not be negative")
 	}
-	h, d, err := eventHandler(c)
+	h, _, closeAll, err := eventHandler(c)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	defer h.Close()
+	defer closeAll()
 	level := slog.LevelInfo
 	if c.Bool("quiet") {
 		level = slog.LevelWarn

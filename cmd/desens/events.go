@@ -56,39 +56,40 @@ const eventsHelp = `EVENTS:
    skipped, ignored, failed) and the reason.`
 
 // eventHandler loads the models once and builds the handler every event
-// of the process shares.
-func eventHandler(c *cli.Context) (*event.Handler, *desens.Desensitizer, error) {
+// of the process shares, its buckets opened once too (event.ShareBuckets).
+// closeAll frees them all.
+func eventHandler(c *cli.Context) (h *event.Handler, models int, closeAll func(), err error) {
 	var maps []event.Mapping
 	for _, s := range c.StringSlice("map") {
 		m, err := event.ParseMapping(s)
 		if err != nil {
-			return nil, nil, usagef("--map: " + err.Error())
+			return nil, 0, nil, usagef("--map: " + err.Error())
 		}
 		maps = append(maps, m)
 	}
 	if len(maps) == 0 {
-		return nil, nil, usagef(c.Command.Name + " needs at least one --map SRC=DST (see desens " + c.Command.Name + " --help)")
+		return nil, 0, nil, usagef(c.Command.Name + " needs at least one --map SRC=DST (see desens " + c.Command.Name + " --help)")
 	}
 	opts, err := optionsFrom(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	mux, err := storageFrom(c)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	opts.Storage = mux
+	buckets, closeBuckets := event.ShareBuckets(mux)
+	opts.Storage = buckets
 	opts.Overwrite = true // a new version of a source replaces its output
 	d, err := desens.New(opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	h, err := event.NewHandler(d, mux, maps...)
-	if err != nil {
+	if h, err = event.NewHandler(d, buckets, maps...); err != nil {
 		d.Close()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	return h, d, nil
+	return h, len(d.Models()), func() { h.Close(); d.Close(); closeBuckets() }, nil
 }
 
 func handleCommand() *cli.Command {
@@ -153,12 +154,11 @@ func runHandle(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("event %s: %w", name, err)
 	}
-	h, d, err := eventHandler(c)
+	h, _, closeAll, err := eventHandler(c)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	defer h.Close()
+	defer closeAll()
 	res := h.Handle(c.Context, objs)
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
@@ -251,26 +251,23 @@ func runServe(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithCancelCause(c.Context)
 	defer cancel(nil)
-	var d *desens.Desensitizer
-	var h *event.Handler
+	closeAll := func() {}
 	loaded := make(chan struct{})
 	go func() {
 		defer close(loaded)
-		var err error
-		if h, d, err = eventHandler(c); err != nil {
+		h, models, ca, err := eventHandler(c)
+		if err != nil {
 			cancel(err)
 			return
 		}
+		closeAll = ca
 		s.Start(h)
-		log.Info("ready", "addr", l.Addr().String(), "models", len(d.Models()))
+		log.Info("ready", "addr", l.Addr().String(), "models", models)
 	}()
 	log.Info("listening, loading models", "addr", l.Addr().String())
 	err = s.Serve(ctx, l, c.Duration("drain"))
 	<-loaded
-	if d != nil {
-		h.Close()
-		d.Close()
-	}
+	closeAll()
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause // the models did not load
 	}

@@ -7,13 +7,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"testing"
+
+	"github.com/desens/desens/desens"
 )
 
 // BenchmarkServeEvent times one S3 event for a small image through the
 // service (versitygw, real models): "done" desensitizes a new version of
 // the object each time, "skipped" is a repeated event (parse and two
 // HEADs), and "run" is the same object through Desensitizer.Run without
-// the event layer, for the overhead between the two.
+// the event layer, for the overhead between the two; "done-unshared"
+// opens the buckets on every run instead of once (ShareBuckets).
 func BenchmarkServeEvent(b *testing.B) {
 	e := newEnv(b, "sensitive", "desensitized")
 	img, err := os.ReadFile(photo)
@@ -51,6 +54,26 @@ func BenchmarkServeEvent(b *testing.B) {
 			newVersion("bench/done.jpg")
 			b.StartTimer()
 			postOK(awsEvent("sensitive", "bench/done.jpg"))
+		}
+	})
+	b.Run("done-unshared", func(b *testing.B) {
+		d, err := desens.New(desens.Options{Storage: e.plain, Overwrite: true, Runtime: desens.RuntimeOptions{Threads: 2}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer d.Close()
+		uh, err := NewHandler(d, e.plain, mappings(b, "s3://sensitive/=s3://desensitized/")...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer uh.Close()
+		s.Start(uh)
+		defer s.Start(h)
+		for b.Loop() {
+			b.StopTimer()
+			newVersion("bench/unshared.jpg")
+			b.StartTimer()
+			postOK(awsEvent("sensitive", "bench/unshared.jpg"))
 		}
 	})
 	b.Run("skipped", func(b *testing.B) {

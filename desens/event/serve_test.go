@@ -35,8 +35,9 @@ func TestMain(m *testing.M) { os.Exit(testenv.CheckMats(m)) }
 type env struct {
 	srv    *s3test.Server
 	client *s3.Client
-	mux    *storage.Mux
-	d      *desens.Desensitizer
+	mux    *storage.Mux         // buckets opened once (ShareBuckets)
+	plain  *storage.Mux         // buckets opened on every call
+	d      *desens.Desensitizer // on mux
 }
 
 func newEnv(t testing.TB, buckets ...string) *env {
@@ -46,14 +47,15 @@ func newEnv(t testing.TB, buckets ...string) *env {
 	for _, b := range buckets {
 		srv.CreateBucket(t, b)
 	}
-	mux := storage.NewMux(storage.S3Config{Provider: "versitygw", Endpoint: srv.URL, Region: srv.Region,
+	plain := storage.NewMux(storage.S3Config{Provider: "versitygw", Endpoint: srv.URL, Region: srv.Region,
 		AccessKeyID: srv.AccessKey, SecretAccessKey: srv.SecretKey})
+	mux, closeAll := ShareBuckets(plain)
 	d, err := desens.New(desens.Options{Storage: mux, Overwrite: true, Runtime: desens.RuntimeOptions{Threads: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.Close() })
-	return &env{srv: srv, client: srv.Client(), mux: mux, d: d}
+	t.Cleanup(func() { d.Close(); closeAll() })
+	return &env{srv: srv, client: srv.Client(), mux: mux, plain: plain, d: d}
 }
 
 // photo is a small portrait with one face.

@@ -22,7 +22,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	buckets := storage.NewMux(storage.S3Config{})
+	buckets, _ := event.ShareBuckets(storage.NewMux(storage.S3Config{})) // one client per bucket, for every event
 	d, err := desens.New(desens.Options{Storage: buckets, Overwrite: true})
 	if err != nil {
 		log.Fatal(err)

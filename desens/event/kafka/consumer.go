@@ -34,7 +34,7 @@ type Options struct {
 // Defaults for the CLI's flags; DefaultGroup is also the group when
 // Options.Group is empty.
 const (
-	DefaultGroup      = "desens"
+	DefaultGroup = "desens"
 	// DefaultRetryDelay stays under Kafka's default rebalance timeout
 	// (one minute): a rebalance waits while a retry record waits.
 	DefaultRetryDelay = 30 * time.Second

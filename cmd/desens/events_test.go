@@ -268,3 +268,15 @@ func TestEventCommandsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestServeModelsFail: models that cannot load stop serve with status 1
+// and the reason, rather than leave a live process that is never ready.
+func TestServeModelsFail(t *testing.T) {
+	testenv.ORT(t)
+	missing := filepath.Join(t.TempDir(), "no-such-model.onnx")
+	code, stderr := runDesens(t, cliEnv(t, &s3test.Server{}), "serve", "--addr", "127.0.0.1:0",
+		"--face-model", missing, "--map", "s3://a/=s3://b/")
+	if code != 1 || !strings.Contains(stderr, missing) {
+		t.Errorf("exit %d, %q; want 1 naming %s", code, stderr, missing)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -267,6 +268,31 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a video lands as MP4 through the shared buckets", func(t *testing.T) {
+		testenv.FFmpeg(t)
+		clip := filepath.Join(t.TempDir(), "clip.mov")
+		cmd := exec.Command("ffmpeg", "-v", "error", "-nostdin", "-loop", "1", "-i", photo, "-frames:v", "5", "-r", "5",
+			"-vf", "scale=320:-2,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", clip)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg: %v\n%s", err, out)
+		}
+		data, err := os.ReadFile(clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		etag := e.put(t, "sensitive", "cam2/clip.mov", data, nil)
+		r := post(t, ts.URL, awsEvent("sensitive", "cam2/clip.mov"), nil)
+		if r.code != http.StatusOK || r.res.Done != 1 || r.res.Objects[0].File.Frames != 5 {
+			t.Fatalf("%d %s", r.code, r.raw)
+		}
+		if _, md := e.head(t, "desensitized", "aws/cam2/clip.mp4"); md[desens.MetaSourceETag] != etag {
+			t.Errorf("aws/cam2/clip.mp4 records source ETag %q, want %q", md[desens.MetaSourceETag], etag)
+		}
+		if r := post(t, ts.URL, awsEvent("sensitive", "cam2/clip.mov"), nil); r.res.Skipped != 1 {
+			t.Errorf("repeated video event: %d %s", r.code, r.raw)
+		}
+	})
 
 	t.Run("a new version of the source replaces the output", func(t *testing.T) {
 		const key = "cam1/replaced.jpg"

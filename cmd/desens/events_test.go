@@ -99,7 +99,8 @@ func TestHandle(t *testing.T) {
 }
 
 // TestServeProcess runs desens serve: live at once, ready once the models
-// are loaded, an event desensitized, and SIGTERM ending it with status 0.
+// are loaded, an event desensitized, and SIGTERM during a video's event
+// letting it finish and land before the process exits with status 0.
 func TestServeProcess(t *testing.T) {
 	testenv.ORT(t)
 	srv := s3test.Start(t)
@@ -172,8 +173,53 @@ func TestServeProcess(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"done": 1`) || !exists(t, srv, "desensitized", "a.jpg") {
 		t.Errorf("POST /events: %d %s", resp.StatusCode, body)
 	}
+
+	// SIGTERM while a video is being desensitized: it finishes and lands.
+	testenv.FFmpeg(t)
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-nostdin", "-loop", "1", "-i",
+		filepath.Join(testenv.Root(), "testdata", "sample", "photo.jpg"), "-frames:v", "10", "-r", "5",
+		"-vf", "scale=320:-2,format=yuv420p", "-c:v", "libx264", "-preset", "ultrafast", clip).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	video, err := os.ReadFile(clip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, srv, "sensitive", "v.mp4", video)
+	type reply struct {
+		code int
+		body string
+		err  error
+	}
+	replied := make(chan reply, 1)
+	go func() {
+		resp, err := http.Post(base+"/events", "application/json", strings.NewReader(s3Event("sensitive", "v.mp4")))
+		if err != nil {
+			replied <- reply{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		replied <- reply{code: resp.StatusCode, body: string(b)}
+	}()
+	for received := false; !received; {
+		select {
+		case line := <-lines:
+			received = strings.Contains(line, `msg="event received"`)
+		case <-deadline:
+			t.Fatal("the video event was not received")
+		}
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	r := <-replied
+	if r.err != nil || r.code != http.StatusOK || !strings.Contains(r.body, `"done": 1`) {
+		t.Errorf("the event in hand at SIGTERM: %d %v %s", r.code, r.err, r.body)
+	}
+	if !exists(t, srv, "desensitized", "v.mp4") {
+		t.Error("the video in hand at SIGTERM did not land")
 	}
 	<-logDone
 	err = cmd.Wait()

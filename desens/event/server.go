@@ -156,6 +156,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		httpError(w, code, err.Error())
 		return
 	}
+	s.logf(slog.LevelInfo, "event received", "objects", len(objs), "bytes", len(body))
 	start := time.Now()
 	res := h.Handle(r.Context(), objs)
 	s.duration.Observe(time.Since(start).Seconds())

@@ -173,6 +173,16 @@ func TestServeProcess(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"done": 1`) || !exists(t, srv, "desensitized", "a.jpg") {
 		t.Errorf("POST /events: %d %s", resp.StatusCode, body)
 	}
+	// The first event's log lines, so that the next "event received" is
+	// the video's.
+	for logged := false; !logged; {
+		select {
+		case line := <-lines:
+			logged = strings.Contains(line, "msg=event ")
+		case <-deadline:
+			t.Fatal("the first event was not logged")
+		}
+	}
 
 	// SIGTERM while a video is being desensitized: it finishes and lands.
 	testenv.FFmpeg(t)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -139,7 +140,11 @@ func detailObject(data []byte) (Object, error) {
 	if d.Bucket.Name == "" || d.Object.Key == "" {
 		return Object{}, fmt.Errorf("%w: data has no bucket.name and object.key", ErrMalformed)
 	}
-	return Object{Bucket: d.Bucket.Name, Key: d.Object.Key, ETag: d.Object.ETag, Size: d.Object.Size}, nil
+	o := Object{Bucket: d.Bucket.Name, Key: d.Object.Key, ETag: d.Object.ETag, Size: d.Object.Size}
+	if k, err := url.QueryUnescape(o.Key); err == nil && k != o.Key {
+		o.maybeEncoded = true
+	}
+	return o, nil
 }
 
 // eventBridge is an Amazon EventBridge event.

@@ -33,6 +33,10 @@ type Object struct {
 	// Created reports that the event says the object was created (put,
 	// posted, copied, completed); other events are reported, not acted on.
 	Created bool `json:"created"`
+	// maybeEncoded: the key may be URL-encoded as S3 notifications encode
+	// them; whether EventBridge encodes its keys is not settled, so the
+	// Handler tries the decoded key when the key as given names nothing.
+	maybeEncoded bool
 }
 
 // maxDepth bounds envelopes inside envelopes (SNS in SQS, a batch in a

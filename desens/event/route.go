@@ -132,6 +132,7 @@ type Outcome struct {
 	// File is the desensitization report, for objects that were run.
 	File *desens.FileReport `json:"file,omitempty"`
 	err  error
+	gone bool // the source does not exist
 }
 
 // Err is the error that failed the object, or nil.
@@ -188,6 +189,19 @@ func (h *Handler) Handle(ctx context.Context, objs []Object) Result {
 }
 
 func (h *Handler) handle(ctx context.Context, o Object) Outcome {
+	out := h.handleKey(ctx, o)
+	if out.gone && o.maybeEncoded {
+		d := o
+		d.Key, _ = url.QueryUnescape(o.Key)
+		d.maybeEncoded = false
+		if dout := h.handleKey(ctx, d); !dout.gone {
+			return dout
+		}
+	}
+	return out
+}
+
+func (h *Handler) handleKey(ctx context.Context, o Object) Outcome {
 	out := Outcome{Object: o, Status: Ignored}
 	if !o.Created {
 		out.Reason = fmt.Sprintf("event %q does not create an object", o.Event)
@@ -231,7 +245,7 @@ func (h *Handler) handle(ctx context.Context, o Object) Outcome {
 	}
 	sa, err := sb.Stat(ctx, src.Key)
 	if errors.Is(err, storage.ErrNotExist) {
-		out.Reason = "the object no longer exists"
+		out.Reason, out.gone = "the object no longer exists", true
 		return out
 	}
 	if err != nil {

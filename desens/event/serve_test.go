@@ -294,6 +294,23 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("an EventBridge key that names nothing is tried decoded", func(t *testing.T) {
+		e.put(t, "sensitive", "cam1/front door.jpg", img, nil)
+		body := []byte(`{"version":"0","id":"1","detail-type":"Object Created","source":"aws.s3",
+"detail":{"bucket":{"name":"sensitive"},"object":{"key":"cam1/front+door.jpg","size":16412}}}`)
+		r := post(t, ts.URL, body, nil)
+		if r.code != http.StatusOK || r.res.Done != 1 || r.res.Objects[0].Output != "s3://desensitized/aws/cam1/front door.jpg" {
+			t.Fatalf("%d %s", r.code, r.raw)
+		}
+		// A key that exists as given is taken as given.
+		e.put(t, "sensitive", "cam1/plus+sign.jpg", img, nil)
+		body = []byte(`{"version":"0","id":"2","detail-type":"Object Created","source":"aws.s3",
+"detail":{"bucket":{"name":"sensitive"},"object":{"key":"cam1/plus+sign.jpg","size":16412}}}`)
+		if r := post(t, ts.URL, body, nil); r.res.Done != 1 || r.res.Objects[0].Output != "s3://desensitized/aws/cam1/plus+sign.jpg" {
+			t.Errorf("%d %s", r.code, r.raw)
+		}
+	})
+
 	t.Run("a new version of the source replaces the output", func(t *testing.T) {
 		const key = "cam1/replaced.jpg"
 		e.put(t, "sensitive", key, img, nil)

@@ -18,7 +18,9 @@
 //     and batches) or binary (ce-* headers), whose data is one of the
 //     above or an S3-shaped object ({"bucket":{"name"},"object":{"key"}}).
 //
-// Each gives a list of Object references. An event that is not JSON, or
+// Each gives a list of Object references. Keys of S3 notifications are
+// decoded; EventBridge and S3-shaped CloudEvent keys are taken as they
+// come, and the Handler tries them decoded only when they name nothing. An event that is not JSON, or
 // lacks what its kind must carry, is ErrMalformed; well-formed JSON that
 // is no known kind of event is ErrUnknown.
 //
@@ -36,6 +38,7 @@
 //
 // Server is an http.Handler for POST /events, GET /healthz, /readyz and
 // /metrics, with a concurrency limit (429 when full) and a body size limit
-// (413); Consumer reads events from Kafka. Both share one Handler, and so
-// one Desensitizer and one set of loaded models, for the whole process.
+// (413); package event/kafka reads events from Kafka. Both share one
+// Handler, and so one Desensitizer and one set of loaded models, for the
+// whole process; ShareBuckets lets them share each bucket's client too.
 package event

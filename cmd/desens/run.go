@@ -91,7 +91,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	if o.Overlay.Every < 1 {
 		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.Overlay.Every))
 	}
-	if c.Command.HasName("run") {
+	if c.Command.HasName("run") || isEventCommand(c) {
 		o.Redact = desens.RedactOptions{
 			Style: desens.Style(c.String("style")), Shape: desens.Shape(c.String("shape")), Expand: c.Float64("expand"),
 		}

@@ -255,6 +255,15 @@ func (d *Desensitizer) Detect(ctx context.Context, img gocv.Mat) ([]detect.Detec
 	return f.dets, f.err
 }
 
+// Stream returns a detector for the frames of one video, which must then
+// be given in order, as the pipeline runs them: each frame is searched in
+// part and what recent frames showed is followed (Options' Face.Every and
+// Plate.Every). Call the function it returns when the video is done.
+func (d *Desensitizer) Stream() (Detector, func()) {
+	dets, closeStreams := streams(d.dets.all)
+	return multiDetector(dets), closeStreams
+}
+
 // Threshold reports the score threshold the detector of class c keeps
 // boxes at (its bar for boxes of ordinary size), or 0 when c is not a
 // built-in target.

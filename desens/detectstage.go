@@ -56,19 +56,34 @@ func detectAll(ctx context.Context, dets []Detector, frames []*frame) {
 	for i, f := range frames {
 		mats[i] = f.img
 	}
-	for _, d := range dets {
-		res := safeDetect(ctx, d, mats)
-		for i, f := range frames {
+	for i, r := range multiDetector(dets).Detect(ctx, mats) {
+		if r.Err != nil && frames[i].err == nil {
+			frames[i].err = r.Err
+		}
+		frames[i].dets = append(frames[i].dets, r.Detections...)
+	}
+}
+
+// multiDetector runs several detectors on each batch and merges what they
+// find. A frame any detector failed on carries that error.
+type multiDetector []Detector
+
+func (m multiDetector) Detect(ctx context.Context, frames []gocv.Mat) []detect.Result {
+	out := make([]detect.Result, len(frames))
+	for _, d := range m {
+		res := safeDetect(ctx, d, frames)
+		for i := range out {
 			if i >= len(res) {
-				f.err = fmt.Errorf("detector returned %d results for %d frames", len(res), len(frames))
+				out[i].Err = fmt.Errorf("detector returned %d results for %d frames", len(res), len(frames))
 				continue
 			}
-			if res[i].Err != nil && f.err == nil {
-				f.err = res[i].Err
+			if res[i].Err != nil && out[i].Err == nil {
+				out[i].Err = res[i].Err
 			}
-			f.dets = append(f.dets, res[i].Detections...)
+			out[i].Detections = append(out[i].Detections, res[i].Detections...)
 		}
 	}
+	return out
 }
 
 // safeDetect turns a detector panic into per-frame errors: a bug in one

@@ -104,8 +104,9 @@ type Result struct {
 
 	Decode Stage `json:"decode"`
 	Detect Stage `json:"detect"`
-	// FaceInferences is how many face model runs a frame of this size takes
-	// (BlazeFace second looks, up to three per uncertain face, come on top).
+	// FaceInferences is how many face model runs a full search of a frame
+	// of this size takes; a video's stream spreads them over Face.Every
+	// frames (second looks come on top).
 	FaceInferences int `json:"face_inferences_per_frame,omitempty"`
 	// Overlay is the overlay detector alone (with --targets overlay), with
 	// the text detector on every frame and at the default interval.
@@ -151,6 +152,9 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	if slices.Contains(cfg.Options.Targets, detect.Face) || len(cfg.Options.Targets) == 0 {
 		fc := detect.DefaultFaceConfig().WithScale(cfg.Options.Face.Scale)
 		fc.Proposer = detect.Proposer(cfg.Options.Face.Proposer)
+		if fc.Proposer == "" && cfg.Options.Face.Model == "" {
+			fc.Proposer = detect.ProposerYuNet // what videos get by default
+		}
 		r.FaceInferences = fc.Inferences(info.Width, info.Height)
 	}
 	logf := func(format string, a ...any) {
@@ -260,7 +264,8 @@ func Decode(ctx context.Context, file string, info video.Info, limit int) (frame
 	return frames, time.Since(t).Seconds(), false, nil
 }
 
-// detectFrames times Detect alone on up to limit decoded frames.
+// detectFrames times detection alone on up to limit decoded frames, as
+// the pipeline detects: one stream for the video.
 func detectFrames(ctx context.Context, d *desens.Desensitizer, file string, info video.Info, limit int) (frames int, secs float64, err error) {
 	r, err := video.Open(ctx, file, info)
 	if err != nil {
@@ -269,6 +274,8 @@ func detectFrames(ctx context.Context, d *desens.Desensitizer, file string, info
 	defer r.Close()
 	img := gocv.NewMat()
 	defer img.Close()
+	det, done := d.Stream()
+	defer done()
 	var spent time.Duration
 	for limit == 0 || frames < limit {
 		err := r.Read(&img)
@@ -279,8 +286,12 @@ func detectFrames(ctx context.Context, d *desens.Desensitizer, file string, info
 			return frames, 0, err
 		}
 		t := time.Now()
-		if _, err := d.Detect(ctx, img); err != nil {
-			return frames, 0, fmt.Errorf("frame %d: %w", frames, err)
+		res := det.Detect(ctx, []gocv.Mat{img})
+		if len(res) != 1 {
+			return frames, 0, fmt.Errorf("frame %d: %d results for one frame", frames, len(res))
+		}
+		if res[0].Err != nil {
+			return frames, 0, fmt.Errorf("frame %d: %w", frames, res[0].Err)
 		}
 		spent += time.Since(t)
 		frames++

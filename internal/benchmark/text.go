@@ -38,7 +38,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	tiles := ""
 	if r.FaceInferences > 0 {
-		tiles = fmt.Sprintf("  %d face inferences/frame + second looks", r.FaceInferences)
+		tiles = fmt.Sprintf("  a full face search is %d inferences; a video spreads it over --face-every frames", r.FaceInferences)
 	}
 	row("(a) decode only", r.Decode, "")
 	row("(b) detection only", r.Detect, tiles)

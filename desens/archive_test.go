@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"gocv.io/x/gocv"
 
+	"github.com/desens/desens/desens/storage"
 	"github.com/desens/desens/desens/trajectory"
 	"github.com/desens/desens/internal/archive"
 	"github.com/desens/desens/internal/testenv"
@@ -506,4 +508,58 @@ func TestArchiveGBKNames(t *testing.T) {
 	if m := rep.Archive.Members[0]; m.Name != want[0] || m.Action != actDone {
 		t.Errorf("report: %+v", m)
 	}
+}
+
+// TestBucketArchives runs a prefix of archive objects on versitygw: a
+// tar.gz streamed from the bucket, a zip downloaded first, and two that
+// are refused. The good ones land repacked, with their source recorded;
+// the refused ones leave no object and no pending upload.
+func TestBucketArchives(t *testing.T) {
+	tmp := archiveTmp(t)
+	e := newS3Env(t, false, func(c *storage.S3Config) { c.PartSize = storage.MinPartSize })
+	dir := t.TempDir()
+	photo := withEXIF(mustRead(t, filepath.Join(testenv.Root(), "testdata", "sample", "car.jpg")), 1)
+	clip := mustRead(t, makeFaceVideo(t, dir, 3))
+	gpx := trajectorySample(t, "two_tracks.gpx")
+	etag := e.put(t, e.in, "day/cam1.tar.gz", packArchive(t, archive.TarGz, member{name: "cam1/", dir: true},
+		member{name: "cam1/a.jpg", data: photo}, member{name: "cam1/b.mp4", data: clip},
+		member{name: "cam1/drive.gpx", data: gpx}, member{name: "cam1/can.bin", data: []byte{1, 2}}))
+	e.put(t, e.in, "day/cam2.zip", packArchive(t, archive.Zip,
+		member{name: "\xc7\xb0\xc9\xe3\xcf\xf1\xcd\xb7.jpg", data: photo, raw: true})) // 前摄像头.jpg in GBK
+	e.put(t, e.in, "day/bomb.zip", zipBomb(t, "x.bmp"))
+	e.put(t, e.in, "day/slip.tar", packArchive(t, archive.Tar, member{name: "../../x.jpg", data: photo}))
+
+	d := newBareDesensitizer(t, e, Options{Workers: 2})
+	rep, err := d.Run(t.Context(), s3url(e.in, "day/"), s3url(e.out, "day/"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Summary; s.Files != 4 || s.OK != 2 || s.Failed != 2 {
+		t.Fatalf("summary %+v; want 4 files, 2 ok, 2 failed", s)
+	}
+	for _, f := range rep.Files {
+		t.Logf("%s: ok %v %s", f.Input, f.OK, f.Error)
+		if !f.OK && (!errors.Is(f.Err(), ErrUnsafeArchive) || !strings.Contains(f.Error, f.Input+"!/")) {
+			t.Errorf("%s: error %q is not ErrUnsafeArchive naming the member", f.Input, f.Error)
+		}
+	}
+	e.nothingLeft(t, "day/cam1.tar.gz", "day/cam2.zip")
+	h := e.head(t, e.out, "day/cam1.tar.gz")
+	if aws.ToString(h.ContentType) != "application/gzip" || h.Metadata[MetaSourceETag] != metaValue(etag) {
+		t.Errorf("output content type %q, metadata %v", aws.ToString(h.ContentType), h.Metadata)
+	}
+	got := unpackArchive(t, archive.TarGz, mustRead(t, e.download(t, e.out, "day/cam1.tar.gz")))
+	if want := []string{"cam1/", "cam1/a.jpg", "cam1/b.mp4"}; !slices.Equal(names(got), want) {
+		t.Errorf("cam1.tar.gz holds %q, want %q", names(got), want)
+	}
+	for _, u := range got {
+		if u.name == "cam1/a.jpg" && (bytes.Contains(u.data, []byte("Exif")) || !bytes.HasPrefix(u.data, []byte{0xFF, 0xD8})) {
+			t.Error("cam1/a.jpg keeps its EXIF, or is no JPEG")
+		}
+	}
+	zipped := unpackArchive(t, archive.Zip, mustRead(t, e.download(t, e.out, "day/cam2.zip")))
+	if len(zipped) != 1 || zipped[0].name != "前摄像头.jpg" || !zipped[0].utf8 {
+		t.Errorf("cam2.zip holds %q", names(zipped))
+	}
+	checkEmpty(t, tmp)
 }

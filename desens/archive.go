@@ -427,7 +427,7 @@ func (p *packer) media(ctx context.Context, r io.Reader, m *archive.Member, full
 		}
 	}()
 	in := namedInput{localInput(src), full}
-	sink := fileSink{Overwrite: true}
+	sink := scratchSink{}
 	var fr FileReport
 	if kind == "" { // a position log, by its name
 		mr.Kind = string(KindTrajectory)
@@ -546,3 +546,26 @@ func (p *packer) archiveErr(prefix string, err error) error {
 	}
 	return &FileError{Path: where, Stage: "archive", Err: fmt.Errorf("%w: %w", sentinel, ae.Err)}
 }
+
+// scratchSink writes a member's output into the archive's private
+// temporary directory, where nobody else looks: unlike fileSink, it needs
+// no temporary name, lock or fsync, since the archive it goes into is the
+// output that is made atomic.
+type scratchSink struct{}
+
+func (scratchSink) Create(_ context.Context, name string, _ outputMeta) (output, error) {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	return &scratchOutput{f: f}, nil
+}
+
+// scratchOutput is one member's output file. An encoder that writes to
+// Path writes to the same file.
+type scratchOutput struct{ f *os.File }
+
+func (o *scratchOutput) Path() string                { return o.f.Name() }
+func (o *scratchOutput) Write(p []byte) (int, error) { return o.f.Write(p) }
+func (o *scratchOutput) Commit() error               { return o.f.Close() }
+func (o *scratchOutput) Abort()                      { o.f.Close(); os.Remove(o.f.Name()) }

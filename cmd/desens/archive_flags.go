@@ -1,6 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/desens/desens/desens"
@@ -30,3 +35,28 @@ const archiveHelp = `ARCHIVES:
    zip bombs (a member over 16 GiB, 64 GiB in all, 100,000 members, or over
    200 bytes out per compressed byte). Zip names in GBK (from Chinese
    Windows) are written back in UTF-8. Members pass through $TMPDIR.`
+
+// archiveLine prints an archive's outcome: what was done to its members,
+// and what its media held.
+func archiveLine(ui *reporter, f desens.FileReport) {
+	if ui.quiet {
+		return
+	}
+	actions := map[string]int{}
+	for _, m := range f.Archive.Members {
+		actions[m.Action]++
+	}
+	var did, found []string
+	for _, a := range slices.Sorted(maps.Keys(actions)) {
+		did = append(did, fmt.Sprintf("%d %s", actions[a], a))
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Detections)) {
+		found = append(found, fmt.Sprintf("%d %s", f.Detections[k], k))
+	}
+	ui.mu.Lock()
+	defer ui.mu.Unlock()
+	ui.clear()
+	fmt.Fprintf(ui.w, "ok   %s -> %s (%s: %d members, %s; %d frames, %s, %.1fs)\n", desens.PrintableName(f.Input),
+		desens.PrintableName(f.Output), f.Archive.Format, len(f.Archive.Members), orNone(strings.Join(did, ", ")),
+		f.Frames, orNone(strings.Join(found, ", ")), float64(f.Elapsed)/1000)
+}

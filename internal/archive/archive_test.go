@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"io"
 	"io/fs"
@@ -346,4 +347,105 @@ func TestBudgetIsSharedByNestedReaders(t *testing.T) {
 			t.Errorf("reader %d: error %v, want %v", i, err, want)
 		}
 	}
+}
+
+func TestTarExtendedAttributesNotKept(t *testing.T) {
+	var in bytes.Buffer
+	tw := tar.NewWriter(&in)
+	tw.WriteHeader(&tar.Header{Name: "a.jpg", Mode: 0o600, Uid: 1000, Uname: "cam", ModTime: mtime, Size: 1, Typeflag: tar.TypeReg,
+		PAXRecords: map[string]string{"SCHILY.xattr.user.xdg.origin.url": "https://example.com/a.jpg", "comment": "31.23,121.47"}})
+	tw.Write([]byte("x"))
+	tw.Close()
+	r, err := NewReader("in.tar", Tar, &in, int64(in.Len()), DefaultLimits(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := NewWriter(&out, Tar)
+	if err := w.Add(m, m.Name, r, m.Size); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	h, err := tar.NewReader(&out).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.PAXRecords) != 0 || h.Uid != 1000 || h.Uname != "cam" || h.Mode != 0o600 || !h.ModTime.Equal(mtime) {
+		t.Errorf("written header %+v: want owner, mode and time kept, no PAX records", h)
+	}
+	if bytes.Contains(out.Bytes(), []byte("example.com")) || bytes.Contains(out.Bytes(), []byte("31.23")) {
+		t.Error("the output holds the extended attributes")
+	}
+}
+
+// TestZipHeaderThatLies: a zip whose directory claims a member is 10
+// bytes long while it expands to 100 KiB fails on the bytes read.
+func TestZipHeaderThatLies(t *testing.T) {
+	b := bomb(t, Zip, 100<<10)
+	cd := bytes.LastIndex(b, []byte("PK\x01\x02"))
+	if cd < 0 {
+		t.Fatal("no central directory header")
+	}
+	binary.LittleEndian.PutUint32(b[cd+24:], 10) // uncompressed size
+	lim := DefaultLimits()
+	lim.MemberBytes = 1000
+	_, err := readAll(t, Zip, b, lim)
+	var ae *Error
+	if !(errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooLarge)) || !errors.As(err, &ae) || ae.Member != "zeros.bin" {
+		t.Fatalf("error %v; want a corrupt or too large zeros.bin", err)
+	}
+}
+
+// FuzzReader: whatever the bytes, reading them as any format ends in
+// io.EOF or an *Error naming the archive, never a panic, and never more
+// bytes than the limits allow.
+func FuzzReader(f *testing.F) {
+	t := &testing.T{}
+	for _, fm := range formats {
+		f.Add(build(t, fm, entry{name: "a/", dir: true}, entry{name: "a/b.txt", data: "hello"}), uint8(0))
+	}
+	f.Add(bomb(t, Zip, 4<<20), uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		fm := formats[int(which)%len(formats)]
+		lim := Limits{MemberBytes: 1 << 20, TotalBytes: 2 << 20, Ratio: 50, RatioFloor: 64 << 10, Members: 100}
+		r, err := NewReader("fuzz", fm, bytes.NewReader(data), int64(len(data)), lim, nil)
+		if err != nil {
+			var ae *Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is no *Error", err)
+			}
+			return
+		}
+		defer r.Close()
+		var total int64
+		for {
+			_, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				var ae *Error
+				if !errors.As(err, &ae) {
+					t.Fatalf("error %v is no *Error", err)
+				}
+				return
+			}
+			n, err := io.Copy(io.Discard, r)
+			total += n
+			if total > lim.TotalBytes+32<<10 {
+				t.Fatalf("%d bytes read past the %d limit", total, lim.TotalBytes)
+			}
+			if err != nil {
+				var ae *Error
+				if !errors.As(err, &ae) {
+					t.Fatalf("read error %v is no *Error", err)
+				}
+				return
+			}
+		}
+	})
 }

@@ -35,5 +35,7 @@
 // A Writer writes members given their Member (for mode, time and, in a
 // zip, the compression method) and bytes. A tar member's size goes in its
 // header, before its bytes, so callers that change a member pass its new
-// size. Member and archive comments of zip files are not kept.
+// size. A tar member keeps its mode, owner and time; its extended
+// attributes and other PAX records are not kept (they can say where a file
+// came from), nor are zip comments and extra fields other than times.
 package archive

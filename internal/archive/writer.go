@@ -43,18 +43,14 @@ func (w *Writer) Add(m *Member, name string, r io.Reader, size int64) error {
 }
 
 func (w *Writer) addTar(m *Member, name string, r io.Reader, size int64) error {
-	var h tar.Header
-	if m.tarHdr != nil {
-		h = *m.tarHdr
-	} else {
-		h = tar.Header{Mode: int64(m.Mode.Perm()), ModTime: m.ModTime, Typeflag: tar.TypeReg}
+	// A fresh header: extended attributes and other PAX records can say
+	// where a file came from, and are not kept.
+	h := tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: int64(m.Mode.Perm()), ModTime: m.ModTime, Size: size}
+	if o := m.tarHdr; o != nil {
+		h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.Format = o.Mode, o.Uid, o.Gid, o.Uname, o.Gname, o.Format
 	}
-	h.Name = name
-	h.Size = size
 	if m.Type == Dir {
 		h.Typeflag, h.Size = tar.TypeDir, 0
-	} else if h.Typeflag == tar.TypeGNUSparse {
-		h.Typeflag = tar.TypeReg // written out whole
 	}
 	if err := w.tw.WriteHeader(&h); err != nil {
 		return fmt.Errorf("member %s: %w", name, err)

@@ -201,11 +201,15 @@ func nameKey(name string) string {
 	return path.Clean(strings.ReplaceAll(name, `\`, "/"))
 }
 
-// zipName returns a zip member's name as UTF-8: as stored when the UTF-8
-// flag is set or the name is valid UTF-8, else decoded from GBK.
+// zipName returns a zip member's name as UTF-8: as stored when it is
+// valid UTF-8, else decoded from GBK unless the UTF-8 flag says it is
+// UTF-8.
 func zipName(fh *zip.FileHeader) (name string, decoded bool, err error) {
-	if fh.Flags&0x800 != 0 || utf8.ValidString(fh.Name) {
+	switch valid := utf8.ValidString(fh.Name); {
+	case valid:
 		return fh.Name, false, nil
+	case fh.Flags&0x800 != 0: // flagged UTF-8, and not
+		return "", false, ErrName
 	}
 	s, err := simplifiedchinese.GBK.NewDecoder().String(fh.Name)
 	if err != nil || !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {

@@ -194,6 +194,23 @@ func TestRoundTripKeepsNamesOrderModesAndTimes(t *testing.T) {
 	}
 }
 
+func TestZipNameFlaggedUTF8ButNotIsRefused(t *testing.T) {
+	in := build(t, Zip, entry{name: "ok.txt", data: "x"}, entry{name: "\xd0\xd0.txt", data: "x"})
+	// Set the UTF-8 flag on the second member, in its local and central headers.
+	for _, sig := range []string{"PK\x03\x04", "PK\x01\x02"} {
+		i := bytes.LastIndex(in, []byte(sig))
+		off := 6 // general purpose flags, after the signature and versions
+		if sig == "PK\x01\x02" {
+			off = 8
+		}
+		in[i+off+1] |= 0x08
+	}
+	_, err := readAll(t, Zip, in, DefaultLimits())
+	if !errors.Is(err, ErrName) {
+		t.Fatalf("error %v, want ErrName", err)
+	}
+}
+
 func TestGBKZipNameIsDecodedAndWrittenAsUTF8(t *testing.T) {
 	// "行车记录/前摄像头.jpg" in GBK, as a zip tool on Chinese Windows stores it.
 	gbk := "\xd0\xd0\xb3\xb5\xbc\xc7\xc2\xbc/\xc7\xb0\xc9\xe3\xcf\xf1\xcd\xb7.jpg"

@@ -159,7 +159,7 @@ const (
 	actDropped    = "dropped"
 	actFailed     = "failed"
 	memberSep     = "!/" // between an archive's name and its member's
-	reasonOther   = "not an image, video, trajectory or archive desens reads (--archive-other drop)"
+	reasonOther   = "not an image, video, trajectory or archive desens reads, or hidden (--archive-other drop)"
 	reasonDropped = "trajectory dropped by the trajectory policy"
 )
 
@@ -361,6 +361,8 @@ func (p *packer) member(ctx context.Context, r *archive.Reader, m *archive.Membe
 	full := name + memberSep + m.Name // how errors and reports name it
 	kind, kerr := KindOf(m.Name)
 	switch {
+	case hiddenMember(m.Name):
+		return p.other(m, full, mr)
 	case kerr == nil && kind == KindArchive:
 		mr.Kind = string(KindArchive)
 		if depth+1 > p.d.opts.Archive.MaxNesting {
@@ -372,6 +374,16 @@ func (p *packer) member(ctx context.Context, r *archive.Reader, m *archive.Membe
 		return p.media(ctx, r, m, full, kind, mr)
 	}
 	return p.other(m, full, mr)
+}
+
+// hiddenMember reports whether a member is a hidden file, or one of the
+// __MACOSX/ folder that macOS adds to the zips it makes: AppleDouble files
+// named like the files they describe (__MACOSX/cam/._a.jpg for cam/a.jpg)
+// that hold their extended attributes, not their media. They are members
+// desens does not read, as a directory run leaves hidden files out.
+func hiddenMember(name string) bool {
+	n := strings.ReplaceAll(name, `\`, "/")
+	return strings.HasPrefix(path.Base(n), ".") || n == "__MACOSX" || strings.HasPrefix(n, "__MACOSX/")
 }
 
 // other applies ArchiveOptions.Other to a member desens does not read.

@@ -327,14 +327,16 @@ func newArchiveDesensitizer(t *testing.T, o Options) *Desensitizer {
 func TestArchiveOtherPolicy(t *testing.T) {
 	tmp := archiveTmp(t)
 	members := []member{{name: "logs/", dir: true}, {name: "logs/app.log", data: []byte("recorder started\n")},
-		{name: "logs/drive.gpx", data: trajectorySample(t, "two_tracks.gpx")}, {name: "firmware.bin", data: []byte{0, 1, 2}}}
+		{name: "logs/drive.gpx", data: trajectorySample(t, "two_tracks.gpx")}, {name: "firmware.bin", data: []byte{0, 1, 2}},
+		// macOS's AppleDouble files are named like media but hold none.
+		{name: "__MACOSX/logs/._drive.gpx", data: []byte("\x00\x05\x16\x07 attributes")}}
 	for _, tc := range []struct {
 		other ArchiveOther
 		want  []string // output members; nil: the archive fails
 	}{
 		{"", []string{"logs/"}}, // drop, and the trajectory policy drops the GPX
 		{ArchiveDrop, []string{"logs/"}},
-		{ArchiveCopy, []string{"logs/", "logs/app.log", "firmware.bin"}},
+		{ArchiveCopy, []string{"logs/", "logs/app.log", "firmware.bin", "__MACOSX/logs/._drive.gpx"}},
 		{ArchiveFail, nil},
 	} {
 		for _, f := range archiveFormats {

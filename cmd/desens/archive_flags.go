@@ -24,9 +24,9 @@ const archiveHelp = `ARCHIVES:
    .tar, .tar.gz/.tgz and .zip files are opened and each member is
    desensitized by its type: images and videos as above (a video member
    becomes MP4 and is renamed .mp4), trajectories by --trajectory, archives
-   inside archives the same way (two levels deep at most). Other members
-   follow --archive-other: drop (default: desens never copies what it cannot
-   desensitize), copy, or fail. The output is an archive of the same format
+   inside archives the same way (two levels deep at most). Other members,
+   hidden ones and macOS's __MACOSX/ files follow --archive-other: drop
+   (default: desens never copies what it cannot desensitize), copy, or fail. The output is an archive of the same format
    with the same member names, order, modes and times, written only if
    every member succeeded; the report lists each member and, on failure,
    the member at fault (ARCHIVE!/MEMBER). Refused outright: member names

@@ -37,7 +37,7 @@ type member struct {
 
 var memberTime = time.Date(2026, 12, 5, 7, 45, 12, 0, time.UTC)
 
-func packArchive(t *testing.T, f archive.Format, members ...member) []byte {
+func packArchive(t testing.TB, f archive.Format, members ...member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if f == archive.Zip {

@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"archive/zip"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -16,14 +17,20 @@ type Writer struct {
 	zw *zip.Writer
 }
 
-// NewWriter writes an archive in format f to w.
+// NewWriter writes an archive in format f to w. Deflate (zip members, and
+// gzip) runs at its fastest level: the members of camera archives are
+// mostly media, which hardly compress, and higher levels spend several
+// times the time for a few percent.
 func NewWriter(w io.Writer, f Format) *Writer {
 	aw := &Writer{f: f}
 	switch f {
 	case Zip:
 		aw.zw = zip.NewWriter(w)
+		aw.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+			return flate.NewWriter(w, flate.BestSpeed)
+		})
 	case TarGz:
-		aw.gz = gzip.NewWriter(w)
+		aw.gz, _ = gzip.NewWriterLevel(w, gzip.BestSpeed) // a valid level: no error
 		aw.tw = tar.NewWriter(aw.gz)
 	default:
 		aw.tw = tar.NewWriter(w)

@@ -1,7 +1,9 @@
 package archive
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"fmt"
 	"io/fs"
 	"path"
@@ -202,8 +204,9 @@ func nameKey(name string) string {
 }
 
 // zipName returns a zip member's name as UTF-8: as stored when it is
-// valid UTF-8, else decoded from GBK unless the UTF-8 flag says it is
-// UTF-8.
+// valid UTF-8; else the Info-ZIP Unicode Path extra field's name, when it
+// is there and still describes the stored name; else decoded from GBK,
+// unless the UTF-8 flag says it is UTF-8.
 func zipName(fh *zip.FileHeader) (name string, decoded bool, err error) {
 	switch valid := utf8.ValidString(fh.Name); {
 	case valid:
@@ -211,9 +214,37 @@ func zipName(fh *zip.FileHeader) (name string, decoded bool, err error) {
 	case fh.Flags&0x800 != 0: // flagged UTF-8, and not
 		return "", false, ErrName
 	}
+	if u, ok := unicodePath(fh); ok {
+		return u, true, nil
+	}
 	s, err := simplifiedchinese.GBK.NewDecoder().String(fh.Name)
 	if err != nil || !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
 		return "", false, ErrName
 	}
 	return s, true, nil
+}
+
+// unicodePath reads the Info-ZIP Unicode Path extra field (0x7075) that
+// Info-ZIP and 7-Zip add beside a name in a legacy encoding: version 1,
+// the CRC-32 of the stored name, then the name in UTF-8. A CRC that does
+// not match means a tool renamed the member without updating the field,
+// which is then ignored.
+func unicodePath(fh *zip.FileHeader) (string, bool) {
+	for b := fh.Extra; len(b) >= 4; {
+		tag, size := binary.LittleEndian.Uint16(b), int(binary.LittleEndian.Uint16(b[2:]))
+		if len(b) < 4+size {
+			return "", false
+		}
+		f := b[4 : 4+size]
+		b = b[4+size:]
+		if tag != 0x7075 || len(f) < 5 || f[0] != 1 {
+			continue
+		}
+		name := string(f[5:])
+		if crc32.ChecksumIEEE([]byte(fh.Name)) != binary.LittleEndian.Uint32(f[1:]) || !utf8.ValidString(name) || name == "" {
+			return "", false
+		}
+		return name, true
+	}
+	return "", false
 }

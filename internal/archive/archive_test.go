@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"strings"
@@ -465,4 +466,47 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestZipUnicodePathField: a name in a legacy encoding with Info-ZIP's
+// Unicode Path field is read from the field, not guessed as GBK; a field
+// whose CRC no longer matches the stored name is ignored.
+func TestZipUnicodePathField(t *testing.T) {
+	stored := "caf\xe9.txt" // "café.txt" in Latin-1: GBK would misread it
+	field := func(crc uint32, name string) []byte {
+		f := binary.LittleEndian.AppendUint16(nil, 0x7075)
+		f = binary.LittleEndian.AppendUint16(f, uint16(5+len(name)))
+		f = append(f, 1)
+		f = binary.LittleEndian.AppendUint32(f, crc)
+		return append(f, name...)
+	}
+	for _, tc := range []struct {
+		name  string
+		extra []byte
+		want  string
+	}{
+		{"field matches", field(crc32.ChecksumIEEE([]byte(stored)), "café.txt"), "café.txt"},
+		{"stale field", field(12345, "other.txt"), ""}, // falls back to GBK, which fails on \xe9.
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			w, err := zw.CreateHeader(&zip.FileHeader{Name: stored, Method: zip.Store, NonUTF8: true, Extra: tc.extra})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write([]byte("x"))
+			zw.Close()
+			got, err := readAll(t, Zip, buf.Bytes(), DefaultLimits())
+			if tc.want == "" {
+				if !errors.Is(err, ErrName) {
+					t.Fatalf("got %v, %v; want ErrName", got, err)
+				}
+				return
+			}
+			if err != nil || len(got) != 1 || got[0].name != tc.want {
+				t.Fatalf("got %v, %v; want %s", got, err, tc.want)
+			}
+		})
+	}
 }

@@ -25,9 +25,10 @@
 // # Names from Windows tools
 //
 // Zip tools on Chinese Windows write member names in GBK without the
-// UTF-8 flag. A name without the flag that is not valid UTF-8 is decoded
-// as GBK (Member.Decoded says so) and written back as UTF-8 with the flag
-// set; a name that is neither is refused. Tar names are bytes and are kept
+// UTF-8 flag. A name without the flag that is not valid UTF-8 is taken
+// from the Info-ZIP Unicode Path extra field when one matches it, else
+// decoded as GBK (Member.Decoded says so either way), and written back as
+// UTF-8 with the flag set; a name that is neither is refused. Tar names are bytes and are kept
 // as they are.
 //
 // # Writing

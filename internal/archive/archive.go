@@ -1,19 +1,18 @@
 package archive
 
 import (
+	"archive/tar"
+	"archive/zip"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"path"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"archive/tar"
-	"archive/zip"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 )

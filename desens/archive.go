@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/desens/trajectory"
@@ -23,7 +24,7 @@ import (
 // Options.Trajectory, archives inside archives the same way up to
 // ArchiveOptions.MaxNesting, and every other member by ArchiveOptions.Other.
 // Each media member goes through a private temporary file (os.TempDir,
-// that is $TMPDIR), removed as soon as it is packed.
+// that is $TMPDIR), removed as soon as it is packed (archiveTemp).
 //
 // Any member that fails fails the whole archive, and no output is
 // written: an archive never goes out with a member that was not
@@ -180,11 +181,11 @@ func (d *Desensitizer) processArchive(ctx context.Context, in input, dst string,
 			return fileErr(name, "source", err)
 		}
 		rep.BytesIn = info.size
-		tmp, err := os.MkdirTemp("", "desens-archive-")
+		tmp, release, err := archiveTemp(leftoversOf(ctx))
 		if err != nil {
 			return fileErr(name, "source", err)
 		}
-		defer os.RemoveAll(tmp)
+		defer release()
 		src, size, closeSrc, err := openArchive(ctx, in, format, tmp)
 		if err != nil {
 			return fileErr(name, "source", err)
@@ -259,6 +260,69 @@ func openArchive(ctx context.Context, in input, f archive.Format, dir string) (i
 		return fh, n, func() { fh.Close() }, nil
 	}
 	return nil, 0, nil, fmt.Errorf("%s: archives are read from files and bucket objects", in)
+}
+
+// An archive's temporary directory is archiveTmpPrefix and a random part,
+// in os.TempDir; archiveLock, inside it, is locked while the archive is
+// worked on.
+const (
+	archiveTmpPrefix = "desens-archive-"
+	archiveLock      = ".lock"
+	// archiveTmpAge is how old a temporary directory must be before
+	// another run removes it: older than the instant between its making
+	// and its lock.
+	archiveTmpAge = time.Minute
+)
+
+// archiveTemp makes an archive's private temporary directory and locks
+// it; release removes it. It first removes the directories that runs
+// killed outright (SIGKILL, a crash) left behind: those whose lock nobody
+// holds, as cleanTemps does for outputs. Removals and failures to remove
+// are noted in left.
+func archiveTemp(left *leftovers) (dir string, release func(), err error) {
+	cleanArchiveTemps(left)
+	dir, err = os.MkdirTemp("", archiveTmpPrefix)
+	if err != nil {
+		return "", nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, archiveLock), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	_ = lock(f) // without locks on this file system, no cleaner can lock it either
+	return dir, func() {
+		if err := os.RemoveAll(dir); err != nil {
+			left.kept("could not remove temporary directory %s: %v", dir, err)
+		}
+		f.Close()
+	}, nil
+}
+
+func cleanArchiveTemps(left *leftovers) {
+	dirs, err := filepath.Glob(filepath.Join(os.TempDir(), archiveTmpPrefix+"*"))
+	if err != nil {
+		return
+	}
+	for _, dir := range dirs {
+		st, err := os.Lstat(dir)
+		if err != nil || !st.IsDir() || time.Since(st.ModTime()) < archiveTmpAge {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, archiveLock))
+		if err != nil {
+			continue // not one of ours, or removed meanwhile
+		}
+		if lock(f) == nil {
+			if err := os.RemoveAll(dir); err != nil {
+				left.kept("could not remove temporary directory %s left by an earlier run: %v", dir, err)
+			} else {
+				left.removed("removed temporary directory %s (last written %s) left by an earlier run",
+					dir, st.ModTime().UTC().Format(time.RFC3339))
+			}
+		}
+		f.Close()
+	}
 }
 
 // packer repacks one top-level archive and the archives nested in it.

@@ -565,3 +565,51 @@ func TestBucketArchives(t *testing.T) {
 	}
 	checkEmpty(t, tmp)
 }
+
+// TestArchiveTempsOfKilledRunsRemoved: a run killed outright leaves its
+// archive's temporary directory; the next archive removes it, and says so,
+// but leaves alone one whose run still holds its lock.
+func TestArchiveTempsOfKilledRunsRemoved(t *testing.T) {
+	tmp := archiveTmp(t)
+	old := time.Now().Add(-time.Hour)
+	mk := func(name string) string {
+		dir := filepath.Join(tmp, name)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, archiveLock), nil)
+		writeFile(t, filepath.Join(dir, "in.mp4"), []byte("half a video"))
+		if err := os.Chtimes(dir, old, old); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	dead, live := mk(archiveTmpPrefix+"dead"), mk(archiveTmpPrefix+"live")
+	f, err := os.Open(filepath.Join(live, archiveLock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := lock(f); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	in := writeFile(t, filepath.Join(dir, "a.tar"), packArchive(t, archive.Tar, member{name: "notes.txt", data: []byte("x")}))
+	d := newArchiveDesensitizer(t, Options{})
+	rep := d.ProcessFile(t.Context(), in, filepath.Join(dir, "out", "a.tar"))
+	if !rep.OK {
+		t.Fatal(rep.Error)
+	}
+	if _, err := os.Stat(dead); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed run's directory is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live run's directory was removed: %v", err)
+	}
+	if len(rep.Cleaned) != 1 || !strings.Contains(rep.Cleaned[0], dead) {
+		t.Errorf("report's cleaned: %q, want the killed run's directory", rep.Cleaned)
+	}
+	f.Close()
+	os.RemoveAll(live)
+}

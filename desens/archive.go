@@ -96,8 +96,14 @@ func (a ArchiveOptions) withDefaults() (ArchiveOptions, error) {
 	if _, err := ParseArchiveOther(string(a.Other)); err != nil {
 		return a, err
 	}
-	if a.MaxNesting < 0 || a.MaxMemberBytes < 0 || a.MaxTotalBytes < 0 || a.MaxRatio < 0 || a.MaxMembers < 0 {
-		return a, optionErr("archive limits: want 0 (the default) or more")
+	for _, l := range []struct {
+		name string
+		v    float64
+	}{{"max nesting", float64(a.MaxNesting)}, {"max member bytes", float64(a.MaxMemberBytes)},
+		{"max total bytes", float64(a.MaxTotalBytes)}, {"max ratio", a.MaxRatio}, {"max members", float64(a.MaxMembers)}} {
+		if l.v < 0 {
+			return a, optionErr("archive %s %v: want 0 (the default) or more", l.name, l.v)
+		}
 	}
 	def := archive.DefaultLimits()
 	a.MaxNesting = cmpOr(a.MaxNesting, 2)

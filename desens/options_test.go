@@ -42,6 +42,9 @@ func TestOptionsBadValues(t *testing.T) {
 		{"negative threads", Options{Runtime: RuntimeOptions{Threads: -2}}, "threads -2"},
 		{"negative batch size", Options{Runtime: RuntimeOptions{BatchSize: -1}}, "batch size -1"},
 		{"trajectory grid of 0", Options{Trajectory: trajectory.Policy{Mode: trajectory.Coarsen}}, "grid"},
+		{"unknown archive policy", Options{Archive: ArchiveOptions{Other: "keep"}}, `"keep"`},
+		{"negative archive nesting", Options{Archive: ArchiveOptions{MaxNesting: -1}}, "archive max nesting -1"},
+		{"negative archive ratio", Options{Archive: ArchiveOptions{MaxRatio: -3}}, "archive max ratio -3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := New(tc.opts)

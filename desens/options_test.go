@@ -80,6 +80,12 @@ func TestOptionsDefaults(t *testing.T) {
 		{"device", o.Runtime.Device, "cpu"},
 		{"batch size", o.Runtime.BatchSize, 4},
 		{"workers at least 1", o.Workers >= 1, true},
+		{"archive other", o.Archive.Other, ArchiveDrop},
+		{"archive nesting", o.Archive.MaxNesting, 2},
+		{"archive member bytes", o.Archive.MaxMemberBytes, int64(16 << 30)},
+		{"archive total bytes", o.Archive.MaxTotalBytes, int64(64 << 30)},
+		{"archive ratio", o.Archive.MaxRatio, 200.0},
+		{"archive members", o.Archive.MaxMembers, 100_000},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)

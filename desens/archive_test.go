@@ -613,3 +613,20 @@ func TestArchiveTempsOfKilledRunsRemoved(t *testing.T) {
 	f.Close()
 	os.RemoveAll(live)
 }
+
+// TestArchiveProcessStream: Process takes an archive as a stream too.
+func TestArchiveProcessStream(t *testing.T) {
+	archiveTmp(t)
+	gpx := trajectorySample(t, "two_tracks.gpx")
+	in := packArchive(t, archive.TarGz, member{name: "a/drive.gpx", data: gpx}, member{name: "a/notes.txt", data: []byte("x")})
+	d := newArchiveDesensitizer(t, Options{Trajectory: trajectory.Policy{Mode: trajectory.Coarsen, GridMetres: 500, TimeRound: time.Minute}})
+	var out bytes.Buffer
+	rep, err := d.Process(t.Context(), "day.tgz", bytes.NewReader(in), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := unpackArchive(t, archive.TarGz, out.Bytes())
+	if !slices.Equal(names(got), []string{"a/drive.gpx"}) || bytes.Equal(got[0].data, gpx) || rep.Archive == nil {
+		t.Errorf("output holds %q (report %+v)", names(got), rep.Archive)
+	}
+}

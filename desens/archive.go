@@ -187,6 +187,9 @@ func (d *Desensitizer) processArchive(ctx context.Context, in input, dst string,
 			return fileErr(name, "source", err)
 		}
 		rep.BytesIn = info.size
+		if info.size == 0 { // a tar reader takes it for an archive of nothing
+			return fileErr(name, "source", fmt.Errorf("%w: empty file", ErrCorruptMedia))
+		}
 		tmp, release, err := archiveTemp(leftoversOf(ctx))
 		if err != nil {
 			return fileErr(name, "source", err)

@@ -439,6 +439,7 @@ func TestArchiveRefused(t *testing.T) {
 			b := packArchive(t, archive.Zip, ok)
 			return b[:len(b)-30]
 		}, ArchiveOptions{}, ErrCorruptMedia, ""},
+		{"an empty file", archive.Tar, func(t *testing.T) []byte { return nil }, ArchiveOptions{}, ErrCorruptMedia, ""},
 		{"a corrupt image member", archive.Tar, func(t *testing.T) []byte {
 			return packArchive(t, archive.Tar, ok, member{name: "cam/bad.jpg", data: []byte("not a jpeg at all")})
 		}, ArchiveOptions{}, ErrCorruptMedia, "cam/bad.jpg"},

@@ -19,8 +19,8 @@ type Writer struct {
 
 // NewWriter writes an archive in format f to w. Deflate (zip members, and
 // gzip) runs at its fastest level: the members of camera archives are
-// mostly media, which hardly compress, and higher levels spend several
-// times the time for a few percent.
+// mostly media, which hardly compress, so higher levels cost time for
+// next to nothing.
 func NewWriter(w io.Writer, f Format) *Writer {
 	aw := &Writer{f: f}
 	switch f {

@@ -106,6 +106,9 @@ type sizer interface{ size() int64 }
 func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink outSink) FileReport {
 	name := in.String()
 	kind, kerr := KindOf(name)
+	if kind == KindArchive {
+		return d.processArchive(ctx, in, dst, sink) // archive.go
+	}
 	dst = outputName(name, dst)
 	outName := dst
 	if n, ok := sink.(namer); ok {

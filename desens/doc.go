@@ -3,7 +3,9 @@
 // frame that was not examined is ever written unmasked. Location metadata
 // never reaches an output, and trajectory sidecars (GPX, NMEA, KML, CSV,
 // JSON) are dropped, coarsened, offset or trimmed by a policy
-// (desens/trajectory, sidecar.go).
+// (desens/trajectory, sidecar.go). Tar, tar.gz and zip archives are
+// repacked member by member, each member desensitized by its kind
+// (archive.go, internal/archive).
 //
 // # Use
 //

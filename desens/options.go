@@ -33,6 +33,9 @@ type Options struct {
 	// run, or given as the input. The zero value drops them. See
 	// desens/trajectory for the others.
 	Trajectory trajectory.Policy
+	// Archive says what happens inside tar, tar.gz and zip archives, and
+	// bounds what they may expand to (archive.go).
+	Archive ArchiveOptions
 	// Storage opens the buckets that Run's bucket URLs (s3://, cos://)
 	// name; see storage.NewMux. Nil: Run takes local paths only.
 	Storage *storage.Mux
@@ -231,6 +234,9 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	var err error
+	if o.Archive, err = o.Archive.withDefaults(); err != nil {
+		return o, err
+	}
 	if o.Face, err = o.Face.withDefaults(o.Hold); err != nil {
 		return o, err
 	}

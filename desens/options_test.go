@@ -42,6 +42,9 @@ func TestOptionsBadValues(t *testing.T) {
 		{"negative threads", Options{Runtime: RuntimeOptions{Threads: -2}}, "threads -2"},
 		{"negative batch size", Options{Runtime: RuntimeOptions{BatchSize: -1}}, "batch size -1"},
 		{"trajectory grid of 0", Options{Trajectory: trajectory.Policy{Mode: trajectory.Coarsen}}, "grid"},
+		{"unknown archive policy", Options{Archive: ArchiveOptions{Other: "keep"}}, `"keep"`},
+		{"negative archive nesting", Options{Archive: ArchiveOptions{MaxNesting: -1}}, "archive max nesting -1"},
+		{"negative archive ratio", Options{Archive: ArchiveOptions{MaxRatio: -3}}, "archive max ratio -3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := New(tc.opts)
@@ -77,6 +80,12 @@ func TestOptionsDefaults(t *testing.T) {
 		{"device", o.Runtime.Device, "cpu"},
 		{"batch size", o.Runtime.BatchSize, 4},
 		{"workers at least 1", o.Workers >= 1, true},
+		{"archive other", o.Archive.Other, ArchiveDrop},
+		{"archive nesting", o.Archive.MaxNesting, 2},
+		{"archive member bytes", o.Archive.MaxMemberBytes, int64(16 << 30)},
+		{"archive total bytes", o.Archive.MaxTotalBytes, int64(64 << 30)},
+		{"archive ratio", o.Archive.MaxRatio, 200.0},
+		{"archive members", o.Archive.MaxMembers, 100_000},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)

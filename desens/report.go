@@ -68,7 +68,7 @@ const SuccessGate = 0.95
 type FileReport struct {
 	Input  string `json:"input"`
 	Output string `json:"output,omitempty"`
-	Kind   string `json:"kind"` // image, video or trajectory
+	Kind   string `json:"kind"` // image, video, trajectory or archive
 	OK     bool   `json:"ok"`
 	// Canceled: the run was cancelled (interrupted) before this file
 	// started; it is neither done nor failed, and Error says so.
@@ -91,6 +91,8 @@ type FileReport struct {
 	Elapsed  Millis            `json:"elapsed_ms"`
 	// Trajectory describes a sidecar (GPX, NMEA, ...) and its policy.
 	Trajectory *TrajectoryReport `json:"trajectory,omitempty"`
+	// Archive lists what happened to each member of an archive.
+	Archive *ArchiveReport `json:"archive,omitempty"`
 	// Cleaned lists the leftovers of earlier runs of this output that
 	// were removed before it was written: temporary files of killed runs,
 	// multipart uploads never completed nor aborted.

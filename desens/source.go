@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/desens/desens/internal/archive"
 )
 
 // input is one file or object to desensitize, wherever it lives: a local
@@ -120,6 +122,9 @@ var videoExts = map[string]bool{".mp4": true, ".mov": true, ".m4v": true, ".mkv"
 
 // KindOf says from a file name whether desens handles it, and as what.
 func KindOf(name string) (Kind, error) {
+	if _, ok := archive.FormatOf(name); ok {
+		return KindArchive, nil // archive.go
+	}
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
 	case imageExts[ext]:

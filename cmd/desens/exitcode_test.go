@@ -41,6 +41,7 @@ func TestUsageExitCodes(t *testing.T) {
 		{"trajectory grid of 0", []string{"--trajectory", "coarsen", "--trajectory-grid", "0"}, "grid 0"},
 		{"trajectory offset of 0,0", []string{"--trajectory", "offset", "--trajectory-offset", "0,0"}, "0,0"},
 		{"unknown s3 provider", []string{"--s3-provider", "ftp"}, `"ftp"`},
+		{"unknown archive policy", []string{"--archive-other", "keep"}, `"keep"`},
 		{"not a number", []string{"--threshold", "high"}, "high"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,7 +77,11 @@ func (r *reporter) file(f desens.FileReport) {
 	r.clear()
 	in := desens.PrintableName(f.Input)
 	if !f.OK {
-		fmt.Fprintf(r.w, "FAIL %s: %s\n", in, strings.TrimPrefix(desens.PrintableText(f.Error), in+": "))
+		msg := strings.TrimPrefix(desens.PrintableText(f.Error), in+": ")
+		if m, ok := strings.CutPrefix(msg, in+"!/"); ok { // an archive's member, named ARCHIVE!/MEMBER
+			msg = "member " + m
+		}
+		fmt.Fprintf(r.w, "FAIL %s: %s\n", in, msg)
 		return
 	}
 	if r.quiet {

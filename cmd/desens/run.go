@@ -39,7 +39,7 @@ func modelFlags() []cli.Flag {
 }
 
 func runFlags() []cli.Flag {
-	return append(append(append(modelFlags(), storageFlags()...), trajectoryFlags()...),
+	return append(append(append(append(modelFlags(), storageFlags()...), trajectoryFlags()...), archiveFlags()...),
 		&cli.StringFlag{Name: "style", Value: "blur", Usage: "how regions are hidden: blur, pixelate or solid"},
 		&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "mask outline: ellipse or rect"},
 		&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "grow each box by this factor about its centre before hiding it"},
@@ -105,6 +105,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		if o.Trajectory, err = trajectoryFrom(c); err != nil {
 			return o, err
 		}
+		o.Archive.Other = desens.ArchiveOther(c.String("archive-other")) // desens.New checks it
 	}
 	return o, nil
 }
@@ -123,11 +124,12 @@ func runCommand() *cli.Command {
 		Name:      "run",
 		Usage:     "desensitize a file or a directory tree, locally or in buckets",
 		ArgsUsage: "INPUT OUTPUT",
-		Description: `INPUT is an image, a video, a directory, or the same in a bucket (an object,
-or a key prefix ending in '/'). A file goes to the file (or into the
-directory or prefix) OUTPUT; a directory or prefix is walked recursively
-and each image or video goes to the same relative path under OUTPUT.
-Images keep their format; videos become H.264 MP4 with their audio. Other
+		Description: `INPUT is an image, a video, an archive (tar, tar.gz, zip), a directory,
+or the same in a bucket (an object, or a key prefix ending in '/'). A file
+goes to the file (or into the directory or prefix) OUTPUT; a directory or
+prefix is walked recursively and each image, video or archive goes to the
+same relative path under OUTPUT. Images keep their format; videos become
+H.264 MP4 with their audio; archives are repacked (see ARCHIVES). Other
 files are skipped, never copied. Outputs appear only when complete.
 
 EXAMPLES:
@@ -155,10 +157,14 @@ EXAMPLES:
         desens run --targets face,overlay --overlay-every 1 dashcam.mp4 out.mp4
   11. A camera model whose overlay layout is known (no text model runs):
         desens run --targets overlay --overlay-roi cam-x1.json raw/ clean/
+  12. A logger's tar of a day, its other files (CAN logs, configs) kept:
+        desens run --archive-other copy s3://raw/day1/cam1.tar s3://clean/day1/
 
 ` + bucketsHelp + `
 
 ` + trajectoryHelp + `
+
+` + archiveHelp + `
 
 EXIT STATUS:
    0  every file was desensitized

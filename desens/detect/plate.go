@@ -57,6 +57,42 @@ type PlateConfig struct {
 	MinWidth, MaxWidth float64
 	// NMSIoU merges boxes of one plate found at several cells and scales.
 	NMSIoU float64
+
+	// Own runs the project's own heat-map detector; Corners runs the
+	// corner detector beside it when its model is loaded (PlateModels.
+	// Corners). Their candidates are judged by the same verifier and
+	// merged into one set of plates.
+	Own, Corners bool
+	// CornerCandidate is the corner detector's score (objectness × class)
+	// a box must reach to be a candidate at all.
+	CornerCandidate float64
+	// CornerSure: a corner candidate scoring at least this is a plate
+	// whatever the verifier says (it stays subject to the geometry
+	// checks); below it, the geometric mean of its score and the
+	// verifier's probability must reach the threshold, as for the own
+	// detector's candidates. Without a verifier it is the corner
+	// detector's bar.
+	CornerSure float64
+
+	// MinAspect and MaxAspect bound a plate's width over its height: the
+	// corners' sides when the corners are known, the box's otherwise.
+	MinAspect, MaxAspect float64
+	// MaxSide is the largest part of the frame's width, or of its height,
+	// a plate box may span.
+	MaxSide float64
+	// LargeArea is the part of the frame's area above which a box needs a
+	// second, stricter look: LargeAspect bounds its aspect, and the
+	// verifier must give it at least LargeVerify, or the corner detector
+	// at least CornerSure (close-ups the verifier, trained on smaller
+	// plates, scores low). A close-up plate can fill a tenth of a frame;
+	// a false box that large hides what the frame is for.
+	LargeArea   float64
+	LargeAspect [2]float64
+	LargeVerify float64
+	// HolderArea: a box holding the centre of another plate that passed,
+	// at least HolderArea times its area, is a car rear or a sign round
+	// that plate and is dropped (the plate inside is hidden anyway).
+	HolderArea float64
 }
 
 // threshold is the score a box w frame pixels wide must reach.
@@ -107,6 +143,17 @@ func DefaultPlateConfig() PlateConfig {
 		MinWidth:            16,
 		MaxWidth:            200,
 		NMSIoU:              0.3,
+		Own:                 true,
+		Corners:             true,
+		CornerCandidate:     0.25,
+		CornerSure:          0.6,
+		MinAspect:           0.9,
+		MaxAspect:           8,
+		MaxSide:             0.7,
+		LargeArea:           0.05,
+		LargeAspect:         [2]float64{1.4, 6},
+		LargeVerify:         0.5,
+		HolderArea:          4,
 	}
 }
 
@@ -119,9 +166,10 @@ func DefaultPlateConfig() PlateConfig {
 type PlateDetector struct {
 	cfg    PlateConfig
 	sess   *onnx.DynamicSession
-	verify *plateVerifier // nil: the detector's score is final
-	quick  *plateVerifier // nil: every candidate goes to verify
-	read   *plateReader   // nil: boxes are not read
+	verify *plateVerifier  // nil: the detector's score is final
+	quick  *plateVerifier  // nil: every candidate goes to verify
+	read   *plateReader    // nil: boxes are not read
+	corner *cornerDetector // nil: the own detector alone
 }
 
 // PlateModels are the plate detector's models (ONNX bytes). Verifier and
@@ -141,6 +189,10 @@ type PlateModels struct {
 	// characters of its classes 1 to N.
 	Reader     []byte
 	ReaderKeys []string
+	// Corners, optional: a YOLOv5-style plate detector with four corner
+	// points (HyperLPR3's), input "input" [1,3,S,S], output "output"
+	// [1,N,15].
+	Corners []byte
 }
 
 // NewPlate loads the plate models; see models/README.md.
@@ -160,11 +212,30 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	if m.QuickVerifier != nil && m.Verifier == nil {
 		return nil, errors.New("plate detector: a quick verifier needs a verifier")
 	}
-	sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
-	if err != nil {
-		return nil, fmt.Errorf("plate model: %w", err)
+	if m.Corners == nil {
+		cfg.Corners = false
 	}
-	d := &PlateDetector{cfg: cfg, sess: sess}
+	if !cfg.Own && !cfg.Corners {
+		return nil, errors.New("plate detector: neither detector is on")
+	}
+	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate) {
+		return nil, fmt.Errorf("plate detector: bad corner config (candidate %.2f, sure %.2f)", cfg.CornerCandidate, cfg.CornerSure)
+	}
+	d := &PlateDetector{cfg: cfg}
+	if cfg.Own {
+		sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
+		if err != nil {
+			return nil, fmt.Errorf("plate model: %w", err)
+		}
+		d.sess = sess
+	}
+	var err error
+	if cfg.Corners {
+		if d.corner, err = newCornerDetector(rt, m.Corners, so); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	if m.Verifier != nil {
 		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
 			d.Close()
@@ -188,7 +259,13 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 
 // Close frees the models.
 func (d *PlateDetector) Close() error {
-	err := d.sess.Close()
+	var err error
+	if d.sess != nil {
+		err = d.sess.Close()
+	}
+	if d.corner != nil {
+		err = errors.Join(err, d.corner.Close())
+	}
 	if d.verify != nil {
 		err = errors.Join(err, d.verify.Close())
 	}
@@ -223,6 +300,58 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
+	cands, err := d.own(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	var corners []candidate
+	if d.corner != nil {
+		if corners, err = d.corners(img); err != nil {
+			return nil, err
+		}
+	}
+	if d.verify != nil {
+		// Verify before merging: NMS merges by containment too, so a sign's
+		// box would swallow a small plate inside it, and then be rejected.
+		if cands, err = d.verified(img, cands); err != nil {
+			return nil, err
+		}
+		if corners, err = d.verifiedCorners(img, corners); err != nil {
+			return nil, err
+		}
+		cands = append(cands, corners...)
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
+	} else {
+		cands = append(cands, slices.DeleteFunc(corners, func(c candidate) bool { return c.score < d.cfg.CornerSure })...)
+	}
+	cands = d.plateShaped(cands, img.Cols(), img.Rows())
+	cands = dropHolders(cands, d.cfg.HolderArea)
+	cands = mergeBoxes(cands, d.cfg.NMSIoU)
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	dets := make([]Detection, 0, len(cands))
+	for _, c := range cands {
+		box := c.box.rect().Intersect(bounds)
+		if box.Empty() {
+			continue
+		}
+		det := Detection{Box: box, Class: Plate, Score: float32(c.score)}
+		if c.quad != nil {
+			det.Quad = c.quad.points()
+		}
+		dets = append(dets, det)
+	}
+	if d.read != nil {
+		return d.readOut(img, dets)
+	}
+	return dets, nil
+}
+
+// own returns the own detector's candidates: every scale's heat-map
+// peaks, scored by the peak (nil when the own detector is off).
+func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+	if d.sess == nil {
+		return nil, nil
+	}
 	var cands []candidate
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
@@ -250,29 +379,134 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		}
 		cands = append(cands, c...)
 	}
-	if d.verify != nil {
-		// Verify before merging: NMS merges by containment too, so a sign's
-		// box would swallow a small plate inside it, and then be rejected.
-		var err error
-		if cands, err = d.verified(img, cands); err != nil {
-			return nil, err
+	for i := range cands {
+		cands[i].peak = cands[i].score
+	}
+	return cands, nil
+}
+
+// corners returns the corner detector's candidates. A box whose corners
+// describe it (trustedQuad) becomes the corners' bounds, the corners kept
+// in order round the plate; otherwise the box grows to hold the corners
+// too and the corners are dropped, so the rectangle hides them all.
+func (d *PlateDetector) corners(img gocv.Mat) ([]candidate, error) {
+	cands, err := d.corner.detect(img, d.cfg.CornerCandidate, cornerNMSIoU)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cands {
+		if q, ok := c.trustedQuad(); ok {
+			c.box, c.quad = q.bounds(), &q
+		} else {
+			if c.quad != nil {
+				qb := c.quad.bounds()
+				c.box = rectF{min(c.box.x0, qb.x0), min(c.box.y0, qb.y0), max(c.box.x1, qb.x1), max(c.box.y1, qb.y1)}
+			}
+			c.quad = nil
 		}
-		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
+		c.peak = c.score
+		cands[i] = c
 	}
-	cands = mergeBoxes(cands, d.cfg.NMSIoU)
-	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	dets := make([]Detection, 0, len(cands))
-	for _, c := range cands {
-		box := c.box.rect().Intersect(bounds)
-		if box.Empty() {
-			continue
+	return cands, nil
+}
+
+// cornerNMSIoU merges the corner detector's overlapping anchors, as
+// HyperLPR does.
+const cornerNMSIoU = 0.5
+
+// verifiedCorners rescores the corner detector's candidates with the
+// verifier: a candidate at CornerSure or more keeps its own score (the
+// verifier, trained on synthetic plates, misses some real ones the corner
+// detector is sure of); under it, the geometric mean with the verifier's
+// probability decides, as for the own detector.
+func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]candidate, error) {
+	if len(cands) == 0 {
+		return cands, nil
+	}
+	n := min(len(cands), maxPlateVerify)
+	boxes := make([]rectF, n)
+	for i := range boxes {
+		boxes[i] = cands[i].box
+	}
+	in, err := plateCrops(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.verify.score(in, n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		c := &cands[i]
+		c.ver = p[i]
+		v := plateScore(c.peak, p[i])
+		if c.peak >= d.cfg.CornerSure {
+			v = max(v, c.peak)
 		}
-		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
+		c.score = v
 	}
-	if d.read != nil {
-		return d.readOut(img, dets)
+	return cands, nil
+}
+
+// plateShaped drops the boxes no plate could be in a w×h frame: too
+// narrow or too wide for a plate, spanning most of the frame, or large
+// without strong evidence of a plate (see PlateConfig.LargeArea).
+func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
+	fw, fh := float64(w), float64(h)
+	return slices.DeleteFunc(cands, func(c candidate) bool {
+		bw, bh := c.box.w(), c.box.h()
+		pw, ph := bw, bh
+		if c.quad != nil {
+			pw, ph = c.quad.sides()
+		}
+		if ph <= 0 || pw <= 0 {
+			return true
+		}
+		a := pw / ph
+		if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
+			return true
+		}
+		if bw*bh <= d.cfg.LargeArea*fw*fh {
+			return false
+		}
+		if a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1] {
+			return true
+		}
+		sure := c.quad != nil && c.peak >= d.cfg.CornerSure
+		if d.verify == nil {
+			return !sure
+		}
+		return !sure && c.ver < d.cfg.LargeVerify
+	})
+}
+
+// dropHolders drops each box that holds the centre of a smaller passing
+// box and is at least ratio times its area: a car rear, a bumper or a
+// sign boxed round a plate. The plate inside is kept, and hidden.
+func dropHolders(cands []candidate, ratio float64) []candidate {
+	if ratio <= 0 {
+		return cands
 	}
-	return dets, nil
+	drop := make([]bool, len(cands))
+	for i, big := range cands {
+		for j, small := range cands {
+			if i == j || big.box.area() < ratio*small.box.area() {
+				continue
+			}
+			cx, cy := (small.box.x0+small.box.x1)/2, (small.box.y0+small.box.y1)/2
+			if cx > big.box.x0 && cx < big.box.x1 && cy > big.box.y0 && cy < big.box.y1 {
+				drop[i] = true
+				break
+			}
+		}
+	}
+	out := cands[:0]
+	for i, c := range cands {
+		if !drop[i] {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // readOut drops the boxes whose text no plate carries (see notPlate).
@@ -348,6 +582,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 	}
 	for k, i := range idx {
 		cands[i].score = plateScore(peak[i], p[k])
+		cands[i].ver = p[k]
 	}
 	return cands, nil
 }

@@ -66,13 +66,16 @@ type PlateConfig struct {
 	// CornerCandidate is the corner detector's score (objectness × class)
 	// a box must reach to be a candidate at all.
 	CornerCandidate float64
-	// CornerSure: a corner candidate scoring at least this is a plate
-	// whatever the verifier says (it stays subject to the geometry
-	// checks); below it, the geometric mean of its score and the
-	// verifier's probability must reach the threshold, as for the own
-	// detector's candidates. Without a verifier it is the corner
-	// detector's bar.
-	CornerSure float64
+	// A corner candidate is scored as the own detector's are: the
+	// geometric mean of its score and the verifier's probability must
+	// reach the threshold. CornerSure and CornerSureVerify: one scoring at
+	// least CornerSure is also a plate when the verifier gives it at least
+	// CornerSureVerify (the verifier, trained on synthetic plates, may
+	// doubt a real one the corner detector is sure of; most signs the
+	// corner detector is sure of, the verifier rules out). Without a
+	// verifier CornerSure is the corner detector's bar. Every box stays
+	// subject to the geometry checks.
+	CornerSure, CornerSureVerify float64
 
 	// MinAspect and MaxAspect bound a plate's width over its height: the
 	// corners' sides when the corners are known, the box's otherwise.
@@ -146,7 +149,8 @@ func DefaultPlateConfig() PlateConfig {
 		Own:                 true,
 		Corners:             true,
 		CornerCandidate:     0.25,
-		CornerSure:          0.6,
+		CornerSure:          0.7,
+		CornerSureVerify:    0.2,
 		MinAspect:           0.9,
 		MaxAspect:           8,
 		MaxSide:             0.7,
@@ -218,7 +222,7 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	if !cfg.Own && !cfg.Corners {
 		return nil, errors.New("plate detector: neither detector is on")
 	}
-	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate) {
+	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate || cfg.CornerSureVerify < 0) {
 		return nil, fmt.Errorf("plate detector: bad corner config (candidate %.2f, sure %.2f)", cfg.CornerCandidate, cfg.CornerSure)
 	}
 	d := &PlateDetector{cfg: cfg}
@@ -415,10 +419,9 @@ func (d *PlateDetector) corners(img gocv.Mat) ([]candidate, error) {
 const cornerNMSIoU = 0.5
 
 // verifiedCorners rescores the corner detector's candidates with the
-// verifier: a candidate at CornerSure or more keeps its own score (the
-// verifier, trained on synthetic plates, misses some real ones the corner
-// detector is sure of); under it, the geometric mean with the verifier's
-// probability decides, as for the own detector.
+// verifier, as verified does the own detector's; a candidate the corner
+// detector is sure of keeps its own score unless the verifier rules it
+// out (see PlateConfig.CornerSure).
 func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]candidate, error) {
 	if len(cands) == 0 {
 		return cands, nil
@@ -440,12 +443,18 @@ func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]cand
 		c := &cands[i]
 		c.ver = p[i]
 		v := plateScore(c.peak, p[i])
-		if c.peak >= d.cfg.CornerSure {
+		if d.cornerSure(*c) {
 			v = max(v, c.peak)
 		}
 		c.score = v
 	}
 	return cands, nil
+}
+
+// cornerSure reports whether a verified corner candidate passes on the
+// corner detector's own score (see PlateConfig.CornerSure).
+func (d *PlateDetector) cornerSure(c candidate) bool {
+	return c.peak >= d.cfg.CornerSure && c.ver >= d.cfg.CornerSureVerify
 }
 
 // plateShaped drops the boxes no plate could be in a w×h frame: too
@@ -472,11 +481,10 @@ func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
 		if a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1] {
 			return true
 		}
-		sure := c.quad != nil && c.peak >= d.cfg.CornerSure
 		if d.verify == nil {
-			return !sure
+			return !(c.quad != nil && c.peak >= d.cfg.CornerSure)
 		}
-		return !sure && c.ver < d.cfg.LargeVerify
+		return !(c.quad != nil && d.cornerSure(c)) && c.ver < d.cfg.LargeVerify
 	})
 }
 

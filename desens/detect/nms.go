@@ -11,6 +11,7 @@ type candidate struct {
 	quad  *quadF  // the plate's corners, from a detector that finds them
 	peak  float64 // the detector's own score, before any second look
 	ver   float64 // the verifier's probability (0: not looked at)
+	large bool    // a large plate box kept only if its reading has digits
 }
 
 // sortByScore orders candidates strongest first, keeping ties in order.
@@ -62,7 +63,7 @@ func mergeBoxes(cands []candidate, iouThresh float64) []candidate {
 			out = append(out, c)
 			continue
 		}
-		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score})
+		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, large: c.large})
 	}
 	return out
 }

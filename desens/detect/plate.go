@@ -84,11 +84,15 @@ type PlateConfig struct {
 	// a plate box may span.
 	MaxSide float64
 	// LargeArea is the part of the frame's area above which a box needs a
-	// second, stricter look: LargeAspect bounds its aspect, and the
-	// verifier must give it at least LargeVerify, or the corner detector
-	// at least CornerSure (close-ups the verifier, trained on smaller
-	// plates, scores low). A close-up plate can fill a tenth of a frame;
-	// a false box that large hides what the frame is for.
+	// second, stricter look: LargeAspect bounds its aspect, and it must be
+	// the corner detector's, with its four corners and a score of at least
+	// CornerSure (the corner detector, trained on real photos, sees
+	// close-ups whole), or else the verifier must give it at least
+	// LargeVerify and the reader must read two digits in it (the own
+	// detector and the verifier were trained on plates far smaller than a
+	// tenth of a frame, and both take signs and car rears that large for
+	// plates). A close-up plate can fill a tenth of a frame; a false box
+	// that large hides what the frame is for.
 	LargeArea   float64
 	LargeAspect [2]float64
 	LargeVerify float64
@@ -333,6 +337,7 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
+	var large []bool
 	for _, c := range cands {
 		box := c.box.rect().Intersect(bounds)
 		if box.Empty() {
@@ -343,9 +348,10 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 			det.Quad = c.quad.points()
 		}
 		dets = append(dets, det)
+		large = append(large, c.large)
 	}
 	if d.read != nil {
-		return d.readOut(img, dets)
+		return d.readOut(img, dets, large)
 	}
 	return dets, nil
 }
@@ -459,33 +465,49 @@ func (d *PlateDetector) cornerSure(c candidate) bool {
 
 // plateShaped drops the boxes no plate could be in a w×h frame: too
 // narrow or too wide for a plate, spanning most of the frame, or large
-// without strong evidence of a plate (see PlateConfig.LargeArea).
+// without strong evidence of a plate (see PlateConfig.LargeArea). A large
+// box that needs its reading to confirm it comes back marked large.
 func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
-	fw, fh := float64(w), float64(h)
-	return slices.DeleteFunc(cands, func(c candidate) bool {
-		bw, bh := c.box.w(), c.box.h()
-		pw, ph := bw, bh
-		if c.quad != nil {
-			pw, ph = c.quad.sides()
+	out := cands[:0]
+	for _, c := range cands {
+		if keep, large := d.plateShape(c, float64(w), float64(h)); keep {
+			c.large = large
+			out = append(out, c)
 		}
-		if ph <= 0 || pw <= 0 {
-			return true
-		}
-		a := pw / ph
-		if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
-			return true
-		}
-		if bw*bh <= d.cfg.LargeArea*fw*fh {
-			return false
-		}
-		if a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1] {
-			return true
-		}
-		if d.verify == nil {
-			return !(c.quad != nil && c.peak >= d.cfg.CornerSure)
-		}
-		return !(c.quad != nil && d.cornerSure(c)) && c.ver < d.cfg.LargeVerify
-	})
+	}
+	return out
+}
+
+// plateShape judges one box in a fw×fh frame (see plateShaped).
+func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large bool) {
+	bw, bh := c.box.w(), c.box.h()
+	pw, ph := bw, bh
+	if c.quad != nil {
+		pw, ph = c.quad.sides()
+	}
+	if ph <= 0 || pw <= 0 {
+		return false, false
+	}
+	a := pw / ph
+	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
+		return false, false
+	}
+	if bw*bh <= d.cfg.LargeArea*fw*fh {
+		return true, false
+	}
+	switch {
+	case a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1]:
+		return false, false
+	case c.quad != nil && d.verify == nil && c.peak >= d.cfg.CornerSure:
+		return true, false
+	case c.quad != nil && d.verify != nil && d.cornerSure(c):
+		return true, false
+	case d.verify != nil && c.ver < d.cfg.LargeVerify:
+		return false, false
+	}
+	// Not the corner detector's sure box: kept only if read as a plate
+	// (readOut); with nothing to read it, dropped.
+	return d.read != nil, true
 }
 
 // dropHolders drops each box that holds the centre of a smaller passing
@@ -519,13 +541,20 @@ func dropHolders(cands []candidate, ratio float64) []candidate {
 
 // readOut drops the boxes whose text no plate carries (see notPlate).
 // Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
-func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection) ([]Detection, error) {
+//
+// A large box (large[i], see plateShaped) is kept only when its reading
+// holds at least two digits: Chinese, European and nearly all US plates
+// carry them, and a sign or a car rear boxed that large seldom does. Large
+// boxes are read first, and one left unread is dropped.
+func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
-	for i, det := range dets {
-		if det.Box.Dx() >= plateReadMinW && len(boxes) < maxPlateRead {
-			idx = append(idx, i)
-			boxes = append(boxes, det.Box)
+	for _, first := range []bool{true, false} {
+		for i, det := range dets {
+			if large[i] == first && (first || det.Box.Dx() >= plateReadMinW) && len(boxes) < maxPlateRead {
+				idx = append(idx, i)
+				boxes = append(boxes, det.Box)
+			}
 		}
 	}
 	rs, err := d.read.read(img, boxes)
@@ -533,10 +562,11 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection) ([]Detection, er
 		return nil, err
 	}
 	drop := make(map[int]bool)
+	for i := range dets {
+		drop[i] = large[i] // until read
+	}
 	for k, r := range rs {
-		if notPlate(r) {
-			drop[idx[k]] = true
-		}
+		drop[idx[k]] = notPlate(r) || (large[idx[k]] && digits(r.text) < 2)
 	}
 	out := dets[:0]
 	for i, det := range dets {

@@ -148,7 +148,8 @@ func TestTrustedQuad(t *testing.T) {
 }
 
 func TestPlateShaped(t *testing.T) {
-	d := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}}
+	d := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, corner: &cornerDetector{}}
+	own := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}} // no corner detector
 	// 1000×500 frame: 5 % is 25000 px².
 	for _, tc := range []struct {
 		name string
@@ -159,8 +160,7 @@ func TestPlateShaped(t *testing.T) {
 		{"taller than wide", candidate{box: rectF{0, 0, 20, 40}}, false},
 		{"a thin line", candidate{box: rectF{0, 0, 300, 20}}, false},
 		{"most of the width", candidate{box: rectF{0, 0, 800, 200}, ver: 1, peak: 1}, false},
-		{"large, verifier sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9}, true},
-		{"large, verifier unsure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3}, false},
+		{"large, verifier sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9}, false},
 		{"large, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8,
 			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, true},
 		{"large, corners sure, verifier against", candidate{box: rectF{0, 0, 300, 100}, ver: 0.1, peak: 0.8,
@@ -173,6 +173,19 @@ func TestPlateShaped(t *testing.T) {
 		got := d.plateShaped([]candidate{tc.c}, 1000, 500)
 		if (len(got) == 1) != tc.keep {
 			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
+		}
+	}
+	// A large box the corner detector is not sure of needs the verifier
+	// and then its reading: with a reader it is kept, marked large.
+	reading := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, read: &plateReader{}}
+	for _, tc := range []struct {
+		d           *PlateDetector
+		ver         float64
+		keep, large bool
+	}{{own, 0.9, false, false}, {reading, 0.9, true, true}, {reading, 0.3, false, false}} {
+		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500)
+		if keep := len(got) == 2; keep != tc.keep || got[0].large != (tc.keep && tc.large) {
+			t.Errorf("reader %v, large box, verifier %.1f: kept %v (%+v), want %v, large %v", tc.d.read != nil, tc.ver, keep, got, tc.keep, tc.large)
 		}
 	}
 }
@@ -224,6 +237,14 @@ func TestPlateNoLargeFalseBox(t *testing.T) {
 			if a := det.Box.Dx() * det.Box.Dy(); a*20 > area {
 				t.Errorf("%s: box %v covers %.1f%% of the frame", f, det.Box, 100*float64(a)/float64(area))
 			}
+		}
+	}
+}
+
+func TestDigits(t *testing.T) {
+	for s, want := range map[string]int{"": 0, "PARKING": 0, "苏E·D51712": 5, "A1": 1, "24小时营业": 2} {
+		if got := digits(s); got != want {
+			t.Errorf("digits(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

@@ -178,3 +178,14 @@ func notPlate(r reading) bool {
 	}
 	return !anyHan && letters >= 4 && r.conf >= plateReadWordSure
 }
+
+// digits counts the ASCII digits in s.
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
+}

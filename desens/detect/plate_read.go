@@ -153,8 +153,10 @@ func ctcGreedy(p []float32, steps, classes int, keys []string) reading {
 // Chinese characters side by side; Chinese, European and nearly all US
 // plates hold digits. A reading with a digit is ruled out only when no
 // misreading of a plate could give it: three Chinese characters side by
-// side (a shop sign's line, "24小时营业"), or more digits than any plate
-// holds (a phone number). Otherwise the recogniser, which drops or
+// side (a shop sign's line, "24小时营业"), two side by side and no Latin
+// letter (a price or phone board, "特价8579": a Chinese plate's province
+// character is followed by a letter), or more digits than any plate holds
+// (a phone number). Otherwise the recogniser, which drops or
 // invents characters on hard plates, leaves a sign with digits (a price,
 // a distance) to the verifier.
 func notPlate(r reading) bool {
@@ -179,7 +181,7 @@ func notPlate(r reading) bool {
 		}
 	}
 	switch {
-	case longestHan >= 3 || nDigits > plateMaxDigits:
+	case longestHan >= 3 || nDigits > plateMaxDigits || (longestHan >= 2 && letters == 0):
 		return true
 	case nDigits > 0:
 		return false

@@ -38,6 +38,8 @@ func TestNotPlate(t *testing.T) {
 		{"苏E·D51712", 0.97, false},    // a green new-energy plate: six digits
 		{"粤粤B·12345", 0.9, false},     // the province read twice: digits keep it
 		{"24小时营业", 0.7, false},        // not sure enough
+		{"特价8579", 0.95, true},        // a price board: two Chinese characters and no letter
+		{"电话9·9", 0.9, true},          // the same
 	} {
 		if got := notPlate(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("notPlate(%q, %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)

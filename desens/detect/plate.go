@@ -96,10 +96,6 @@ type PlateConfig struct {
 	LargeArea   float64
 	LargeAspect [2]float64
 	LargeVerify float64
-	// HolderArea: a box holding the centre of another plate that passed,
-	// at least HolderArea times its area, is a car rear or a sign round
-	// that plate and is dropped (the plate inside is hidden anyway).
-	HolderArea float64
 }
 
 // threshold is the score a box w frame pixels wide must reach.
@@ -155,13 +151,12 @@ func DefaultPlateConfig() PlateConfig {
 		CornerCandidate:     0.25,
 		CornerSure:          0.7,
 		CornerSureVerify:    0.2,
-		MinAspect:           0.9,
+		MinAspect:           0.5,
 		MaxAspect:           8,
 		MaxSide:             0.7,
 		LargeArea:           0.05,
 		LargeAspect:         [2]float64{1.4, 6},
 		LargeVerify:         0.5,
-		HolderArea:          4,
 	}
 }
 
@@ -333,7 +328,6 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		cands = append(cands, slices.DeleteFunc(corners, func(c candidate) bool { return c.score < d.cfg.CornerSure })...)
 	}
 	cands = d.plateShaped(cands, img.Cols(), img.Rows())
-	cands = dropHolders(cands, d.cfg.HolderArea)
 	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
@@ -508,35 +502,6 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large boo
 	// Not the corner detector's sure box: kept only if read as a plate
 	// (readOut); with nothing to read it, dropped.
 	return d.read != nil, true
-}
-
-// dropHolders drops each box that holds the centre of a smaller passing
-// box and is at least ratio times its area: a car rear, a bumper or a
-// sign boxed round a plate. The plate inside is kept, and hidden.
-func dropHolders(cands []candidate, ratio float64) []candidate {
-	if ratio <= 0 {
-		return cands
-	}
-	drop := make([]bool, len(cands))
-	for i, big := range cands {
-		for j, small := range cands {
-			if i == j || big.box.area() < ratio*small.box.area() {
-				continue
-			}
-			cx, cy := (small.box.x0+small.box.x1)/2, (small.box.y0+small.box.y1)/2
-			if cx > big.box.x0 && cx < big.box.x1 && cy > big.box.y0 && cy < big.box.y1 {
-				drop[i] = true
-				break
-			}
-		}
-	}
-	out := cands[:0]
-	for i, c := range cands {
-		if !drop[i] {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // readOut drops the boxes whose text no plate carries (see notPlate).

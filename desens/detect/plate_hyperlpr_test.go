@@ -157,7 +157,8 @@ func TestPlateShaped(t *testing.T) {
 		keep bool
 	}{
 		{"small plate", candidate{box: rectF{0, 0, 60, 20}}, true},
-		{"taller than wide", candidate{box: rectF{0, 0, 20, 40}}, false},
+		{"twice as tall as wide", candidate{box: rectF{0, 0, 20, 41}}, false},
+		{"a plate turned away, taller than wide", candidate{box: rectF{0, 0, 28, 48}}, true},
 		{"a thin line", candidate{box: rectF{0, 0, 300, 20}}, false},
 		{"most of the width", candidate{box: rectF{0, 0, 800, 200}, ver: 1, peak: 1}, false},
 		{"large, verifier sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9}, false},
@@ -187,16 +188,6 @@ func TestPlateShaped(t *testing.T) {
 		if keep := len(got) == 2; keep != tc.keep || got[0].large != (tc.keep && tc.large) {
 			t.Errorf("reader %v, large box, verifier %.1f: kept %v (%+v), want %v, large %v", tc.d.read != nil, tc.ver, keep, got, tc.keep, tc.large)
 		}
-	}
-}
-
-func TestDropHolders(t *testing.T) {
-	plate := candidate{box: rectF{100, 100, 160, 120}, score: 0.5}
-	rear := candidate{box: rectF{50, 60, 250, 180}, score: 0.9}
-	beside := candidate{box: rectF{300, 100, 360, 120}, score: 0.5}
-	got := dropHolders([]candidate{rear, plate, beside}, 4)
-	if len(got) != 2 || got[0] != plate || got[1] != beside {
-		t.Errorf("dropHolders = %+v, want the plate and the one beside it", got)
 	}
 }
 

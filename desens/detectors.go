@@ -147,6 +147,11 @@ func (ds *detectors) loadPlate(rt *onnx.Runtime, o PlateOptions, so onnx.Session
 		}
 		m.ReaderKeys = models.TextRecKeys()
 	}
+	if !o.NoCorners {
+		if m.Corners, err = ds.model(o.CornerModel, models.PlateCorners, detect.Plate, "corners"); err != nil {
+			return err
+		}
+	}
 	cfg := detect.DefaultPlateConfig().WithThreshold(o.Threshold)
 	cfg.Every = o.Every
 	pd, err := detect.NewPlate(rt, m, cfg, so)

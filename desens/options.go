@@ -124,6 +124,13 @@ type PlateOptions struct {
 	// of the last frames. 0 means 6; 1 searches every frame in full. It
 	// is capped at Hold+1, as Face.Every is.
 	Every int
+	// CornerModel is a plate detector ONNX file with four corner points
+	// (HyperLPR3's y5fu shape: input [1,3,S,S], output [1,N,15]), run
+	// beside the own detector instead of the embedded one.
+	CornerModel string
+	// NoCorners turns the corner detector off: the own detector alone
+	// proposes plates.
+	NoCorners bool
 }
 
 // OverlayOptions choose which burned-in text is hidden and how often it
@@ -208,7 +215,10 @@ type HiddenRegion struct {
 	// an ellipse by the slack that keeps the box's corners inside it. It
 	// may reach past the frame, which clips it.
 	Box   image.Rectangle
-	Shape Shape // ShapeRect covers Box, ShapeEllipse the ellipse inscribed in it
+	Shape Shape // ShapeRect covers Box, ShapeEllipse the ellipse inscribed in it, ShapeQuad Quad
+	// Quad, with ShapeQuad, is the outline hidden: a plate's four corners
+	// grown over its frame and screws and by Expand, inside Box.
+	Quad []image.Point
 }
 
 // withDefaults checks o and fills in every default.
@@ -307,6 +317,8 @@ func (p PlateOptions) validate() error {
 		return optionErr("plate reader %s: given, and turned off", p.ReadModel)
 	case p.Every < 0:
 		return optionErr("plate every %d: want 1 or more (0 for the default)", p.Every)
+	case p.NoCorners && p.CornerModel != "":
+		return optionErr("plate corner model %s: given, and turned off", p.CornerModel)
 	}
 	return nil
 }

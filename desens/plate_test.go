@@ -80,15 +80,16 @@ func TestPlateAndFaceInOneRun(t *testing.T) {
 	if rep.Detections[detect.Face] < 1 || rep.Detections[detect.Plate] < 1 {
 		t.Fatalf("report: %v detections; want a face and a plate", rep.Detections)
 	}
-	// The plate detector, its verifier, the verifier's first look and the
-	// reader are all named, by role.
+	// The plate detector, its verifier, the verifier's first look, the
+	// reader and the corner detector are all named, by role.
 	var roles []string
 	for _, m := range d.Models() {
 		if m.Class == detect.Plate {
 			roles = append(roles, m.Name+"/"+m.Role)
 		}
 	}
-	if want := []string{"plate-det/", "plate-verify/verifier", "plate-verify-quick/quick-verifier", "ppocr-v4-rec/reader"}; !slices.Equal(roles, want) {
+	if want := []string{"plate-det/", "plate-verify/verifier", "plate-verify-quick/quick-verifier", "ppocr-v4-rec/reader",
+		"hyperlpr3-y5fu-640/corners"}; !slices.Equal(roles, want) {
 		t.Errorf("plate models %v, want %v", roles, want)
 	}
 	res := gocv.IMRead(out, gocv.IMReadColor)

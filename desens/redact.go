@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"slices"
 	"time"
 
@@ -31,6 +32,10 @@ type Shape string
 const (
 	ShapeEllipse Shape = "ellipse"
 	ShapeRect    Shape = "rect"
+	// ShapeQuad is a plate's own outline, four corners grown over its
+	// frame and screws (HiddenRegion.Quad); it is never asked for, only
+	// reported, and used only where a detector gives the corners.
+	ShapeQuad Shape = "quad"
 )
 
 // ParseStyle reads a style name.
@@ -77,6 +82,9 @@ type redactor struct {
 	Expand float64
 
 	blocks int // blocks across the shorter side; 0 means blocksAcross
+	// quad, with ShapeQuad, is the outline hidden, in frame pixels,
+	// already grown by Expand: it lies inside grow of the box it goes with.
+	quad []image.Point
 
 	onFrame func(FrameRegions) // Options.OnFrame
 }
@@ -126,6 +134,13 @@ func (r redactor) forDetection(d detect.Detection) (redactor, image.Rectangle) {
 	box := d.Box
 	if d.Class == detect.Plate {
 		box = detect.PlateCover(box) // the frame and screws too
+		if q := detect.PlateQuadCover(d.Quad); q != nil {
+			// A plate with its corners is hidden over its own outline,
+			// grown as the box would be; corners that are not a convex
+			// quadrilateral leave the rectangle above.
+			box = pointsBounds(q)
+			rc.Shape, rc.quad = ShapeQuad, scalePoints(q, box, r.Expand)
+		}
 	}
 	if d.Class == detect.Plate || d.Class == detect.Overlay {
 		rc.blocks = textBlocksAcross
@@ -139,7 +154,7 @@ func (r redactor) hidden(dets []detect.Detection, bounds image.Rectangle) []Hidd
 	for _, d := range dets {
 		rc, box := r.forDetection(d)
 		if full := rc.grow(box); full.Overlaps(bounds) {
-			out = append(out, HiddenRegion{Class: d.Class, Box: full, Shape: rc.Shape})
+			out = append(out, HiddenRegion{Class: d.Class, Box: full, Shape: rc.Shape, Quad: rc.quad})
 		}
 	}
 	return out
@@ -170,7 +185,7 @@ func (r redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	if r.Style == StyleSolid {
 		fill := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(0, 0, 0, 0), h, w, img.Type())
 		defer fill.Close()
-		r.paste(fill, &roi, full.Sub(reg.Min))
+		r.paste(fill, &roi, full.Sub(reg.Min), reg.Min)
 		return
 	}
 	// The wash is computed over a wider context than the region: a region
@@ -219,19 +234,30 @@ func (r redactor) hide(img *gocv.Mat, reg, full image.Rectangle) {
 	}
 	part := hidden.Region(reg.Sub(ctxReg.Min))
 	defer part.Close()
-	r.paste(part, &roi, full.Sub(reg.Min))
+	r.paste(part, &roi, full.Sub(reg.Min), reg.Min)
 }
 
 // paste copies hidden over roi inside the mask shape; full is the unclipped
-// region in roi's coordinates.
-func (r redactor) paste(hidden gocv.Mat, roi *gocv.Mat, full image.Rectangle) {
-	if r.Shape == ShapeRect {
+// region in roi's coordinates, and origin is roi's top left in the frame.
+func (r redactor) paste(hidden gocv.Mat, roi *gocv.Mat, full image.Rectangle, origin image.Point) {
+	if r.Shape == ShapeRect || (r.Shape == ShapeQuad && len(r.quad) < 3) {
 		hidden.CopyTo(roi)
 		return
 	}
 	w, h := roi.Cols(), roi.Rows()
 	mask := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8U)
 	defer mask.Close()
+	if r.Shape == ShapeQuad {
+		pts := make([]image.Point, len(r.quad))
+		for i, p := range r.quad {
+			pts[i] = p.Sub(origin)
+		}
+		pv := gocv.NewPointsVectorFromPoints([][]image.Point{pts})
+		defer pv.Close()
+		gocv.FillPoly(&mask, pv, color.RGBA{255, 255, 255, 0})
+		hidden.CopyToWithMask(roi, mask)
+		return
+	}
 	// The ellipse fills the unclipped region; grow already added the slack.
 	c := image.Pt((full.Min.X+full.Max.X)/2, (full.Min.Y+full.Max.Y)/2)
 	gocv.Ellipse(&mask, c, image.Pt(max(1, full.Dx()/2), max(1, full.Dy()/2)), 0, 0, 360, color.RGBA{255, 255, 255, 0}, -1)
@@ -281,4 +307,38 @@ func (p *pipeline) redactFrame(f *frame) error {
 		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: p.redactor.hidden(regions, bounds)})
 	}
 	return nil
+}
+
+// pointsBounds is the smallest rectangle holding every point (pixels
+// included: Max is one past the largest coordinate).
+func pointsBounds(pts []image.Point) image.Rectangle {
+	r := image.Rectangle{Min: pts[0], Max: pts[0]}
+	for _, p := range pts[1:] {
+		r.Min.X, r.Min.Y = min(r.Min.X, p.X), min(r.Min.Y, p.Y)
+		r.Max.X, r.Max.Y = max(r.Max.X, p.X), max(r.Max.Y, p.Y)
+	}
+	r.Max = r.Max.Add(image.Pt(1, 1))
+	return r
+}
+
+// scalePoints grows pts by f about the centre of box, as grow grows box,
+// rounding outwards.
+func scalePoints(pts []image.Point, box image.Rectangle, f float64) []image.Point {
+	cx, cy := float64(box.Min.X+box.Max.X)/2, float64(box.Min.Y+box.Max.Y)/2
+	out := make([]image.Point, len(pts))
+	for i, p := range pts {
+		x, y := cx+(float64(p.X)-cx)*f, cy+(float64(p.Y)-cy)*f
+		if x < cx {
+			x = math.Floor(x)
+		} else {
+			x = math.Ceil(x)
+		}
+		if y < cy {
+			y = math.Floor(y)
+		} else {
+			y = math.Ceil(y)
+		}
+		out[i] = image.Pt(int(x), int(y))
+	}
+	return out
 }

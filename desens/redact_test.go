@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -142,6 +143,68 @@ func TestTextRedactedCoarser(t *testing.T) {
 			}
 			if worst > tc.maxStep {
 				t.Errorf("brightness still steps by %.0f across 8 px of the hidden line", worst)
+			}
+		})
+	}
+}
+
+// A plate with corners is hidden over its own outline grown for its frame:
+// every pixel of the plate changes, for every style, while the corners of
+// the loose rectangle round a tilted plate keep theirs. Corners that make
+// no quadrilateral fall back to the rectangle.
+func TestPlateQuadRedaction(t *testing.T) {
+	const w, h = 400, 300
+	// A 120×40 plate turned by about 30°: corners in order round it.
+	quad := []image.Point{{138, 120}, {242, 60}, {262, 95}, {158, 155}}
+	for _, style := range []Style{StyleBlur, StylePixelate, StyleSolid} {
+		t.Run(string(style), func(t *testing.T) {
+			img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 255, 255, 0), h, w, gocv.MatTypeCV8UC3)
+			defer img.Close()
+			pv := gocv.NewPointsVectorFromPoints([][]image.Point{quad})
+			defer pv.Close()
+			gocv.FillPoly(&img, pv, color.RGBA{0, 0, 0, 0})
+			blank := img.Clone() // the plate without its text
+			defer blank.Close()
+			// Plate text: a white stroke on the black plate.
+			gocv.Line(&img, image.Pt(160, 120), image.Pt(240, 76), color.RGBA{255, 255, 255, 0}, 3)
+			orig := img.Clone()
+			defer orig.Close()
+			r := redactor{Style: style, Shape: ShapeEllipse, Expand: 1.1}
+			box := image.Rect(138, 60, 263, 156)
+			det := detect.Detection{Box: box, Class: detect.Plate, Quad: quad}
+			r.RedactDetections(&img, []detect.Detection{det})
+			// The stroke is gone: the output differs little from the plate
+			// without it hidden the same way.
+			r.RedactDetections(&blank, []detect.Detection{det})
+			diff := gocv.NewMat()
+			defer diff.Close()
+			gocv.AbsDiff(img, blank, &diff)
+			gray := gocv.NewMat()
+			defer gray.Close()
+			gocv.CvtColor(diff, &gray, gocv.ColorBGRToGray)
+			if _, most, _, at := gocv.MinMaxLoc(gray); most > 40 {
+				t.Errorf("the plate text still shows: %v brighter at %v", most, at)
+			}
+			// The loose rectangle's far corners (well outside the grown
+			// outline) are untouched.
+			for _, p := range []image.Point{{box.Min.X, box.Min.Y}, {box.Max.X - 1, box.Max.Y - 1}} {
+				if !slices.Equal(img.GetVecbAt(p.Y, p.X), orig.GetVecbAt(p.Y, p.X)) {
+					t.Errorf("pixel %v outside the plate's outline changed", p)
+				}
+			}
+			hidden := r.hidden([]detect.Detection{det}, image.Rect(0, 0, w, h))
+			if len(hidden) != 1 || hidden[0].Shape != ShapeQuad || len(hidden[0].Quad) != 4 {
+				t.Fatalf("hidden = %+v, want one quad", hidden)
+			}
+			for _, p := range hidden[0].Quad {
+				if !p.In(hidden[0].Box.Inset(-1)) {
+					t.Errorf("outline corner %v outside its box %v", p, hidden[0].Box)
+				}
+			}
+			// Corners in a line: the rectangle is hidden instead.
+			flat := detect.Detection{Box: box, Class: detect.Plate, Quad: []image.Point{{140, 60}, {180, 90}, {220, 120}, {260, 150}}}
+			if hf := r.hidden([]detect.Detection{flat}, image.Rect(0, 0, w, h)); len(hf) != 1 || hf[0].Shape != ShapeRect {
+				t.Errorf("degenerate corners hidden as %+v, want the rectangle", hf)
 			}
 		})
 	}

@@ -31,6 +31,9 @@ var plateVerify []byte
 //go:embed plate_verify_quick.onnx
 var plateVerifyQuick []byte
 
+//go:embed y5fu_640x_sim.onnx
+var plateCorners []byte
+
 //go:embed ppocr_v4_det.onnx
 var ppocrV4Det []byte
 
@@ -110,6 +113,13 @@ func PlateVerify() Model {
 // candidates that plainly are not plates.
 func PlateVerifyQuick() Model {
 	return newModel("plate-verify-quick", "embedded", plateVerifyQuick)
+}
+
+// PlateCorners returns the embedded plate detector with four corner
+// points: HyperLPR3's y5fu_640x, trained on real photos of Chinese plates,
+// run beside the project's own detector.
+func PlateCorners() Model {
+	return newModel("hyperlpr3-y5fu-640", "embedded", plateCorners)
 }
 
 // Or returns the model file at path, or the embedded model when path is

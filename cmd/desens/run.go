@@ -24,6 +24,7 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface or yunet (a much smaller model, cheaper per frame; see models/README.md for what each finds); by default retinaface for images and yunet for videos (retinaface for both with --face-model); the second look and the thresholds are the same for both"},
 		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},
 		&cli.StringFlag{Name: "plate-model", Usage: "load this plate ONNX file (same inputs and outputs, see models/README.md) instead of the embedded one", EnvVars: []string{"DESENS_PLATE_MODEL"}},
+		&cli.StringFlag{Name: "plate-corner-model", Usage: "load this plate detector ONNX file with four corner points (HyperLPR3's y5fu shape; see models/README.md), run beside the own plate detector, instead of the embedded one; none turns it off", EnvVars: []string{"DESENS_PLATE_CORNER_MODEL"}},
 		&cli.StringFlag{Name: "plate-read-model", Usage: "load this PP-OCR text recognition ONNX file (PaddleOCR's Chinese character list; see models/README.md) that reads plate boxes instead of the embedded one; none turns reading off", EnvVars: []string{"DESENS_PLATE_READ_MODEL"}},
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one, run on every candidate; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
 		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the default, 3× and 2× (faces from about 14 px high); a value runs that one enlargement: 2 takes about a third of the time and finds about 3% fewer faces"},
@@ -79,6 +80,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	o.Face.VerifyModel, o.Face.NoVerify = modelOrNone(c.String("face-verify-model"))
 	o.Plate.VerifyModel, o.Plate.NoVerify = modelOrNone(c.String("plate-verify-model"))
 	o.Plate.ReadModel, o.Plate.NoRead = modelOrNone(c.String("plate-read-model"))
+	o.Plate.CornerModel, o.Plate.NoCorners = modelOrNone(c.String("plate-corner-model"))
 	if c.IsSet("overlays") || o.Overlay.ROI == "" {
 		o.Overlay.Mode = detect.OverlayMode(c.String("overlays"))
 	}

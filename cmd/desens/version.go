@@ -44,6 +44,7 @@ func versionCommand() *cli.Command {
 				{"plate verifier", models.PlateVerify},
 				{"plate verifier, first look", models.PlateVerifyQuick},
 				{"plate reader", models.TextRec},
+				{"plate corners", models.PlateCorners},
 				{"overlay (text)", models.TextDet},
 			} {
 				mm := m.model()

@@ -21,6 +21,10 @@ type Detection struct {
 	Box   image.Rectangle `json:"box"`
 	Class Class           `json:"class"`
 	Score float32         `json:"score"`
+	// Quad, when set, is a plate's four corners in order round it, inside
+	// Box: a tilted plate is hidden over its own outline grown for its
+	// frame (PlateQuadCover) rather than a loose rectangle.
+	Quad []image.Point `json:"quad,omitempty"`
 }
 
 // Result is what a detector found in one frame. A non-nil Err means the

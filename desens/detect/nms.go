@@ -8,6 +8,15 @@ import (
 type candidate struct {
 	box   rectF
 	score float64
+	quad  *quadF  // the plate's corners, from a detector that finds them
+	peak  float64 // the detector's own score, before any second look
+	ver   float64 // the verifier's probability (0: not looked at)
+	large bool    // a large plate box kept only if its reading has digits
+}
+
+// sortByScore orders candidates strongest first, keeping ties in order.
+func sortByScore(cands []candidate) {
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 }
 
 // mergeBoxes suppresses overlapping candidates, strongest first. Boxes
@@ -48,7 +57,13 @@ func mergeBoxes(cands []candidate, iouThresh float64) []candidate {
 			sy1 += o.box.y1 * w
 			sw += w
 		}
-		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score})
+		if c.quad != nil {
+			// Corners are the plate's own outline; averaging them with
+			// other boxes would loosen it.
+			out = append(out, c)
+			continue
+		}
+		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, large: c.large})
 	}
 	return out
 }

@@ -63,6 +63,45 @@ type PlateConfig struct {
 	// StreamCoarse is the size, relative to the frame, at which a video's
 	// frames are searched whole on every frame.
 	StreamCoarse float64
+
+	// Own runs the project's own heat-map detector; Corners runs the
+	// corner detector beside it when its model is loaded (PlateModels.
+	// Corners). Their candidates are judged by the same verifier and
+	// merged into one set of plates.
+	Own, Corners bool
+	// CornerCandidate is the corner detector's score (objectness × class)
+	// a box must reach to be a candidate at all.
+	CornerCandidate float64
+	// A corner candidate is scored as the own detector's are: the
+	// geometric mean of its score and the verifier's probability must
+	// reach the threshold. CornerSure and CornerSureVerify: one scoring at
+	// least CornerSure is also a plate when the verifier gives it at least
+	// CornerSureVerify (the verifier, trained on synthetic plates, may
+	// doubt a real one the corner detector is sure of; most signs the
+	// corner detector is sure of, the verifier rules out). Without a
+	// verifier CornerSure is the corner detector's bar. Every box stays
+	// subject to the geometry checks.
+	CornerSure, CornerSureVerify float64
+
+	// MinAspect and MaxAspect bound a plate's width over its height: the
+	// corners' sides when the corners are known, the box's otherwise.
+	MinAspect, MaxAspect float64
+	// MaxSide is the largest part of the frame's width, or of its height,
+	// a plate box may span.
+	MaxSide float64
+	// LargeArea is the part of the frame's area above which a box needs a
+	// second, stricter look: LargeAspect bounds its aspect, and it must be
+	// the corner detector's, with its four corners and a score of at least
+	// CornerSure (the corner detector, trained on real photos, sees
+	// close-ups whole), or else the verifier must give it at least
+	// LargeVerify and the reader must read two digits in it (the own
+	// detector and the verifier were trained on plates far smaller than a
+	// tenth of a frame, and both take signs and car rears that large for
+	// plates). A close-up plate can fill a tenth of a frame; a false box
+	// that large hides what the frame is for.
+	LargeArea   float64
+	LargeAspect [2]float64
+	LargeVerify float64
 }
 
 // threshold is the score a box w frame pixels wide must reach.
@@ -115,6 +154,17 @@ func DefaultPlateConfig() PlateConfig {
 		NMSIoU:              0.3,
 		Every:               6,
 		StreamCoarse:        0.5,
+		Own:                 true,
+		Corners:             true,
+		CornerCandidate:     0.25,
+		CornerSure:          0.7,
+		CornerSureVerify:    0.2,
+		MinAspect:           0.5,
+		MaxAspect:           8,
+		MaxSide:             0.7,
+		LargeArea:           0.05,
+		LargeAspect:         [2]float64{1.4, 6},
+		LargeVerify:         0.5,
 	}
 }
 
@@ -127,9 +177,10 @@ func DefaultPlateConfig() PlateConfig {
 type PlateDetector struct {
 	cfg    PlateConfig
 	sess   *onnx.DynamicSession
-	verify *plateVerifier // nil: the detector's score is final
-	quick  *plateVerifier // nil: every candidate goes to verify
-	read   *plateReader   // nil: boxes are not read
+	verify *plateVerifier  // nil: the detector's score is final
+	quick  *plateVerifier  // nil: every candidate goes to verify
+	read   *plateReader    // nil: boxes are not read
+	corner *cornerDetector // nil: the own detector alone
 }
 
 // PlateModels are the plate detector's models (ONNX bytes). Verifier and
@@ -149,6 +200,10 @@ type PlateModels struct {
 	// characters of its classes 1 to N.
 	Reader     []byte
 	ReaderKeys []string
+	// Corners, optional: a YOLOv5-style plate detector with four corner
+	// points (HyperLPR3's), input "input" [1,3,S,S], output "output"
+	// [1,N,15].
+	Corners []byte
 }
 
 // NewPlate loads the plate models; see models/README.md.
@@ -168,11 +223,30 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	if m.QuickVerifier != nil && m.Verifier == nil {
 		return nil, errors.New("plate detector: a quick verifier needs a verifier")
 	}
-	sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
-	if err != nil {
-		return nil, fmt.Errorf("plate model: %w", err)
+	if m.Corners == nil {
+		cfg.Corners = false
 	}
-	d := &PlateDetector{cfg: cfg, sess: sess}
+	if !cfg.Own && !cfg.Corners {
+		return nil, errors.New("plate detector: neither detector is on")
+	}
+	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate || cfg.CornerSureVerify < 0) {
+		return nil, fmt.Errorf("plate detector: bad corner config (candidate %.2f, sure %.2f)", cfg.CornerCandidate, cfg.CornerSure)
+	}
+	d := &PlateDetector{cfg: cfg}
+	if cfg.Own {
+		sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
+		if err != nil {
+			return nil, fmt.Errorf("plate model: %w", err)
+		}
+		d.sess = sess
+	}
+	var err error
+	if cfg.Corners {
+		if d.corner, err = newCornerDetector(rt, m.Corners, so); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
 	if m.Verifier != nil {
 		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
 			d.Close()
@@ -196,7 +270,13 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 
 // Close frees the models.
 func (d *PlateDetector) Close() error {
-	err := d.sess.Close()
+	var err error
+	if d.sess != nil {
+		err = d.sess.Close()
+	}
+	if d.corner != nil {
+		err = errors.Join(err, d.corner.Close())
+	}
 	if d.verify != nil {
 		err = errors.Join(err, d.verify.Close())
 	}
@@ -231,6 +311,59 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
+	cands, err := d.own(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	var corners []candidate
+	if d.corner != nil {
+		if corners, err = d.corners(img); err != nil {
+			return nil, err
+		}
+	}
+	if d.verify != nil {
+		// Verify before merging: NMS merges by containment too, so a sign's
+		// box would swallow a small plate inside it, and then be rejected.
+		if cands, err = d.verified(img, cands); err != nil {
+			return nil, err
+		}
+		if corners, err = d.verifiedCorners(img, corners); err != nil {
+			return nil, err
+		}
+		cands = append(cands, corners...)
+		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
+	} else {
+		cands = append(cands, slices.DeleteFunc(corners, func(c candidate) bool { return c.score < d.cfg.CornerSure })...)
+	}
+	cands = d.plateShaped(cands, img.Cols(), img.Rows())
+	cands = mergeBoxes(cands, d.cfg.NMSIoU)
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	dets := make([]Detection, 0, len(cands))
+	var large []bool
+	for _, c := range cands {
+		box := c.box.rect().Intersect(bounds)
+		if box.Empty() {
+			continue
+		}
+		det := Detection{Box: box, Class: Plate, Score: float32(c.score)}
+		if c.quad != nil {
+			det.Quad = c.quad.points()
+		}
+		dets = append(dets, det)
+		large = append(large, c.large)
+	}
+	if d.read != nil {
+		return d.readOut(img, dets, large)
+	}
+	return dets, nil
+}
+
+// own returns the own detector's candidates: every scale's heat-map
+// peaks, scored by the peak (nil when the own detector is off).
+func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+	if d.sess == nil {
+		return nil, nil
+	}
 	var cands []candidate
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
@@ -258,40 +391,143 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		}
 		cands = append(cands, c...)
 	}
-	if d.verify != nil {
-		// Verify before merging: NMS merges by containment too, so a sign's
-		// box would swallow a small plate inside it, and then be rejected.
-		var err error
-		if cands, err = d.verified(img, cands); err != nil {
-			return nil, err
-		}
-		cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.score < d.cfg.threshold(c.box.w()) })
+	for i := range cands {
+		cands[i].peak = cands[i].score
 	}
-	cands = mergeBoxes(cands, d.cfg.NMSIoU)
-	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	dets := make([]Detection, 0, len(cands))
+	return cands, nil
+}
+
+// corners returns the corner detector's candidates. A box whose corners
+// describe it (trustedQuad) becomes the corners' bounds, the corners kept
+// in order round the plate; otherwise the box grows to hold the corners
+// too and the corners are dropped, so the rectangle hides them all.
+func (d *PlateDetector) corners(img gocv.Mat) ([]candidate, error) {
+	cands, err := d.corner.detect(img, d.cfg.CornerCandidate, cornerNMSIoU)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cands {
+		if q, ok := c.trustedQuad(); ok {
+			c.box, c.quad = q.bounds(), &q
+		} else {
+			if c.quad != nil {
+				qb := c.quad.bounds()
+				c.box = rectF{min(c.box.x0, qb.x0), min(c.box.y0, qb.y0), max(c.box.x1, qb.x1), max(c.box.y1, qb.y1)}
+			}
+			c.quad = nil
+		}
+		c.peak = c.score
+		cands[i] = c
+	}
+	return cands, nil
+}
+
+// cornerNMSIoU merges the corner detector's overlapping anchors, as
+// HyperLPR does.
+const cornerNMSIoU = 0.5
+
+// verifiedCorners rescores the corner detector's candidates with the
+// verifier, as verified does the own detector's; a candidate the corner
+// detector is sure of keeps its own score unless the verifier rules it
+// out (see PlateConfig.CornerSure).
+func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]candidate, error) {
+	if len(cands) == 0 {
+		return cands, nil
+	}
+	n := min(len(cands), maxPlateVerify)
+	boxes := make([]rectF, n)
+	for i := range boxes {
+		boxes[i] = cands[i].box
+	}
+	in, err := plateCrops(img, boxes)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.verify.score(in, n)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		c := &cands[i]
+		c.ver = p[i]
+		v := plateScore(c.peak, p[i])
+		if d.cornerSure(*c) {
+			v = max(v, c.peak)
+		}
+		c.score = v
+	}
+	return cands, nil
+}
+
+// cornerSure reports whether a verified corner candidate passes on the
+// corner detector's own score (see PlateConfig.CornerSure).
+func (d *PlateDetector) cornerSure(c candidate) bool {
+	return c.peak >= d.cfg.CornerSure && c.ver >= d.cfg.CornerSureVerify
+}
+
+// plateShaped drops the boxes no plate could be in a w×h frame: too
+// narrow or too wide for a plate, spanning most of the frame, or large
+// without strong evidence of a plate (see PlateConfig.LargeArea). A large
+// box that needs its reading to confirm it comes back marked large.
+func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
+	out := cands[:0]
 	for _, c := range cands {
-		box := c.box.rect().Intersect(bounds)
-		if box.Empty() {
-			continue
+		if keep, large := d.plateShape(c, float64(w), float64(h)); keep {
+			c.large = large
+			out = append(out, c)
 		}
-		dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
 	}
-	if d.read != nil {
-		return d.readOut(img, dets)
+	return out
+}
+
+// plateShape judges one box in a fw×fh frame (see plateShaped).
+func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large bool) {
+	bw, bh := c.box.w(), c.box.h()
+	pw, ph := bw, bh
+	if c.quad != nil {
+		pw, ph = c.quad.sides()
 	}
-	return dets, nil
+	if ph <= 0 || pw <= 0 {
+		return false, false
+	}
+	a := pw / ph
+	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
+		return false, false
+	}
+	if bw*bh <= d.cfg.LargeArea*fw*fh {
+		return true, false
+	}
+	switch {
+	case a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1]:
+		return false, false
+	case c.quad != nil && d.verify == nil && c.peak >= d.cfg.CornerSure:
+		return true, false
+	case c.quad != nil && d.verify != nil && d.cornerSure(c):
+		return true, false
+	case d.verify != nil && c.ver < d.cfg.LargeVerify:
+		return false, false
+	}
+	// Not the corner detector's sure box: kept only if read as a plate
+	// (readOut); with nothing to read it, dropped.
+	return d.read != nil, true
 }
 
 // readOut drops the boxes whose text no plate carries (see notPlate).
 // Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
-func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection) ([]Detection, error) {
+//
+// A large box (large[i], see plateShaped) is kept only when its reading
+// holds at least two digits: Chinese, European and nearly all US plates
+// carry them, and a sign or a car rear boxed that large seldom does. Large
+// boxes are read first, and one left unread is dropped.
+func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
-	for i, det := range dets {
-		if det.Box.Dx() >= plateReadMinW && len(boxes) < maxPlateRead {
-			idx = append(idx, i)
-			boxes = append(boxes, det.Box)
+	for _, first := range []bool{true, false} {
+		for i, det := range dets {
+			if large[i] == first && (first || det.Box.Dx() >= plateReadMinW) && len(boxes) < maxPlateRead {
+				idx = append(idx, i)
+				boxes = append(boxes, det.Box)
+			}
 		}
 	}
 	rs, err := d.read.read(img, boxes)
@@ -299,10 +535,11 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection) ([]Detection, er
 		return nil, err
 	}
 	drop := make(map[int]bool)
+	for i := range dets {
+		drop[i] = large[i] // until read
+	}
 	for k, r := range rs {
-		if notPlate(r) {
-			drop[idx[k]] = true
-		}
+		drop[idx[k]] = notPlate(r) || (large[idx[k]] && digits(r.text) < 2)
 	}
 	out := dets[:0]
 	for i, det := range dets {
@@ -356,6 +593,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 	}
 	for k, i := range idx {
 		cands[i].score = plateScore(peak[i], p[k])
+		cands[i].ver = p[k]
 	}
 	return cands, nil
 }

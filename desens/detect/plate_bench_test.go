@@ -3,11 +3,13 @@ package detect
 import (
 	"fmt"
 	"image"
+	"path/filepath"
 	"testing"
 
 	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/internal/onnx"
+	"github.com/desens/desens/internal/testenv"
 	"github.com/desens/desens/models"
 )
 
@@ -32,6 +34,43 @@ func BenchmarkPlate1080p(b *testing.B) {
 			cfg := DefaultPlateConfig()
 			cfg.Scales = tc.scales
 			d, err := NewPlate(rt, defaultPlateModels(), cfg, onnx.SessionOptions{Threads: benchThreads})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer d.Close()
+			for b.Loop() {
+				if _, err := d.DetectFrame(b.Context(), img); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlateStage1080p is the whole plate stage on one real 1920×1080
+// street photo (testdata/eval/plates-cn/hyperlpr_test_img.jpg) on 2
+// inference threads: the own detector alone (before the corner detector),
+// the corner detector alone, and both, as desens runs them.
+func BenchmarkPlateStage1080p(b *testing.B) {
+	rt, err := onnx.Open("")
+	if err != nil {
+		b.Skip(err)
+	}
+	defer rt.Close()
+	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	if img.Cols() != 1920 || img.Rows() != 1080 {
+		b.Fatalf("want a 1920×1080 photo, got %d×%d", img.Cols(), img.Rows())
+	}
+	m := defaultPlateModels()
+	for _, tc := range []struct {
+		name         string
+		own, corners bool
+	}{{"own", true, false}, {"corners", false, true}, {"both", true, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := DefaultPlateConfig()
+			cfg.Own, cfg.Corners = tc.own, tc.corners
+			d, err := NewPlate(rt, m, cfg, onnx.SessionOptions{Threads: 2})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -151,30 +151,58 @@ func ctcGreedy(p []float32, steps, classes int, keys []string) reading {
 // Chinese plates hold one province character, then letters and digits, and
 // at most one more character (学, 警, 挂 ...) at the end, so never two
 // Chinese characters side by side; Chinese, European and nearly all US
-// plates hold digits. A reading with any digit is never ruled out: the
-// recogniser drops or invents characters on hard plates, and a sign with
-// digits (a phone number, a price) is left to the verifier.
+// plates hold digits. A reading with a digit is ruled out only when no
+// misreading of a plate could give it: three Chinese characters side by
+// side (a shop sign's line, "24小时营业"), two side by side and no Latin
+// letter (a price or phone board, "特价8579": a Chinese plate's province
+// character is followed by a letter), or more digits than any plate holds
+// (a phone number). Otherwise the recogniser, which drops or
+// invents characters on hard plates, leaves a sign with digits (a price,
+// a distance) to the verifier.
 func notPlate(r reading) bool {
 	if r.conf < plateReadSure {
 		return false
 	}
-	letters := 0
-	prevHan := false
-	adjacentHan, anyHan := false, false
+	letters, nDigits, run, longestHan := 0, 0, 0, 0
+	anyHan := false
 	for _, c := range r.text {
 		if unicode.IsDigit(c) {
-			return false
+			nDigits++
 		}
-		han := unicode.Is(unicode.Han, c)
-		adjacentHan = adjacentHan || (han && prevHan)
-		anyHan = anyHan || han
-		prevHan = han
+		if unicode.Is(unicode.Han, c) {
+			run++
+			anyHan = true
+		} else {
+			run = 0
+		}
+		longestHan = max(longestHan, run)
 		if c < unicode.MaxASCII && unicode.IsLetter(c) {
 			letters++
 		}
 	}
-	if adjacentHan {
+	switch {
+	case longestHan >= 3 || nDigits > plateMaxDigits || (longestHan >= 2 && letters == 0):
+		return true
+	case nDigits > 0:
+		return false
+	case longestHan >= 2:
 		return true
 	}
 	return !anyHan && letters >= 4 && r.conf >= plateReadWordSure
+}
+
+// plateMaxDigits is the most digits a plate carries (Chinese plates hold
+// at most seven characters after the province, European and US plates
+// fewer digits than that): a reading with more is a phone number.
+const plateMaxDigits = 8
+
+// digits counts the ASCII digits in s.
+func digits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
 }

@@ -19,19 +19,27 @@ func TestNotPlate(t *testing.T) {
 		conf float64
 		want bool
 	}{
-		{"便利店", 0.97, true},       // a shop sign
-		{"加油站", 0.79, false},      // not sure enough
-		{"PHARMACY", 0.98, true},  // a word
-		{"ONE WAY", 0.96, true},   // words with a space
-		{"OMRBVG", 0.92, false},   // letters alone, but not sure enough: a tilted plate
-		{"BUS", 0.99, false},      // too short to tell from a plate's letters
-		{"粤B·12345", 0.99, false}, // a Chinese plate
-		{"京B·D3J0警", 0.99, false}, // one with a suffix
-		{"粤之·MOT7港", 0.95, false}, // a misread one: digits keep it
-		{"MAX 5 KM", 0.99, false}, // a sign with a digit is the verifier's to judge
-		{"", 0, false},            // read nothing (a blurred plate)
-		{"京X", 0.94, false},       // province and letter, the rest unread
-		{"ＰＨＡＲＭＡＣＹ", 0.99, false}, // full-width letters are not counted as ASCII
+		{"便利店", 0.97, true},           // a shop sign
+		{"加油站", 0.79, false},          // not sure enough
+		{"PHARMACY", 0.98, true},      // a word
+		{"ONE WAY", 0.96, true},       // words with a space
+		{"OMRBVG", 0.92, false},       // letters alone, but not sure enough: a tilted plate
+		{"BUS", 0.99, false},          // too short to tell from a plate's letters
+		{"粤B·12345", 0.99, false},     // a Chinese plate
+		{"京B·D3J0警", 0.99, false},     // one with a suffix
+		{"粤之·MOT7港", 0.95, false},     // a misread one: digits keep it
+		{"MAX 5 KM", 0.99, false},     // a sign with a digit is the verifier's to judge
+		{"", 0, false},                // read nothing (a blurred plate)
+		{"京X", 0.94, false},           // province and letter, the rest unread
+		{"ＰＨＡＲＭＡＣＹ", 0.99, false},     // full-width letters are not counted as ASCII
+		{"24小时营业", 0.95, true},        // a sign line: three Chinese characters side by side
+		{"营业时间8:00", 0.9, true},       // the same, with a time
+		{"196-3219-0751", 0.95, true}, // a phone number: more digits than a plate holds
+		{"苏E·D51712", 0.97, false},    // a green new-energy plate: six digits
+		{"粤粤B·12345", 0.9, false},     // the province read twice: digits keep it
+		{"24小时营业", 0.7, false},        // not sure enough
+		{"特价8579", 0.95, true},        // a price board: two Chinese characters and no letter
+		{"电话9·9", 0.9, true},          // the same
 	} {
 		if got := notPlate(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("notPlate(%q, %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -30,7 +31,8 @@ func newPlate(t testing.TB) *PlateDetector {
 // defaultPlateModels are the embedded models, as desens runs them.
 func defaultPlateModels() PlateModels {
 	return PlateModels{Detector: models.Plate().Data, Verifier: models.PlateVerify().Data,
-		QuickVerifier: models.PlateVerifyQuick().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys()}
+		QuickVerifier: models.PlateVerifyQuick().Data, Reader: models.TextRec().Data, ReaderKeys: models.TextRecKeys(),
+		Corners: models.PlateCorners().Data}
 }
 
 func TestDecodePlates(t *testing.T) {
@@ -386,7 +388,7 @@ func TestPlateQuickLookChangesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(quick, all) {
+		if !reflect.DeepEqual(quick, all) {
 			t.Errorf("%s: with the quick look %v, without %v", im.File, quick, all)
 		}
 	}

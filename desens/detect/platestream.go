@@ -1,9 +1,12 @@
 package detect
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"image"
+	"math"
+	"slices"
 
 	"gocv.io/x/gocv"
 )
@@ -73,42 +76,77 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 			s.fine[k] = append(s.fine[k], t)
 		}
 	}
-	var cands []candidate
+	var found []Detection
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(img, &small, image.Pt(0, 0), coarse, coarse, gocv.InterpolationArea)
-	found, err := s.d.DetectFrame(ctx, small)
+	whole, err := s.d.DetectFrame(ctx, small)
 	if err != nil {
 		return nil, err
 	}
-	for _, det := range found {
-		b := toF(det.Box)
-		cands = append(cands, candidate{box: rectF{b.x0 / coarse, b.y0 / coarse, b.x1 / coarse, b.y1 / coarse}, score: float64(det.Score)})
+	for _, det := range whole {
+		found = append(found, rescale(det, 1/coarse))
 	}
 	for _, src := range append(append([]image.Rectangle(nil), s.fine[n%s.every]...), s.follow(size)...) {
-		found, err := s.region(ctx, img, src)
+		dets, err := s.region(ctx, img, src)
 		if err != nil {
 			return nil, err
 		}
-		cands = append(cands, found...)
+		found = append(found, dets...)
 	}
-	cands = mergeBoxes(cands, s.d.cfg.NMSIoU)
-	bounds := image.Rectangle{Max: size}
-	dets := make([]Detection, 0, len(cands))
-	for _, c := range cands {
-		if box := c.box.rect().Intersect(bounds); !box.Empty() {
-			dets = append(dets, Detection{Box: box, Class: Plate, Score: float32(c.score)})
-		}
-	}
+	dets := suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: size})
 	s.update(n, dets)
 	return dets, nil
+}
+
+// rescale maps a detection made on a frame resized by 1/f back to the
+// frame, growing its box by a pixel so it still covers what it covered.
+func rescale(det Detection, f float64) Detection {
+	p := func(q image.Point) image.Point {
+		return image.Pt(int(math.Round(float64(q.X)*f)), int(math.Round(float64(q.Y)*f)))
+	}
+	det.Box = image.Rectangle{Min: p(det.Box.Min), Max: p(det.Box.Max)}.Inset(-1)
+	if det.Quad != nil {
+		q := make([]image.Point, len(det.Quad))
+		for i, c := range det.Quad {
+			q[i] = p(c)
+		}
+		det.Quad = q
+	}
+	return det
+}
+
+// suppress keeps the strongest of overlapping detections of one plate
+// (IoU at least iou, or one mostly inside the other), clipped to bounds.
+func suppress(dets []Detection, iou float64, bounds image.Rectangle) []Detection {
+	slices.SortStableFunc(dets, func(a, b Detection) int { return cmp.Compare(b.Score, a.Score) })
+	var out []Detection
+	for _, d := range dets {
+		d.Box = d.Box.Intersect(bounds)
+		if d.Box.Empty() {
+			continue
+		}
+		dup := false
+		for _, k := range out {
+			in := d.Box.Intersect(k.Box)
+			small := min(d.Box.Dx()*d.Box.Dy(), k.Box.Dx()*k.Box.Dy())
+			if IoU(d.Box, k.Box) >= iou || (small > 0 && float64(in.Dx()*in.Dy()) >= 0.7*float64(small)) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // region finds plates in the region src of a frame, in frame coordinates.
 // A box reaching an edge of src inside the frame is a plate cut in two,
 // which a neighbouring region or the coarse search sees whole: it is
 // dropped.
-func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectangle) ([]candidate, error) {
+func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectangle) ([]Detection, error) {
 	roi := img.Region(src)
 	defer roi.Close()
 	part := roi.Clone() // DetectFrame wants a continuous frame
@@ -119,13 +157,21 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 	}
 	inner := [4]bool{src.Min.X > 0, src.Min.Y > 0, src.Max.X < img.Cols(), src.Max.Y < img.Rows()}
 	w, h := src.Dx(), src.Dy()
-	var out []candidate
+	var out []Detection
 	for _, det := range found {
 		b := det.Box
 		if (inner[0] && b.Min.X <= 1) || (inner[1] && b.Min.Y <= 1) || (inner[2] && b.Max.X >= w-1) || (inner[3] && b.Max.Y >= h-1) {
 			continue
 		}
-		out = append(out, candidate{box: toF(b.Add(src.Min)), score: float64(det.Score)})
+		det.Box = b.Add(src.Min)
+		if det.Quad != nil {
+			q := make([]image.Point, len(det.Quad))
+			for i, c := range det.Quad {
+				q[i] = c.Add(src.Min)
+			}
+			det.Quad = q
+		}
+		out = append(out, det)
 	}
 	return out, nil
 }

@@ -32,6 +32,12 @@ type PlateGroup struct {
 type PlateResult struct {
 	Types  []PlateGroup `json:"types"`
 	Widths []PlateGroup `json:"widths"`
+	// LargestFalse is the part of its frame the largest false plate box
+	// covers (in the frame, before the redactor grows it), and
+	// LargestFalseImage that frame: a false box that large hides what the
+	// frame is for.
+	LargestFalse      float64 `json:"largest_false"`
+	LargestFalseImage string  `json:"largest_false_image,omitempty"`
 }
 
 // plateWidthEdges split plates by width in pixels: under 30 px a plate is
@@ -122,6 +128,10 @@ func plateBreakdown(images []ImageResult) *PlateResult {
 			}
 			seen = true
 			typeOf(imageType).FP++
+			in := f.Box.Rect().Intersect(bounds)
+			if part := float64(in.Dx()*in.Dy()) / float64(max(1, im.Width*im.Height)); part > res.LargestFalse {
+				res.LargestFalse, res.LargestFalseImage = part, im.Name
+			}
 			for _, i := range plateWidthGroup(f.Box.Rect().Dx()) {
 				res.Widths[i].FP++
 			}

@@ -55,6 +55,9 @@ func TestPlateBreakdown(t *testing.T) {
 		{Name: ">=120", FP: 1, Recall: 1, Precision: 0},
 		{Name: "all >=30", Truths: 3, Hits: 3, FP: 2, Recall: 1, Precision: 0.6},
 	}
+	if want := 130.0 * 40 / (1920 * 1080); got.LargestFalse != want {
+		t.Errorf("largest false box %v of the frame, want %v (130×40 in 1920×1080)", got.LargestFalse, want)
+	}
 	for _, tc := range []struct {
 		name      string
 		got, want []PlateGroup

@@ -79,6 +79,9 @@ func (r *Result) WriteText(w io.Writer) error {
 				return err
 			}
 		}
+		if r.Plates.LargestFalseImage != "" {
+			fmt.Fprintf(w, "\nlargest false plate box: %.2f%% of its frame (%s)\n", 100*r.Plates.LargestFalse, r.Plates.LargestFalseImage)
+		}
 	}
 
 	if len(r.Sweep) > 0 {

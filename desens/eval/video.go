@@ -69,6 +69,9 @@ func covers(h desens.HiddenRegion, x, y int) bool {
 	if !image.Pt(x, y).In(h.Box) {
 		return false
 	}
+	if h.Shape == desens.ShapeQuad && len(h.Quad) >= 3 {
+		return inConvex(h.Quad, float64(x)+0.5, float64(y)+0.5)
+	}
 	if h.Shape != desens.ShapeEllipse {
 		return true
 	}
@@ -76,6 +79,24 @@ func covers(h desens.HiddenRegion, x, y int) bool {
 	ax, ay := float64(h.Box.Dx())/2, float64(h.Box.Dy())/2
 	dx, dy := (float64(x)+0.5-cx)/ax, (float64(y)+0.5-cy)/ay
 	return dx*dx+dy*dy <= 1
+}
+
+// inConvex reports whether (x, y) lies in the convex polygon pts (corners
+// in order round it, either way).
+func inConvex(pts []image.Point, x, y float64) bool {
+	sign := 0.0
+	for i, a := range pts {
+		b := pts[(i+1)%len(pts)]
+		c := (float64(b.X)-float64(a.X))*(y-float64(a.Y)) - (float64(b.Y)-float64(a.Y))*(x-float64(a.X))
+		if c == 0 {
+			continue
+		}
+		if sign != 0 && (c > 0) != (sign > 0) {
+			return false
+		}
+		sign = c
+	}
+	return true
 }
 
 // faceState is what happened to one labelled track in one frame.

@@ -228,3 +228,18 @@ func TestVideoEvalEndToEnd(t *testing.T) {
 		t.Errorf("JSON read back differs: %+v", back.Total)
 	}
 }
+
+// A plate hidden over its quadrilateral covers the pixels inside it, not
+// the corners of the box round it.
+func TestCoversQuad(t *testing.T) {
+	h := desens.HiddenRegion{Class: detect.Plate, Box: image.Rect(0, 0, 100, 100), Shape: desens.ShapeQuad,
+		Quad: []image.Point{{50, 0}, {100, 50}, {50, 100}, {0, 50}}}
+	for _, tc := range []struct {
+		x, y int
+		want bool
+	}{{50, 50, true}, {2, 2, false}, {97, 97, false}, {49, 5, true}} {
+		if got := covers(h, tc.x, tc.y); got != tc.want {
+			t.Errorf("covers(%d, %d) = %v, want %v", tc.x, tc.y, got, tc.want)
+		}
+	}
+}

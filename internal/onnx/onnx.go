@@ -438,3 +438,17 @@ func (s *DynamicSession) Run(inputs [][]float32, shapes [][]int64) ([]Output, er
 
 // Close frees the session.
 func (s *DynamicSession) Close() error { return s.s.Destroy() }
+
+// InputShapes returns the shapes of a model's inputs, in order (-1 for a
+// dimension given at run time): fixed-size models are fed to their size.
+func InputShapes(model []byte) ([][]int64, error) {
+	in, _, err := ort.GetInputOutputInfoWithONNXData(model)
+	if err != nil {
+		return nil, fmt.Errorf("read model inputs: %w", err)
+	}
+	out := make([][]int64, len(in))
+	for i, t := range in {
+		out[i] = []int64(t.Dimensions)
+	}
+	return out, nil
+}

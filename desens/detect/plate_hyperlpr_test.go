@@ -1,0 +1,241 @@
+package detect
+
+import (
+	"image"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"gocv.io/x/gocv"
+
+	"github.com/desens/desens/internal/testenv"
+)
+
+func TestDecodeCorners(t *testing.T) {
+	anchor := func(cx, cy, w, h, obj, c1, c2 float32, corners ...float32) []float32 {
+		return append(append([]float32{cx, cy, w, h, obj}, corners...), c1, c2)
+	}
+	q := []float32{10, 20, 50, 20, 50, 30, 10, 30}
+	out := append(anchor(30, 25, 40, 10, 0.9, 0.8, 0.1, q...), anchor(100, 100, 10, 10, 0.2, 1, 0, q...)...)
+	out = append(out, anchor(200, 100, 40, 20, 0.9, 0.1, 0.6, q...)...) // double row
+	got := decodeCorners(out, 0.25)
+	if len(got) != 2 {
+		t.Fatalf("got %d candidates, want 2: %+v", len(got), got)
+	}
+	if math.Abs(got[0].score-0.72) > 1e-6 || got[0].box != (rectF{10, 20, 50, 30}) {
+		t.Errorf("first = %+v, want score 0.72 box (10,20)-(50,30)", got[0])
+	}
+	if math.Abs(got[1].score-0.54) > 1e-6 {
+		t.Errorf("double-row score = %v, want 0.9 × 0.6", got[1].score)
+	}
+	if got[0].quad == nil || got[0].quad[2] != (pointF{50, 30}) {
+		t.Errorf("corners = %v", got[0].quad)
+	}
+}
+
+func TestUnletterbox(t *testing.T) {
+	// A 1920×1080 frame in a 640 square: scale 1/3, 140 px bands above
+	// and below.
+	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	in, s, off, err := letterbox(img, 640)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) != 3*640*640 || math.Abs(s-1.0/3) > 1e-9 || off != image.Pt(0, 140) {
+		t.Fatalf("letterbox: %d values, scale %v, offset %v", len(in), s, off)
+	}
+	c := candidate{box: rectF{100, 240, 130, 250}, quad: &quadF{{100, 240}, {130, 240}, {130, 250}, {100, 250}}}
+	c = c.unletterbox(s, off)
+	if c.box.rect() != image.Rect(300, 300, 390, 330) || c.quad[2] != (pointF{390, 330}) {
+		t.Errorf("unletterboxed = %v %v", c.box, c.quad)
+	}
+}
+
+func TestQuadHull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		q    quadF
+		ok   bool
+	}{
+		{"in order", quadF{{0, 0}, {40, 0}, {40, 10}, {0, 10}}, true},
+		{"crossed order", quadF{{0, 0}, {40, 10}, {40, 0}, {0, 10}}, true},
+		{"three in a line", quadF{{0, 0}, {20, 0}, {40, 0}, {0, 10}}, false},
+		{"one point", quadF{{5, 5}, {5, 5}, {5, 5}, {5, 5}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, ok := tc.q.hull()
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, want %v (%v)", ok, tc.ok, h)
+			}
+			if ok && math.Abs(h.area()-400) > 1e-9 {
+				t.Errorf("area = %v, want 400", h.area())
+			}
+		})
+	}
+}
+
+// A tilted plate is hidden over its own outline grown along its axes: the
+// grown corners hold the plate's and stay near it, far inside the loose
+// rectangle round it.
+func TestPlateQuadCover(t *testing.T) {
+	// A 100×30 plate turned by 30°.
+	a := math.Pi / 6
+	var quad []image.Point
+	for _, p := range [][2]float64{{-50, -15}, {50, -15}, {50, 15}, {-50, 15}} {
+		x := 500 + p[0]*math.Cos(a) - p[1]*math.Sin(a)
+		y := 500 + p[0]*math.Sin(a) + p[1]*math.Cos(a)
+		quad = append(quad, image.Pt(int(math.Round(x)), int(math.Round(y))))
+	}
+	got := PlateQuadCover(quad)
+	if len(got) != 4 {
+		t.Fatalf("PlateQuadCover = %v", got)
+	}
+	var g quadF
+	for k, p := range got {
+		g[k] = pointF{float64(p.X), float64(p.Y)}
+	}
+	w, h := g.sides()
+	// 100 + 2×(10+2) wide, 30 + 2×(7.5+2) high, give or take rounding.
+	if math.Abs(w-124) > 2 || math.Abs(h-49) > 2 {
+		t.Errorf("grown sides %.1f × %.1f, want about 124 × 49", w, h)
+	}
+	for _, p := range quad {
+		if !inQuad(g, pointF{float64(p.X), float64(p.Y)}) {
+			t.Errorf("corner %v outside the cover %v", p, got)
+		}
+	}
+	if PlateQuadCover(quad[:3]) != nil || PlateQuadCover([]image.Point{{0, 0}, {1, 0}, {2, 0}, {3, 0}}) != nil {
+		t.Error("a degenerate outline gave a cover")
+	}
+}
+
+// inQuad reports whether p is inside the convex quadrilateral q (corners
+// in order round it).
+func inQuad(q quadF, p pointF) bool {
+	sign := 0.0
+	for i := range 4 {
+		a, b := q[i], q[(i+1)%4]
+		c := (b.x-a.x)*(p.y-a.y) - (b.y-a.y)*(p.x-a.x)
+		if c != 0 && sign != 0 && math.Signbit(c) != math.Signbit(sign) {
+			return false
+		}
+		if c != 0 {
+			sign = c
+		}
+	}
+	return true
+}
+
+func TestTrustedQuad(t *testing.T) {
+	box := rectF{0, 0, 100, 30}
+	for _, tc := range []struct {
+		name string
+		q    *quadF
+		ok   bool
+	}{
+		{"no corners", nil, false},
+		{"the box's corners", &quadF{{0, 0}, {100, 0}, {100, 30}, {0, 30}}, true},
+		{"tilted inside", &quadF{{0, 10}, {100, 0}, {100, 20}, {0, 30}}, true},
+		{"elsewhere", &quadF{{300, 0}, {400, 0}, {400, 30}, {300, 30}}, false},
+		{"a sliver across the box", &quadF{{0, 0}, {100, 28}, {100, 30}, {0, 3}}, false},
+	} {
+		_, ok := candidate{box: box, quad: tc.q}.trustedQuad()
+		if ok != tc.ok {
+			t.Errorf("%s: ok = %v, want %v", tc.name, ok, tc.ok)
+		}
+	}
+}
+
+func TestPlateShaped(t *testing.T) {
+	d := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, corner: &cornerDetector{}}
+	own := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}} // no corner detector
+	// 1000×500 frame: 5 % is 25000 px².
+	for _, tc := range []struct {
+		name string
+		c    candidate
+		keep bool
+	}{
+		{"small plate", candidate{box: rectF{0, 0, 60, 20}}, true},
+		{"twice as tall as wide", candidate{box: rectF{0, 0, 20, 41}}, false},
+		{"a plate turned away, taller than wide", candidate{box: rectF{0, 0, 28, 48}}, true},
+		{"a thin line", candidate{box: rectF{0, 0, 300, 20}}, false},
+		{"most of the width", candidate{box: rectF{0, 0, 800, 200}, ver: 1, peak: 1}, false},
+		{"large, verifier sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9}, false},
+		{"large, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, true},
+		{"large, corners sure, verifier against", candidate{box: rectF{0, 0, 300, 100}, ver: 0.1, peak: 0.8,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, false},
+		{"large, corners sure, no corners", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8}, false},
+		{"large, corners unsure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.1, peak: 0.4,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, false},
+		{"large and square", candidate{box: rectF{0, 0, 200, 190}, ver: 1}, false},
+	} {
+		got := d.plateShaped([]candidate{tc.c}, 1000, 500)
+		if (len(got) == 1) != tc.keep {
+			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
+		}
+	}
+	// A large box the corner detector is not sure of needs the verifier
+	// and then its reading: with a reader it is kept, marked large.
+	reading := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, read: &plateReader{}}
+	for _, tc := range []struct {
+		d           *PlateDetector
+		ver         float64
+		keep, large bool
+	}{{own, 0.9, false, false}, {reading, 0.9, true, true}, {reading, 0.3, false, false}} {
+		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500)
+		if keep := len(got) == 2; keep != tc.keep || got[0].large != (tc.keep && tc.large) {
+			t.Errorf("reader %v, large box, verifier %.1f: kept %v (%+v), want %v, large %v", tc.d.read != nil, tc.ver, keep, got, tc.keep, tc.large)
+		}
+	}
+}
+
+// The real Chinese photos (testdata/eval/plates-cn, hand labels): every
+// plate is found, and no box covers more than a small part of the frame
+// unless it is the close-up plate.
+func TestPlateChinesePhotos(t *testing.T) {
+	d := newPlate(t)
+	for _, im := range loadPlateLabels(t, filepath.Join("eval", "plates-cn")) {
+		t.Run(im.File, func(t *testing.T) {
+			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", im.File), gocv.IMReadColor)
+			defer img.Close()
+			if img.Empty() {
+				t.Fatalf("cannot read %s", im.File)
+			}
+			dets, err := d.DetectFrame(t.Context(), img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPlates(t, dets, im, 0.7)
+		})
+	}
+}
+
+// Photos of cars without a readable plate: no box may cover more than 5 %
+// of the frame.
+func TestPlateNoLargeFalseBox(t *testing.T) {
+	d := newPlate(t)
+	for _, f := range []string{"white_car.jpg", "black_car.jpg"} {
+		img := gocv.IMRead(testenv.File(t, filepath.Join("/usr/share/doc/opencv-doc/opencv4/html", f)), gocv.IMReadColor)
+		dets, err := d.DetectFrame(t.Context(), img)
+		area := img.Cols() * img.Rows()
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, det := range dets {
+			if a := det.Box.Dx() * det.Box.Dy(); a*20 > area {
+				t.Errorf("%s: box %v covers %.1f%% of the frame", f, det.Box, 100*float64(a)/float64(area))
+			}
+		}
+	}
+}
+
+func TestDigits(t *testing.T) {
+	for s, want := range map[string]int{"": 0, "PARKING": 0, "苏E·D51712": 5, "A1": 1, "24小时营业": 2} {
+		if got := digits(s); got != want {
+			t.Errorf("digits(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -308,6 +308,12 @@ func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result 
 
 // DetectFrame finds plates in one BGR frame.
 func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	return d.detectFrame(ctx, img, true)
+}
+
+// detectFrame finds plates in one BGR frame, with the corner detector
+// (when it is loaded) if withCorners.
+func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorners bool) ([]Detection, error) {
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
@@ -316,7 +322,7 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 		return nil, err
 	}
 	var corners []candidate
-	if d.corner != nil {
+	if d.corner != nil && withCorners {
 		if corners, err = d.corners(img); err != nil {
 			return nil, err
 		}

@@ -16,7 +16,9 @@ import (
 // StreamCoarse of its size for the larger plates, one share of it at full
 // size for the small ones (every part once in Every frames), and round the
 // plates of the last frames at full size, which follows them as they move.
-// Each search is a DetectFrame of its own, verifier and reader included.
+// Each search is a DetectFrame of its own, verifier and reader included;
+// the corner detector, which sees a fixed square whatever it is given,
+// runs on the whole-frame search only.
 type PlateStream struct {
 	d      *PlateDetector
 	every  int
@@ -151,7 +153,9 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 	defer roi.Close()
 	part := roi.Clone() // DetectFrame wants a continuous frame
 	defer part.Close()
-	found, err := s.d.DetectFrame(ctx, part)
+	// The corner detector looks at the whole frame in every frame (it
+	// sees a fixed 640 px square): a region gets the own detector alone.
+	found, err := s.d.detectFrame(ctx, part, false)
 	if err != nil {
 		return nil, fmt.Errorf("plate detector: region %v: %w", src, err)
 	}

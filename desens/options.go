@@ -42,7 +42,7 @@ type Options struct {
 
 	// Hold is how many frames a box outlives its last detection, and how
 	// far back a new track is extended; it also bridges gaps up to this
-	// length. 0 means 5; negative turns tracking off.
+	// length. 0 means 11; negative turns tracking off.
 	Hold int
 	// Strict fails a file when detection fails on a frame, instead of
 	// masking that frame whole.
@@ -91,7 +91,7 @@ type FaceOptions struct {
 	// Every spreads a video's search for small faces over this many
 	// frames: each frame searches the whole frame for large faces, one
 	// share of it enlarged for small ones, and round the faces of the
-	// last frames. 0 means 6; 1 searches every frame in full. It is
+	// last frames. 0 means 12; 1 searches every frame in full. It is
 	// capped at Hold+1, so the tracker's lead-in covers the frames before
 	// a face is first found.
 	Every int
@@ -121,7 +121,7 @@ type PlateOptions struct {
 	// Every spreads a video's full-size search for small plates over this
 	// many frames: each frame is searched whole at half size for the
 	// larger plates, one share of it at full size, and round the plates
-	// of the last frames. 0 means 6; 1 searches every frame in full. It
+	// of the last frames. 0 means 12; 1 searches every frame in full. It
 	// is capped at Hold+1, as Face.Every is.
 	Every int
 	// CornerModel is a plate detector ONNX file with four corner points
@@ -232,7 +232,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.Hold == 0 {
-		o.Hold = 5
+		o.Hold = 11
 	}
 	if o.Workers < 0 {
 		return o, optionErr("workers %d: want 0 (half the cores) or more", o.Workers)

@@ -55,7 +55,7 @@ type growth struct{ lead, hold float64 }
 
 var growths = map[detect.Class]growth{
 	detect.Face:  {lead: 0.3, hold: 0.1},
-	detect.Plate: {lead: 0.3, hold: 0.1},
+	detect.Plate: {lead: 0.15, hold: 0.05},
 }
 
 // grow returns b moved by (dx, dy) and grown on each side by f of its

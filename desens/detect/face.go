@@ -88,7 +88,7 @@ func DefaultFaceConfig() FaceConfig {
 			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
-		Every:  6,
+		Every:  12,
 	}
 }
 

@@ -85,7 +85,7 @@ func (d *Desensitizer) AddDetector(det Detector) { d.dets.all = append(d.dets.al
 
 func (d *Desensitizer) newReport() *Report {
 	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Runtime.Device,
-		Models: d.Models(), Started: time.Now().UTC()}
+		Models: d.Models(), Started: time.Now().UTC(), Shard: d.opts.Batch.Shard.String(), MinSuccess: d.opts.Batch.MinSuccess}
 }
 
 // ProcessFile desensitizes the file at in into out (a file path): an image
@@ -170,8 +170,8 @@ func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink
 // where it came from.
 func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) outputMeta {
 	md := map[string]string{MetaSource: metaValue(src.url), MetaVersion: metaValue(Version)}
-	if src.etag != "" {
-		md[MetaSourceETag] = metaValue(src.etag)
+	if k, v := src.version(); k != "" {
+		md[k] = v
 	}
 	ct := "video/mp4"
 	if kind == KindImage {

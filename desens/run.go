@@ -231,9 +231,9 @@ func (p *place) sink(overwrite bool) outSink {
 	return bucketSink{b: p.bucket, loc: p.loc, overwrite: overwrite}
 }
 
-// check makes a missing output bucket or wrong credentials stop the run
-// before any work, rather than fail every file. It needs permission to
-// list the output bucket.
+// check makes a missing bucket or wrong credentials stop the run before
+// any work, rather than fail every file. It needs permission to list the
+// bucket.
 func (p *place) check(ctx context.Context) error {
 	if p.bucket == nil {
 		return nil
@@ -276,6 +276,11 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) (iter.Seq2[job
 			one = localInput(src.path)
 		}
 	case src.isPrefix():
+		// The listing runs as the work goes; one key first makes a
+		// missing bucket or wrong credentials stop the run here.
+		if err := src.check(ctx); err != nil {
+			return nil, err
+		}
 		files = listObjects(ctx, src)
 	default:
 		o := newObjectInput(src.bucket, src.loc)

@@ -34,6 +34,11 @@ type BatchOptions struct {
 	// report, and, only when it passes, a manifest of the outputs and
 	// then a _SUCCESS marker (see deliver.go).
 	MinSuccess float64
+	// Downloads, Inference and Uploads bound, across the files processed
+	// at once (Options.Workers), whole-object reads from buckets,
+	// detector calls and outputs being written to buckets (see limits);
+	// 0 sets no bound beyond Workers.
+	Downloads, Inference, Uploads int
 	// FailuresOnly keeps only the files that failed or never started in
 	// Report.Files, so a report of a large job stays small and the run's
 	// memory flat; the summary still counts every file.
@@ -46,6 +51,8 @@ func (b BatchOptions) validate() error {
 		return optionErr("min-success %g: want a share in [0,1]", b.MinSuccess)
 	case b.Retries < 0:
 		return optionErr("retries %d: want 0 or more", b.Retries)
+	case b.Downloads < 0 || b.Inference < 0 || b.Uploads < 0:
+		return optionErr("downloads %d, inference %d, uploads %d: want 0 (no bound) or more", b.Downloads, b.Inference, b.Uploads)
 	case b.FileTimeout < 0:
 		return optionErr("file timeout %s: want 0 (none) or more", b.FileTimeout)
 	case b.Filter.Since.After(b.Filter.Until) && !b.Filter.Until.IsZero():

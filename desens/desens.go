@@ -28,6 +28,7 @@ type Desensitizer struct {
 	rt       *onnx.Runtime
 	dets     *detectors
 	redactor redactor
+	limits   limits
 }
 
 // New checks the options, fills in their defaults and loads the models
@@ -44,7 +45,7 @@ func newDesensitizer(opts Options, withModels bool) (*Desensitizer, error) {
 	}
 	d := &Desensitizer{opts: opts, dets: &detectors{},
 		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand,
-			onFrame: opts.OnFrame}}
+			onFrame: opts.OnFrame}, limits: newLimits(opts.Batch)}
 	if !withModels {
 		return d, nil
 	}

@@ -293,6 +293,13 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) (iter.Seq2[job
 		return nil, err
 	}
 	sink := dst.sink(d.opts.Overwrite)
+	if bs, ok := sink.(bucketSink); ok {
+		bs.slots = d.limits.uploads
+		sink = bs
+	}
+	if o, ok := one.(*objectInput); ok {
+		o.slots = d.limits.downloads
+	}
 
 	// Local outputs of local inputs are compared by where their names
 	// lead (paths.go), and checked again as each is created (guardSink).
@@ -345,7 +352,9 @@ func (d *Desensitizer) plan(ctx context.Context, src, dst *place) (iter.Seq2[job
 			if src.bucket == nil {
 				j.in = localInput(filepath.Join(src.path, rel))
 			} else {
-				j.in = newObjectInput(src.bucket, src.object(src.prefix()+rel))
+				o := newObjectInput(src.bucket, src.object(src.prefix()+rel))
+				o.slots = d.limits.downloads
+				j.in = o
 			}
 			if dst.bucket == nil {
 				j.dst = filepath.Join(dst.path, filepath.FromSlash(rel))

@@ -26,6 +26,9 @@ func batchFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "report-failures-only", Usage: "list only failed files in the report (the summary counts all), to keep reports of large jobs small"},
 		&cli.DurationFlag{Name: "file-timeout", Usage: "fail a file that takes longer than this, retries included, e.g. 30m (0: no limit)"},
 		&cli.IntFlag{Name: "retries", Value: 2, Usage: "try a file again this many times after a transient storage error (5xx, throttling, reset connection), with growing random waits; bad media is never retried"},
+		&cli.IntFlag{Name: "downloads", Usage: "whole objects (images, sidecars) read from buckets at once, across --workers (0: no bound beyond --workers)"},
+		&cli.IntFlag{Name: "inference", Usage: "detector calls at once across --workers, which share the loaded models (0: no bound beyond --workers)"},
+		&cli.IntFlag{Name: "uploads", Usage: "outputs being written to buckets at once, each holding up to --s3-concurrency+1 parts of memory (0: no bound beyond --workers)"},
 		&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (a bar on a terminal; otherwise JSON lines for a batch run, one with --min-success, --shard or --shards, and text lines for others), bar (a bar and a line per file), jsonl (one JSON event per file on stderr, then a summary) or none"},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics at http://ADDR/metrics during the run, e.g. :9090"},
 	}
@@ -64,6 +67,9 @@ func batchFrom(c *cli.Context) (desens.BatchOptions, error) {
 		FailuresOnly: c.Bool("report-failures-only"),
 		FileTimeout:  c.Duration("file-timeout"),
 		Retries:      c.Int("retries"),
+		Downloads:    c.Int("downloads"),
+		Inference:    c.Int("inference"),
+		Uploads:      c.Int("uploads"),
 	}
 	var err error
 	for _, t := range []struct {

@@ -359,3 +359,30 @@ func TestDeliveryLocal(t *testing.T) {
 		})
 	}
 }
+
+// TestDeliveryPartition: with a partition, a batch's marker goes into the
+// partition's directory, so the next day's run into the same output
+// leaves it alone.
+func TestDeliveryPartition(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	jpg := samplePhoto(t)
+	for _, n := range []string{"dt=2026-12-05/cam1/a.jpg", "dt=2026-12-06/cam1/b.jpg"} {
+		os.MkdirAll(filepath.Join(in, filepath.Dir(n)), 0o755)
+		writeFile(t, filepath.Join(in, n), jpg)
+	}
+	for _, day := range []string{"dt=2026-12-05", "dt=2026-12-06"} {
+		d := newBareDesensitizer(t, nil, Options{Batch: BatchOptions{MinSuccess: 0.95, Filter: Filter{Partition: day}}})
+		rep, err := d.Run(t.Context(), in, out, nil)
+		if err != nil || rep.Summary.OK != 1 {
+			t.Fatalf("%s: %v, %+v", day, err, rep.Summary)
+		}
+	}
+	for _, p := range []string{"dt=2026-12-05/_SUCCESS", "dt=2026-12-06/_SUCCESS", "dt=2026-12-05/_manifest.json", "dt=2026-12-06/_report.json"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "_SUCCESS")); err == nil {
+		t.Error("marker at the top of the output, shared by every day")
+	}
+}

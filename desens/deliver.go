@@ -22,7 +22,10 @@ import (
 //
 // A shard i of N names them _report-i-of-N.json, _manifest-i-of-N.json and
 // _SUCCESS-i-of-N, so N shards never write the same object; the whole is
-// done when all N markers exist. Each is written whole or not at all (temp
+// done when all N markers exist. With Filter.Partition P they go into P/
+// within the output, the partition's own directory in a layout
+// partitioned at the top (P/cam1/...), so the runs of different days into
+// one output each have their own. Each is written whole or not at all (temp
 // and rename, or one upload). The run first removes its own marker and
 // manifest from an earlier run, so a reader that finds a marker finds the
 // outputs it vouches for complete. The manifest is spooled to a temporary
@@ -45,6 +48,8 @@ type delivery struct {
 	dst   *place
 	sink  outSink
 	shard string
+	dir   string // "" or the partition, with a '/'
+
 	spool *os.File
 	w     *bufio.Writer
 	n     int
@@ -58,6 +63,9 @@ func (d *Desensitizer) startDelivery(ctx context.Context, src, dst *place) (*del
 		return nil, nil
 	}
 	del := &delivery{dst: dst, sink: dst.sink(true), shard: d.opts.Batch.Shard.String()}
+	if p := d.opts.Batch.Filter.Partition; p != "" {
+		del.dir = p + "/"
+	}
 	for _, n := range []string{del.name(successName, ""), del.name(manifestName, ".json")} {
 		if err := dst.remove(ctx, n); err != nil {
 			return nil, fmt.Errorf("%w: removing %s of an earlier run: %w", ErrDelivery, n, err)
@@ -81,12 +89,13 @@ func (p *place) isTree() bool {
 	return err == nil && st.IsDir()
 }
 
-// name is what the delivery calls base within the output, for its shard.
+// name is what the delivery calls base within the output, for its shard
+// and partition.
 func (del *delivery) name(base, ext string) string {
 	if del.shard != "" {
 		base += "-" + del.shard
 	}
-	return base + ext
+	return del.dir + base + ext
 }
 
 // add spools a file's output, made or already done, for the manifest.

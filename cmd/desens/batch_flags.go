@@ -55,6 +55,7 @@ const batchHelp = `BULK JOBS:
    _manifest.json (every output with its size) and then _SUCCESS, last.
    Shard i of N writes _report-i-of-N.json, _manifest-i-of-N.json and
    _SUCCESS-i-of-N; the partition is complete when all N markers exist.
+   With --partition P, all of these go into P/ within OUTPUT.
    Already done files count as succeeded.`
 
 // batchFrom reads the batch flags.

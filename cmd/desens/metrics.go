@@ -65,11 +65,12 @@ func (m *metrics) observe(f desens.FileReport) {
 	m.seconds.Observe(float64(f.Elapsed) / 1000)
 }
 
-// serve serves /metrics on addr until the returned stop is called.
-func (m *metrics) serve(addr string) (stop func(), err error) {
+// serve serves /metrics on addr until the returned stop is called, and
+// returns the address it listens on (addr may name port 0).
+func (m *metrics) serve(addr string) (stop func(), bound string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+		return nil, "", fmt.Errorf("--metrics-addr %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
@@ -80,5 +81,5 @@ func (m *metrics) serve(addr string) (stop func(), err error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
-	}, nil
+	}, ln.Addr().String(), nil
 }

@@ -203,9 +203,9 @@ func runRun(c *cli.Context) error {
 	var m *metrics
 	if addr := c.String("metrics-addr"); addr != "" {
 		m = newMetrics()
-		stop, err := m.serve(addr)
+		stop, _, err := m.serve(addr)
 		if err != nil {
-			return usagef(err.Error())
+			return err
 		}
 		defer stop()
 	}

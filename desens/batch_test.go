@@ -173,7 +173,7 @@ func TestFilterAndPartitionPlan(t *testing.T) {
 // their jobs) would take.
 func TestListingMemoryFlat(t *testing.T) {
 	const n = 100_000
-	const bound = 8 << 20 // the 100,000 listed names alone, held, would take about 9 MB; their jobs over 20 MB
+	const bound = 8 << 20 // far below what holding the 100,000 jobs would take
 	d := newBareDesensitizer(t, nil, Options{Workers: 4})
 	l := &fakeLister{n: n}
 	jobs, err := d.plan(t.Context(), fakePlace(l), &place{raw: t.TempDir(), path: t.TempDir()})

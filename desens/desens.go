@@ -158,6 +158,7 @@ func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink
 		if err := out.Commit(); err != nil {
 			return fileErr(name, "sink", err)
 		}
+		rep.outETag = outputETag(out)
 		return nil
 	}()
 	if d.opts.Progress != nil {
@@ -194,6 +195,14 @@ func metaValue(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// outputETag is the ETag of a committed output, where the sink learns it.
+func outputETag(out output) string {
+	if o, ok := out.(interface{ etag() string }); ok {
+		return o.etag()
+	}
+	return ""
 }
 
 func outputSize(out output) int64 {

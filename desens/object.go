@@ -192,6 +192,7 @@ type objectOutput struct {
 	n       int64
 	left    *leftovers
 	release func() // the upload slot, freed on Commit or Abort
+	tag     string // the object's ETag, once committed
 }
 
 var _ io.Writer = (*objectOutput)(nil)
@@ -210,8 +211,17 @@ func (o *objectOutput) Commit() error {
 	defer o.release()
 	err := o.w.Close()
 	o.noteAbortFailure(err)
+	if e, ok := o.w.(etagger); ok && err == nil {
+		o.tag = e.ETag()
+	}
 	return err
 }
+
+// etagger is implemented by writers that learn the ETag of the object they
+// made (storage.S3Bucket's).
+type etagger interface{ ETag() string }
+
+func (o *objectOutput) etag() string { return o.tag }
 
 // Abort discards the upload. The file has failed for a reason its report
 // gives; an upload that could not be aborted is noted as left behind.

@@ -134,6 +134,7 @@ type FileReport struct {
 	LeftBehind []string    `json:"left_behind,omitempty"`
 	skip       string      // why the file was skipped (Report.Skipped)
 	done       *doneOutput // the output, for the manifest
+	outETag    string      // the output's ETag, where the sink learns it
 	err        error
 	started    time.Time
 	stageTime  map[string]time.Duration

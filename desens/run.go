@@ -161,7 +161,7 @@ func (d *Desensitizer) doJob(ctx context.Context, j job) FileReport {
 	}
 	fr = d.tryFile(ctx, func(ctx context.Context) FileReport { return d.processJob(ctx, j) }) // sidecar.go
 	if fr.OK && fr.Output != "" && j.rel != "" {
-		fr.done = &doneOutput{Name: outputName(j.in.String(), j.rel), Size: fr.BytesOut}
+		fr.done = &doneOutput{Name: outputName(j.in.String(), j.rel), Size: fr.BytesOut, ETag: fr.outETag}
 	}
 	return fr
 }

@@ -238,6 +238,19 @@ func TestBatchGateAndShards(t *testing.T) {
 				if !exists(t, srv, "clean", fmt.Sprintf("%s_SUCCESS-%d-of-%d", out, i, n)) {
 					t.Errorf("no marker of shard %d", i)
 				}
+				// The manifest names each output with the ETag its upload got.
+				var m struct {
+					Outputs []struct{ Name, ETag string }
+				}
+				getJSON(t, srv, "clean", fmt.Sprintf("%s_manifest-%d-of-%d.json", out, i, n), &m)
+				for _, o := range m.Outputs {
+					key, bucket := out+o.Name, "clean"
+					h, err := srv.Client().HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+					if err != nil || o.ETag == "" || *h.ETag != o.ETag {
+						t.Errorf("manifest: %s with ETag %q; the object's is %v (%v)", o.Name, o.ETag, h, err)
+						break
+					}
+				}
 			}
 			if files != in.files || ok != in.files-in.failed || failed != in.failed || skipped != in.skipped {
 				t.Errorf("shards counted %d files, %d ok, %d failed, %d skipped; want %d, %d, %d, %d",

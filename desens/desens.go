@@ -28,6 +28,7 @@ type Desensitizer struct {
 	rt       *onnx.Runtime
 	dets     *detectors
 	redactor redactor
+	limits   limits
 }
 
 // New checks the options, fills in their defaults and loads the models
@@ -44,7 +45,7 @@ func newDesensitizer(opts Options, withModels bool) (*Desensitizer, error) {
 	}
 	d := &Desensitizer{opts: opts, dets: &detectors{},
 		redactor: redactor{Style: opts.Redact.Style, Shape: opts.Redact.Shape, Expand: opts.Redact.Expand,
-			onFrame: opts.OnFrame}}
+			onFrame: opts.OnFrame}, limits: newLimits(opts.Batch)}
 	if !withModels {
 		return d, nil
 	}
@@ -85,7 +86,7 @@ func (d *Desensitizer) AddDetector(det Detector) { d.dets.all = append(d.dets.al
 
 func (d *Desensitizer) newReport() *Report {
 	return &Report{Tool: "desens", Version: Version, Runtime: d.RuntimeVersion(), Device: d.opts.Runtime.Device,
-		Models: d.Models(), Started: time.Now().UTC()}
+		Models: d.Models(), Started: time.Now().UTC(), Shard: d.opts.Batch.Shard.String(), MinSuccess: d.opts.Batch.MinSuccess}
 }
 
 // ProcessFile desensitizes the file at in into out (a file path): an image
@@ -160,6 +161,7 @@ func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink
 		if err := out.Commit(); err != nil {
 			return fileErr(name, "sink", err)
 		}
+		rep.outETag = outputETag(out)
 		return nil
 	}()
 	if d.opts.Progress != nil {
@@ -173,8 +175,8 @@ func (d *Desensitizer) processTo(ctx context.Context, in input, dst string, sink
 // where it came from.
 func (d *Desensitizer) outputInfo(kind Kind, dst string, src inputInfo) outputMeta {
 	md := map[string]string{MetaSource: metaValue(src.url), MetaVersion: metaValue(Version)}
-	if src.etag != "" {
-		md[MetaSourceETag] = metaValue(src.etag)
+	if k, v := src.version(); k != "" {
+		md[k] = v
 	}
 	ct := "video/mp4"
 	if kind == KindImage {
@@ -196,6 +198,14 @@ func metaValue(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// outputETag is the ETag of a committed output, where the sink learns it.
+func outputETag(out output) string {
+	if o, ok := out.(interface{ etag() string }); ok {
+		return o.etag()
+	}
+	return ""
 }
 
 func outputSize(out output) int64 {

@@ -40,9 +40,22 @@
 // (atomic outputs). A detector that must follow a video from frame to
 // frame (overlays stand still; scene text moves) is a Streamer and gets a
 // fresh instance per video. pipeline.go joins them with bounded channels; run.go
-// turns a run's input and output into a list of files. detectors.go loads
+// turns a run's input and output into files, streamed to the workers as
+// the listing goes. detectors.go loads
 // the models and builds the built-in detectors; each detector's tuning is
 // its own, in package detect.
+//
+// # Bulk runs
+//
+// Options.Batch makes a directory or prefix run a job that can be left
+// running on many machines (batch.go): a filter and a shard select the
+// files, each file is retried on transient storage errors and bounded in
+// time, and downloads, inference and uploads are bounded on their own
+// (limits.go). A rerun resumes without a database: every output records
+// the version of its source, and one already made from the source as it
+// is now is skipped (resume.go). A batch with a success gate writes its
+// report, then, when it passes, a manifest and a _SUCCESS marker last
+// (deliver.go).
 //
 // # Failure
 //

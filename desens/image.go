@@ -46,7 +46,7 @@ func (d *Desensitizer) processImage(ctx context.Context, name string, data []byt
 	}
 
 	f := &frame{img: img}
-	p := &pipeline{name: name, detectors: d.dets.all, redactor: d.redactor, strict: d.opts.Strict,
+	p := &pipeline{name: name, detectors: d.limits.limitInference(d.dets.all), redactor: d.redactor, strict: d.opts.Strict,
 		report: rep}
 	t = time.Now()
 	detectAll(ctx, p.detectors, []*frame{f})

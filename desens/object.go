@@ -8,6 +8,8 @@ import (
 	"iter"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/desens/desens/desens/storage"
 )
 
@@ -19,7 +21,8 @@ type objectInput struct {
 	key   string
 	url   string
 	attrs storage.Attrs
-	known bool // attrs are set
+	known bool                // attrs are set
+	slots *semaphore.Weighted // bounds whole reads (limits.downloads)
 }
 
 func newObjectInput(b storage.Bucket, loc storage.Location) *objectInput {
@@ -65,6 +68,11 @@ func (o *objectInput) head(ctx context.Context, n int) ([]byte, error) {
 }
 
 func (o *objectInput) readAll(ctx context.Context, limit int64) ([]byte, error) {
+	release, err := acquire(ctx, o.slots)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	r, err := o.open(ctx)
 	if err != nil {
 		return nil, err
@@ -98,6 +106,7 @@ type bucketSink struct {
 	b         storage.Bucket
 	loc       storage.Location // scheme and bucket, for URLs
 	overwrite bool
+	slots     *semaphore.Weighted // bounds outputs in flight (limits.uploads)
 }
 
 func (s bucketSink) url(key string) string {
@@ -107,7 +116,16 @@ func (s bucketSink) url(key string) string {
 // Create checks that the object does not exist yet (unless overwriting),
 // aborts the multipart uploads that earlier runs left pending on the key,
 // and starts writing it with info as its content type and metadata.
-func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (output, error) {
+func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (out output, err error) {
+	release, err := acquire(ctx, s.slots)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	started := time.Now()
 	if !s.overwrite {
 		_, err := s.b.Stat(ctx, key)
@@ -124,7 +142,7 @@ func (s bucketSink) Create(ctx context.Context, key string, info outputMeta) (ou
 	if err != nil {
 		return nil, err
 	}
-	return &objectOutput{w: w, url: s.url(key), left: left}, nil
+	return &objectOutput{w: w, url: s.url(key), left: left, release: release}, nil
 }
 
 // pendingUploads is implemented by buckets that upload in parts
@@ -169,10 +187,12 @@ func (s bucketSink) cleanUploads(ctx context.Context, key string, before time.Ti
 
 // objectOutput is one object being written.
 type objectOutput struct {
-	w    storage.Writer
-	url  string
-	n    int64
-	left *leftovers
+	w       storage.Writer
+	url     string
+	n       int64
+	left    *leftovers
+	release func() // the upload slot, freed on Commit or Abort
+	tag     string // the object's ETag, once committed
 }
 
 var _ io.Writer = (*objectOutput)(nil)
@@ -188,14 +208,27 @@ func (o *objectOutput) size() int64 { return o.n }
 // Commit completes the object. When that fails and the upload it then
 // aborts cannot be aborted either, the upload is noted as left behind.
 func (o *objectOutput) Commit() error {
+	defer o.release()
 	err := o.w.Close()
 	o.noteAbortFailure(err)
+	if e, ok := o.w.(etagger); ok && err == nil {
+		o.tag = e.ETag()
+	}
 	return err
 }
 
+// etagger is implemented by writers that learn the ETag of the object they
+// made (storage.S3Bucket's).
+type etagger interface{ ETag() string }
+
+func (o *objectOutput) etag() string { return o.tag }
+
 // Abort discards the upload. The file has failed for a reason its report
 // gives; an upload that could not be aborted is noted as left behind.
-func (o *objectOutput) Abort() { o.noteAbortFailure(o.w.Abort()) }
+func (o *objectOutput) Abort() {
+	defer o.release()
+	o.noteAbortFailure(o.w.Abort())
+}
 
 func (o *objectOutput) noteAbortFailure(err error) {
 	if e, ok := storage.AbortFailure(err); ok {

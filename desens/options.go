@@ -50,8 +50,13 @@ type Options struct {
 	// Workers is how many files a directory or prefix run processes at
 	// once; 0 means half the cores (at least 1).
 	Workers int
-	// Overwrite allows replacing outputs that exist.
+	// Overwrite allows replacing outputs that exist. Without it, a run
+	// skips an output already made from the same version of its source
+	// (a rerun resumes; see resume.go), and fails a file whose output
+	// exists otherwise.
 	Overwrite bool
+	// Batch tunes a directory or prefix run as a bulk job.
+	Batch BatchOptions
 	// Progress, if set, is called as work advances. It must not block.
 	Progress func(Progress)
 	// OnFrame, if set, is told what each frame of an output hides, after
@@ -239,6 +244,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Workers == 0 {
 		o.Workers = max(1, runtime.NumCPU()/2)
+	}
+	if err := o.Batch.validate(); err != nil {
+		return o, err
 	}
 	if err := o.Trajectory.Validate(); err != nil {
 		return o, fmt.Errorf("%w: %w", ErrOptions, err)

@@ -160,6 +160,7 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	}
 	dets, closeStreams := streams(d.dets.all)
 	defer closeStreams()
+	dets = d.limits.limitInference(dets)
 	p := &pipeline{
 		name: name, detectors: dets, redactor: d.redactor,
 		batch: d.opts.Runtime.BatchSize, hold: d.opts.Hold, strict: d.opts.Strict,

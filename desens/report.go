@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,16 +16,26 @@ import (
 // Report describes one run over one or more files. It is written as JSON by
 // the CLI's --report flag.
 type Report struct {
-	Tool     string       `json:"tool"`
-	Version  string       `json:"version"`
-	Runtime  string       `json:"onnxruntime"`
-	Device   string       `json:"device"`
-	Models   []ModelInfo  `json:"models"`
-	Started  time.Time    `json:"started"`
-	Finished time.Time    `json:"finished"`
-	Files    []FileReport `json:"files"`
+	Tool     string      `json:"tool"`
+	Version  string      `json:"version"`
+	Runtime  string      `json:"onnxruntime"`
+	Device   string      `json:"device"`
+	Models   []ModelInfo `json:"models"`
+	Started  time.Time   `json:"started"`
+	Finished time.Time   `json:"finished"`
+	// Shard is the share of the files this run took (Shard.String),
+	// empty for all.
+	Shard string `json:"shard,omitempty"`
+	// MinSuccess is the success gate of a batch run
+	// (BatchOptions.MinSuccess); 0 when none was set, and SuccessGate
+	// applies to Done.
+	MinSuccess float64 `json:"min_success,omitempty"`
+	// Files lists every file done, failed or never started; with
+	// BatchOptions.FailuresOnly, only those failed or never started.
+	Files []FileReport `json:"files"`
 	// Skipped lists the files of a directory or prefix that desens does
-	// not handle: they were neither desensitized nor copied.
+	// not handle: they were neither desensitized nor copied; and, unless
+	// BatchOptions.FailuresOnly, those skipped as already done.
 	Skipped []Skipped `json:"skipped,omitempty"`
 	Summary Summary   `json:"summary"`
 }
@@ -32,6 +44,10 @@ type Report struct {
 type Skipped struct {
 	Input  string `json:"input"`
 	Reason string `json:"reason"`
+	// Done: the output exists, made from this version of the source, by
+	// an earlier run; Output names it.
+	Done   bool   `json:"already_done,omitempty"`
+	Output string `json:"output,omitempty"`
 }
 
 // ModelInfo identifies a model used in a run.
@@ -46,18 +62,34 @@ type ModelInfo struct {
 	Role string `json:"role,omitempty"`
 }
 
-// Summary counts outcomes. A batch is done when SuccessRate >= SuccessGate.
+// Summary counts outcomes. A batch is done when SuccessRate reaches the
+// gate (Report.Done).
 type Summary struct {
-	Files       int     `json:"files"`
-	OK          int     `json:"ok"`
-	Failed      int     `json:"failed"`
+	Files  int `json:"files"`
+	OK     int `json:"ok"`
+	Failed int `json:"failed"`
+	// SuccessRate is (OK+AlreadyDone)/(Files+AlreadyDone): a rerun that
+	// resumes a job is judged on the whole job.
 	SuccessRate float64 `json:"success_rate"`
 	Frames      int     `json:"frames"`
 	Masked      int     `json:"frames_masked"`
-	Skipped     int     `json:"skipped"` // not in Files, not counted above
+	Skipped     int     `json:"skipped"` // not handled: not in Files, not counted above
+	// AlreadyDone counts the files whose output an earlier run made from
+	// the same version of the source: skipped, not in Files.
+	AlreadyDone int `json:"already_done,omitempty"`
 	// Canceled counts the files a cancelled run never started: they are
 	// in Files (marked Canceled) but not counted above.
 	Canceled int `json:"canceled,omitempty"`
+	// BytesIn and BytesOut add up the sources read and outputs written.
+	BytesIn  int64 `json:"bytes_in"`
+	BytesOut int64 `json:"bytes_out"`
+	// Detections adds up what the files' detectors found, per class.
+	Detections map[detect.Class]int `json:"detections,omitempty"`
+	// Seconds is the run's wall-clock time; FilesPerSecond and
+	// BytesPerSecond (bytes read) are over it.
+	Seconds        float64 `json:"seconds,omitempty"`
+	FilesPerSecond float64 `json:"files_per_second,omitempty"`
+	BytesPerSecond float64 `json:"bytes_per_second,omitempty"`
 }
 
 // SuccessGate is the share of files that must succeed for a batch to count
@@ -101,11 +133,20 @@ type FileReport struct {
 	// temporary file or multipart upload included: a multipart upload
 	// whose abort failed stays pending, its parts stored and billed, until
 	// the next run of the output aborts it or a lifecycle rule removes it.
-	LeftBehind []string `json:"left_behind,omitempty"`
-	skip       string   // why the file was skipped (Report.Skipped)
+	LeftBehind []string    `json:"left_behind,omitempty"`
+	skip       string      // why the file was skipped (Report.Skipped)
+	done       *doneOutput // the output, for the manifest
+	outETag    string      // the output's ETag, where the sink learns it
 	err        error
 	started    time.Time
 	stageTime  map[string]time.Duration
+}
+
+// Skip says why the file was skipped, "" if it was not; done says it was
+// skipped because its output is already made from this version of the
+// source.
+func (r FileReport) Skip() (reason string, done bool) {
+	return r.skip, r.skip != "" && r.done != nil
 }
 
 // Err returns the error that failed the file, if any.
@@ -146,32 +187,85 @@ func (r *FileReport) cancel(err error) {
 	r.Canceled = true
 }
 
-// add appends a file's outcome and updates the summary.
-func (r *Report) add(f FileReport) {
-	if f.skip != "" {
+// add appends a file's outcome and updates the summary; with
+// failuresOnly, files done or already done are counted only.
+func (r *Report) add(f FileReport, failuresOnly bool) {
+	switch {
+	case f.skip != "" && f.done != nil:
+		r.Summary.AlreadyDone++
+		if !failuresOnly {
+			r.Skipped = append(r.Skipped, Skipped{Input: f.Input, Reason: f.skip, Done: true, Output: f.Output})
+		}
+		r.rate()
+		return
+	case f.skip != "":
 		r.Skipped = append(r.Skipped, Skipped{Input: f.Input, Reason: f.skip})
 		r.Summary.Skipped++
 		return
 	}
-	r.Files = append(r.Files, f)
+	if !f.OK || !failuresOnly {
+		r.Files = append(r.Files, f)
+	}
 	if f.Canceled {
 		r.Summary.Canceled++
 		return
 	}
-	r.Summary.Files++
+	s := &r.Summary
+	s.Files++
 	if f.OK {
-		r.Summary.OK++
+		s.OK++
 	} else {
-		r.Summary.Failed++
+		s.Failed++
 	}
-	r.Summary.Frames += f.Frames
-	r.Summary.Masked += len(f.MaskedFrames)
-	r.Summary.SuccessRate = float64(r.Summary.OK) / float64(r.Summary.Files)
+	s.Frames += f.Frames
+	s.Masked += len(f.MaskedFrames)
+	s.BytesIn += f.BytesIn
+	s.BytesOut += f.BytesOut
+	for c, n := range f.Detections {
+		if n == 0 {
+			continue
+		}
+		if s.Detections == nil {
+			s.Detections = map[detect.Class]int{}
+		}
+		s.Detections[c] += n
+	}
+	r.rate()
 }
 
-// Done reports whether the batch met the success gate. An empty batch is done.
+func (r *Report) rate() {
+	s := &r.Summary
+	if n := s.Files + s.AlreadyDone; n > 0 {
+		s.SuccessRate = float64(s.OK+s.AlreadyDone) / float64(n)
+	}
+}
+
+// sortFiles puts the files in order of their names, as workers finish
+// them in any order, and sets the throughput.
+func (r *Report) sortFiles() {
+	slices.SortStableFunc(r.Files, func(a, b FileReport) int { return strings.Compare(a.Input, b.Input) })
+	slices.SortStableFunc(r.Skipped, func(a, b Skipped) int { return strings.Compare(a.Input, b.Input) })
+	s := &r.Summary
+	s.Seconds = time.Since(r.Started).Seconds()
+	if s.Seconds > 0 {
+		s.FilesPerSecond = float64(s.Files) / s.Seconds
+		s.BytesPerSecond = float64(s.BytesIn) / s.Seconds
+	}
+}
+
+// Gate is the success rate the batch must reach: MinSuccess when set,
+// else SuccessGate.
+func (r *Report) Gate() float64 {
+	if r.MinSuccess > 0 {
+		return r.MinSuccess
+	}
+	return SuccessGate
+}
+
+// Done reports whether the batch met the success gate (Gate). An empty
+// batch is done.
 func (r *Report) Done() bool {
-	return r.Summary.Files == 0 || r.Summary.SuccessRate >= SuccessGate
+	return r.Summary.Files+r.Summary.AlreadyDone == 0 || r.Summary.SuccessRate >= r.Gate()
 }
 
 // WriteJSON writes the report, indented.

@@ -130,6 +130,7 @@ func (d *Desensitizer) processSidecar(ctx context.Context, in input, dst string,
 		if err := out.Commit(); err != nil {
 			return fileErr(name, "sink", err)
 		}
+		rep.outETag = outputETag(out)
 		return nil
 	}()
 	rep.finish(err)

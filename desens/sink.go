@@ -69,6 +69,9 @@ type fileSink struct {
 	// temps, when set, lists each directory once for the whole run
 	// rather than once per output.
 	temps *tempIndex
+	// noXattr marks outputs in companion files even where the file
+	// system keeps extended attributes (see mark).
+	noXattr bool
 }
 
 // Temporary files are named tmpPrefix, 12 random hex digits, '-', the
@@ -112,9 +115,10 @@ func isTempOf(name, tb string) bool {
 	return rest[tmpRand:] == "-"+tb+tmpSuffix
 }
 
-// Create prepares a locked temporary file beside name. The info is not
-// stored: a file has nowhere to keep it.
-func (s fileSink) Create(ctx context.Context, name string, _ outputMeta) (output, error) {
+// Create prepares a locked temporary file beside name. The info's
+// metadata is kept as the output's mark (see mark): its content type has
+// nowhere to go.
+func (s fileSink) Create(ctx context.Context, name string, info outputMeta) (output, error) {
 	if !s.Overwrite {
 		if _, err := os.Stat(name); err == nil {
 			return nil, fmt.Errorf("%w: %s (use --overwrite)", ErrExists, name)
@@ -131,7 +135,7 @@ func (s fileSink) Create(ctx context.Context, name string, _ outputMeta) (output
 	if err != nil {
 		return nil, err
 	}
-	return &fileOutput{tmp: tmp, final: name, f: f, left: left}, nil
+	return &fileOutput{tmp: tmp, final: name, f: f, left: left, md: info.Metadata, noXattr: s.noXattr}, nil
 }
 
 // createTemp creates and locks a new temporary file in dir. The lock,
@@ -289,6 +293,8 @@ type fileOutput struct {
 	f          *os.File
 	left       *leftovers
 	done       bool
+	md         map[string]string // marked on the file at Commit
+	noXattr    bool
 }
 
 func (o *fileOutput) Path() string { return o.tmp }
@@ -307,6 +313,7 @@ func (o *fileOutput) Commit() error {
 		return errors.New("output already closed")
 	}
 	o.done = true
+	mark(o.tmp, o.final, o.md, o.noXattr)
 	// fsync before rename so a crash cannot leave a renamed but empty
 	// file. It flushes the file, however it was written.
 	if err := o.f.Sync(); err != nil {

@@ -34,6 +34,8 @@ type inputInfo struct {
 	size int64
 	url  string // the input as a URL, recorded in outputs' metadata
 	etag string // the version read, if the store has versions
+	// stamp is a local file's version: its size and modification time.
+	stamp string
 }
 
 // localInput is a local file, read in place.
@@ -53,7 +55,8 @@ func (p localInput) stat(context.Context) (inputInfo, error) {
 	if abs, err := filepath.Abs(url); err == nil {
 		url = "file://" + filepath.ToSlash(abs)
 	}
-	return inputInfo{size: st.Size(), url: url}, nil
+	stamp := fmt.Sprintf("size=%d mtime=%d", st.Size(), st.ModTime().UnixNano())
+	return inputInfo{size: st.Size(), url: url, stamp: stamp}, nil
 }
 
 func (p localInput) head(_ context.Context, n int) ([]byte, error) {

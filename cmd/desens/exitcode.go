@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -15,8 +16,18 @@ const (
 	exitOK       = 0 // every file done
 	exitFailures = 1 // the run finished but some files failed (or could not start)
 	exitUsage    = 2 // bad flags or arguments
+	exitGate     = 3 // a batch (--min-success) finished below its success gate
 	exitCanceled = 130
 )
+
+// gateError reports a batch below its success gate.
+type gateError struct {
+	rate, gate float64
+}
+
+func (e gateError) Error() string {
+	return fmt.Sprintf("batch below its success gate: %.1f%% of files succeeded, --min-success wants %.1f%%", 100*e.rate, 100*e.gate)
+}
 
 // usageError marks a mistake in how desens was called.
 type usageError struct{ msg string }
@@ -35,6 +46,7 @@ func (e failedFilesError) Error() string {
 func exitCode(err error) int {
 	var u usageError
 	var ff failedFilesError
+	var ge gateError
 	switch {
 	case err == nil:
 		return exitOK
@@ -42,6 +54,8 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitCanceled
+	case errors.As(err, &ge):
+		return exitGate
 	case errors.As(err, &ff):
 		return exitFailures
 	case isFlagError(err):

@@ -43,6 +43,15 @@ func TestUsageExitCodes(t *testing.T) {
 		{"unknown s3 provider", []string{"--s3-provider", "ftp"}, `"ftp"`},
 		{"unknown archive policy", []string{"--archive-other", "keep"}, `"keep"`},
 		{"not a number", []string{"--threshold", "high"}, "high"},
+		{"shard past its count", []string{"--shard", "2/2"}, "--shard"},
+		{"shard and shards", []string{"--shard", "0/2", "--shards", "2"}, "give one"},
+		{"shards without a completion index", []string{"--shards", "2"}, "JOB_COMPLETION_INDEX"},
+		{"since not a time", []string{"--since", "yesterday"}, "--since"},
+		{"gate over 1", []string{"--min-success", "1.5"}, "min-success 1.5"},
+		{"negative retries", []string{"--retries", "-1"}, "retries -1"},
+		{"a bad pattern", []string{"--match", "[a"}, "[a"},
+		{"a partition of two segments", []string{"--partition", "dt=1/h=2"}, "dt=1/h=2"},
+		{"unknown progress mode", []string{"--progress", "fancy"}, "fancy"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out.mp4")

@@ -109,10 +109,14 @@ func (r *reporter) finish(rep *desens.Report) {
 	s := rep.Summary
 	gate := "batch done"
 	if !rep.Done() {
-		gate = fmt.Sprintf("batch NOT done: success rate below %.0f%%", desens.SuccessGate*100)
+		gate = fmt.Sprintf("batch NOT done: success rate below %.0f%%", rep.Gate()*100)
 	}
-	fmt.Fprintf(r.w, "%d files: %d ok, %d failed (%.1f%%); %d frames, %d masked whole; %s\n",
-		s.Files, s.OK, s.Failed, 100*s.SuccessRate, s.Frames, s.Masked, gate)
+	done := ""
+	if s.AlreadyDone > 0 {
+		done = fmt.Sprintf(", %d already done (skipped)", s.AlreadyDone)
+	}
+	fmt.Fprintf(r.w, "%d files: %d ok, %d failed%s (%.1f%%); %d frames, %d masked whole; %s\n",
+		s.Files, s.OK, s.Failed, done, 100*s.SuccessRate, s.Frames, s.Masked, gate)
 }
 
 func orNone(s string) string {

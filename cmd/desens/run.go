@@ -40,7 +40,7 @@ func modelFlags() []cli.Flag {
 }
 
 func runFlags() []cli.Flag {
-	return append(append(append(append(modelFlags(), storageFlags()...), trajectoryFlags()...), archiveFlags()...),
+	return append(append(append(append(append(modelFlags(), storageFlags()...), trajectoryFlags()...), archiveFlags()...), batchFlags()...),
 		&cli.StringFlag{Name: "style", Value: "blur", Usage: "how regions are hidden: blur, pixelate or solid"},
 		&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "mask outline: ellipse or rect"},
 		&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "grow each box by this factor about its centre before hiding it"},
@@ -48,7 +48,7 @@ func runFlags() []cli.Flag {
 		&cli.IntFlag{Name: "hold", Value: 11, Usage: "frames a box outlives its last detection (also bridges gaps and leads in); -1 disables tracking"},
 		&cli.IntFlag{Name: "workers", Usage: "files processed at once in a directory run (0 = half the cores, at least 1)"},
 		&cli.StringFlag{Name: "report", Usage: "write a JSON report to this file (- for stdout)"},
-		&cli.BoolFlag{Name: "overwrite", Usage: "replace outputs that already exist"},
+		&cli.BoolFlag{Name: "overwrite", Usage: "replace outputs that already exist, and redo those already made from the same version of their source (which a run without it skips)"},
 		&cli.StringFlag{Name: "preset", Value: "veryfast", Usage: "libx264 preset for video outputs"},
 		&cli.IntFlag{Name: "crf", Value: 20, Usage: "libx264 CRF for video outputs (lower is better quality)"},
 		&cli.BoolFlag{Name: "drop-creation-time", Usage: "also drop the container creation_time tag"},
@@ -108,6 +108,9 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 			return o, err
 		}
 		o.Archive.Other = desens.ArchiveOther(c.String("archive-other")) // desens.New checks it
+		if o.Batch, err = batchFrom(c); err != nil {
+			return o, err
+		}
 	}
 	return o, nil
 }
@@ -161,18 +164,26 @@ EXAMPLES:
         desens run --targets overlay --overlay-roi cam-x1.json raw/ clean/
   12. A logger's tar of a day, its other files (CAN logs, configs) kept:
         desens run --archive-other copy s3://raw/day1/cam1.tar s3://clean/day1/
+  13. One day of a fleet's uploads as shard 2 of 8, gated at 95%, rerun to resume:
+        desens run --partition dt=2026-12-05 --shard 2/8 --min-success 0.95 \
+          --report-failures-only --metrics-addr :9090 s3://raw/fleet/ s3://clean/fleet/
 
 ` + bucketsHelp + `
 
 ` + trajectoryHelp + `
 
 ` + archiveHelp + `
+` + batchHelp + `
 
 EXIT STATUS:
-   0  every file was desensitized
-   1  some files failed (see the report), or the run could not start
-      (missing input, missing bucket, wrong credentials)
+   0  every file was desensitized (or already done); with --min-success,
+      the batch passed its gate, though some files may have failed
+   1  some files failed (see the report), without --min-success; or the
+      run could not start (missing input, missing bucket, wrong
+      credentials), or a batch's report, manifest or marker could not be
+      written
    2  usage error
+   3  a batch (--min-success) finished below its success gate
    130 interrupted`,
 		Flags:  runFlags(),
 		Action: func(c *cli.Context) error { return runRun(c) },
@@ -191,8 +202,28 @@ func runRun(c *cli.Context) error {
 	if opts.Storage, err = storageFrom(c); err != nil {
 		return err
 	}
-	ui := newReporter(os.Stderr, c.Bool("quiet"))
-	opts.Progress = ui.progress
+	batch := opts.Batch.MinSuccess > 0 || opts.Batch.Shard.Count > 0
+	mode, err := progressMode(c.String("progress"), batch, os.Stderr)
+	if err != nil {
+		return err
+	}
+	quiet := c.Bool("quiet") || mode != progressBar
+	ui := newReporter(os.Stderr, quiet)
+	var ev *jsonLines
+	if mode == progressJSONL {
+		ev = newJSONLines(os.Stderr)
+	} else {
+		opts.Progress = ui.progress
+	}
+	var m *metrics
+	if addr := c.String("metrics-addr"); addr != "" {
+		m = newMetrics()
+		stop, _, err := m.serve(addr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	d, err := desens.New(opts)
 	if err != nil {
 		return err
@@ -200,16 +231,26 @@ func runRun(c *cli.Context) error {
 	defer d.Close()
 	line := fileLine(ui)
 	rep, err := d.Run(c.Context, in, out, func(f desens.FileReport) {
-		if f.Canceled {
-			return // counted once, at the end
+		m.observe(f)
+		if ev != nil {
+			ev.file(f)
+			return
+		}
+		if reason, _ := f.Skip(); reason != "" || f.Canceled {
+			return // already done, or not started: counted once, at the end
 		}
 		line(f)
 		printLeftovers(ui, f)
 	})
-	if err == nil || len(rep.Files) > 0 {
-		ui.finish(rep) // else the run never started: the error line says it all
-		printSkipped(os.Stderr, rep, c.Bool("quiet"))
-		printNotStarted(os.Stderr, rep)
+	if err == nil || len(rep.Files) > 0 || rep.Summary.AlreadyDone > 0 {
+		// else the run never started: the error line says it all
+		if ev != nil {
+			ev.finish(rep)
+		} else {
+			ui.finish(rep)
+			printSkipped(os.Stderr, rep, quiet)
+			printNotStarted(os.Stderr, rep)
+		}
 	}
 	werr := writeReport(c.String("report"), rep)
 	if err != nil {
@@ -219,8 +260,11 @@ func runRun(c *cli.Context) error {
 	if werr != nil {
 		return werr
 	}
-	if rep.Summary.Failed > 0 {
-		return failedFilesError{failed: rep.Summary.Failed, total: rep.Summary.Files}
+	switch s := rep.Summary; {
+	case opts.Batch.MinSuccess > 0 && !rep.Done():
+		return gateError{rate: s.SuccessRate, gate: rep.Gate()}
+	case opts.Batch.MinSuccess == 0 && s.Failed > 0:
+		return failedFilesError{failed: s.Failed, total: s.Files}
 	}
 	return nil
 }

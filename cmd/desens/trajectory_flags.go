@@ -109,15 +109,25 @@ func fileLine(ui *reporter) func(desens.FileReport) {
 }
 
 // printSkipped names the files of a run that were neither desensitized nor
-// copied, so that nobody takes the output for the whole input.
+// copied, so that nobody takes the output for the whole input; those
+// already done by an earlier run are counted in the summary line.
 func printSkipped(w io.Writer, rep *desens.Report, quiet bool) {
-	if rep == nil || len(rep.Skipped) == 0 || quiet {
+	if rep == nil || quiet {
 		return
 	}
-	fmt.Fprintf(w, "%d files skipped (not copied):\n", len(rep.Skipped))
-	for i, s := range rep.Skipped {
+	var skipped []desens.Skipped
+	for _, s := range rep.Skipped {
+		if !s.Done {
+			skipped = append(skipped, s)
+		}
+	}
+	if len(skipped) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%d files skipped (not copied):\n", len(skipped))
+	for i, s := range skipped {
 		if i == 10 {
-			fmt.Fprintf(w, "  ... and %d more (see --report)\n", len(rep.Skipped)-i)
+			fmt.Fprintf(w, "  ... and %d more (see --report)\n", len(skipped)-i)
 			break
 		}
 		fmt.Fprintf(w, "  %s: %s\n", desens.PrintableName(s.Input), desens.PrintableText(s.Reason))

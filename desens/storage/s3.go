@@ -988,6 +988,7 @@ type s3Writer struct {
 	size     int64
 	wg       sync.WaitGroup
 	state    writerState
+	etag     string // of the object Close made
 
 	mu    sync.Mutex
 	parts []types.CompletedPart
@@ -1149,19 +1150,24 @@ func (w *s3Writer) Close() error {
 		return w.failClose(w.b.error("close", w.key, err))
 	}
 	slices.SortFunc(w.parts, func(a, b types.CompletedPart) int { return int(*a.PartNumber - *b.PartNumber) })
-	_, err := w.b.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
+	out, err := w.b.client.CompleteMultipartUpload(w.ctx, &s3.CompleteMultipartUploadInput{
 		Bucket: &w.b.bucket, Key: &w.key, UploadId: w.uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: w.parts},
 	})
 	if err != nil {
 		return w.failClose(w.b.error("close", w.key, err))
 	}
+	w.etag = aws.ToString(out.ETag)
 	return nil
 }
 
+// ETag is the ETag of the object a successful Close made, as the server
+// spells it; empty before.
+func (w *s3Writer) ETag() string { return w.etag }
+
 func (w *s3Writer) putObject() error {
 	sum := md5.Sum(w.buf)
-	_, err := w.b.client.PutObject(w.ctx, &s3.PutObjectInput{
+	out, err := w.b.client.PutObject(w.ctx, &s3.PutObjectInput{
 		Bucket: &w.b.bucket, Key: &w.key, Body: bytes.NewReader(w.buf),
 		ContentLength: aws.Int64(int64(len(w.buf))),
 		ContentMD5:    aws.String(base64.StdEncoding.EncodeToString(sum[:])),
@@ -1171,6 +1177,7 @@ func (w *s3Writer) putObject() error {
 		w.buf = nil
 		return w.b.error("close", w.key, err)
 	}
+	w.etag = aws.ToString(out.ETag)
 	w.pool.put(w.buf)
 	w.buf = nil
 	return nil

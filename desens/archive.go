@@ -222,6 +222,7 @@ func (d *Desensitizer) processArchive(ctx context.Context, in input, dst string,
 		if err := out.Commit(); err != nil {
 			return fileErr(name, "sink", err)
 		}
+		rep.outETag = outputETag(out)
 		return nil
 	}()
 	rep.finish(err)

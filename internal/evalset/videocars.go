@@ -177,11 +177,11 @@ func (c *clip) drawCars(canvas *fimg, t int) {
 	}
 }
 
-// plateLabels computes the plate tracks of frame range: each car's plate
-// as visible (what occluders, faces and nearer cars leave of it), an
-// ignore box where more than half is hidden, the plates of the background
-// photo the same way, and ignore boxes for plates in occluder patches.
-// Track ids start at id.
+// plateLabels computes the clip's plate tracks: each car's plate as
+// visible (what occluders, faces and nearer cars leave of it) or, where
+// more than half of it is hidden, an ignore box; the plates of the
+// background photo the same way; and ignore tracks for plates in occluder
+// patches. Track ids start at id.
 func (c *clip) plateLabels(id int) []Track {
 	frame := Box{0, 0, c.w, c.h}
 	cars := make([]Track, len(c.cars))

@@ -18,7 +18,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 # Debian packages. dpkg-query is cheap; apt-get runs only when something is missing.
-pkgs=(libopencv-dev ffmpeg locales pkg-config fonts-wqy-zenhei opencv-data opencv-doc npm)
+pkgs=(libopencv-dev ffmpeg locales pkg-config fonts-wqy-zenhei fonts-droid-fallback opencv-data opencv-doc npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -35,18 +35,21 @@ box holds the other's centre. Detections in "ignore" regions count neither
 way. Recall is the figure that matters: a missed face goes out unblurred.
 
 A DIR with a videos.json instead of a labels.json holds clips whose faces
-are labelled frame by frame (format in testdata/README.md; make
-evalset-video builds one). desens eval then runs each clip as desens run
-would, tracking included (--hold, --expand and --shape as desens run's),
-and scores what each output frame hides: a labelled face counts as hidden
-in a frame when the hidden regions cover at least 80% of its box, and as
-left visible otherwise. It prints, per clip and in total, per-frame recall
-(over every face in every frame), the same for faces 12-32 px high and by
-height, the frames that left a face visible, the longest run of frames one
-face stayed visible, false hidden regions per frame (regions touching no
-labelled or ignore box) and the time desens took. --fail-under-recall
-gates on per-frame recall; there is no sweep and no --html for videos. All
-DIRs must be of one kind.
+and licence plates are labelled frame by frame (format in
+testdata/README.md; make evalset-video builds one). desens eval then runs
+each clip as desens run would, tracking included (--hold, --expand and
+--shape as desens run's), and scores each class of --targets (default
+face) by what each output frame hides: a labelled face or plate counts as
+hidden in a frame when the hidden regions cover at least 80% of its box,
+and as left visible otherwise. It prints, per class, per clip and in
+total: per-frame recall (over every object in every frame), the same for
+faces 12-32 px high and for plates at least 30 px wide, recall by face
+height or plate width, the frames that left one visible, the longest run
+of frames one stayed visible, false hidden regions per frame (regions of
+the class touching no labelled or ignore box of any class) and the time
+desens took; then the frames that left an object of any class scored
+visible. --fail-under-recall gates on each class's per-frame recall;
+there is no sweep and no --html for videos. All DIRs must be of one kind.
 
 The sweep comes from a second detection pass at --sweep-from, because a
 lower threshold also changes the detector's first-pass candidates; the
@@ -67,6 +70,8 @@ EXAMPLES:
         desens eval --targets plate out/evalset-plates testdata/eval/plates-real
    6. Labelled clips (make evalset-video), tracking held 8 frames:
         desens eval --hold 8 --json video.json out/evalset-video
+   7. The same clips, faces and plates scored apart:
+        desens eval --targets face,plate out/evalset-video
 
 EXIT STATUS:
    0  evaluated (and recall reached --fail-under-recall)
@@ -183,7 +188,7 @@ func runVideoEval(c *cli.Context, opts desens.Options, gate float64) error {
 	opts.Redact = desens.RedactOptions{Shape: desens.Shape(c.String("shape")), Expand: c.Float64("expand")}
 	opts.Hold = c.Int("hold")
 	ev := &eval.VideoEvaluator{Options: opts, MinSize: c.Int("min-size"), OnClip: func(cr eval.ClipResult) {
-		fmt.Fprintf(os.Stderr, "eval: %s: %d frames in %.1f s\n", cr.Name, cr.Counts.Frames, cr.Millis/1000)
+		fmt.Fprintf(os.Stderr, "eval: %s: %d frames in %.1f s\n", cr.Name, cr.Frames, cr.Millis/1000)
 	}}
 	res, err := ev.Run(c.Context, c.Args().Slice()...)
 	if err != nil {
@@ -196,8 +201,10 @@ func runVideoEval(c *cli.Context, opts desens.Options, gate float64) error {
 	if res.Failed > 0 {
 		errs = append(errs, fmt.Errorf("%d of %d clips could not be evaluated", res.Failed, len(res.Clips)))
 	}
-	if gate > 0 && res.Recall < gate {
-		errs = append(errs, fmt.Errorf("per-frame recall %.1f%% is under --fail-under-recall %.1f%%", 100*res.Recall, 100*gate))
+	for _, vc := range res.Classes {
+		if gate > 0 && vc.Counts.Truths > 0 && vc.Recall < gate {
+			errs = append(errs, fmt.Errorf("%s: per-frame recall %.1f%% is under --fail-under-recall %.1f%%", vc.Class, 100*vc.Recall, 100*gate))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -48,21 +48,26 @@
 //
 // # Video
 //
-// A directory may hold a videos.json instead: clips whose faces are
-// labelled frame by frame as tracks (format in testdata/README.md).
-// VideoEvaluator runs each clip through a Desensitizer as desens run does,
-// tracking and Expand included, and hears through Options.OnFrame what
-// each output frame hides. It scores the output, not the detector: a
-// labelled face counts as hidden in a frame when the hidden regions (each
-// its rectangle, or the ellipse drawn in it) cover at least CoverBar of its
-// box (HiddenShare), and is a leak otherwise, since a face visible in a
-// single frame of a video is exposed. Boxes marked ignore (faces more than
-// half hidden in the scene, faces in background photos) count neither way.
+// A directory may hold a videos.json instead: clips whose faces and
+// licence plates are labelled frame by frame as tracks (format in
+// testdata/README.md). VideoEvaluator runs each clip through a
+// Desensitizer as desens run does, tracking and Expand included, and hears
+// through Options.OnFrame what each output frame hides. It scores the
+// output, not the detector, for each class of Options.Targets: a labelled
+// face or plate counts as hidden in a frame when the hidden regions (each
+// its rectangle, or the ellipse drawn in it) cover at least CoverBar of
+// its box (HiddenShare), and is a leak otherwise, since an object visible
+// in a single frame of a video is exposed. Boxes marked ignore (objects
+// more than half hidden in the scene, faces in background photos) count
+// neither way.
 //
-// The figures, per clip and in total: per-frame recall (faces hidden over
-// faces labelled, counted once per frame), the same for faces SmallMin to
-// SmallMax px high and by height; frames that left any labelled face
-// visible; the longest run of consecutive frames one track stayed visible;
-// and false hidden regions per frame, regions of a labelled class that
-// touch no labelled or ignore box.
+// The figures, per class, per clip and in total: per-frame recall
+// (objects hidden over objects labelled, counted once per frame), the same
+// within the class's band (faces SmallMin to SmallMax px high, plates at
+// least PlateMinWidth px wide) and by size (face height, plate width);
+// frames that left a labelled object of the class visible; the longest run
+// of consecutive frames one track stayed visible; and false hidden regions
+// per frame, regions of the class that touch no labelled or ignore box of
+// any class. Over the classes together: frames that left any labelled
+// object visible.
 package eval

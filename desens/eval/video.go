@@ -129,24 +129,68 @@ func longestRun(states []faceState) (start, frames int) {
 	return start, frames
 }
 
-// VideoCounts are the per-frame tallies of a clip or of several.
+// PlateMinWidth is the narrowest plate, in px, that video evaluation
+// reports apart: plates a person could read, the figure the plate
+// detector is held to.
+const PlateMinWidth = 30
+
+// classRule is how one class is measured: what size its boxes are
+// bucketed by, and the size band reported apart.
+type classRule struct {
+	band    string
+	inBand  func(r image.Rectangle) bool
+	size    func(r image.Rectangle) int
+	buckets func() []SizeBucket
+}
+
+func ruleOf(c detect.Class) classRule {
+	height := func(r image.Rectangle) int { return r.Dy() }
+	switch c {
+	case detect.Face:
+		return classRule{band: itoa(SmallMin) + "-" + itoa(SmallMax) + " px high", size: height, buckets: SizeBuckets,
+			inBand: func(r image.Rectangle) bool { return r.Dy() >= SmallMin && r.Dy() <= SmallMax }}
+	case detect.Plate:
+		return classRule{band: ">=" + itoa(PlateMinWidth) + " px wide", buckets: PlateSizeBuckets,
+			size:   func(r image.Rectangle) int { return r.Dx() },
+			inBand: func(r image.Rectangle) bool { return r.Dx() >= PlateMinWidth }}
+	}
+	return classRule{size: height, buckets: SizeBuckets, inBand: func(image.Rectangle) bool { return false }}
+}
+
+// PlateSizeBuckets returns empty buckets by plate width: <30, 30-60,
+// 60-120 and >=120 px.
+func PlateSizeBuckets() []SizeBucket {
+	out := make([]SizeBucket, len(plateWidthEdges))
+	for i, g := range plateWidthGroups()[:len(plateWidthEdges)] {
+		out[i] = SizeBucket{Name: g.Name, Min: plateWidthEdges[i]}
+		if i+1 < len(plateWidthEdges) {
+			out[i].Max = plateWidthEdges[i+1]
+		}
+	}
+	return out
+}
+
+// VideoCounts are the per-frame tallies of one class in a clip or in
+// several.
 type VideoCounts struct {
 	Frames int `json:"frames"`
-	// Truths counts labelled faces over frames: a face in view for 10
+	// Truths counts labelled objects over frames: a face in view for 10
 	// frames counts 10. Excluded are ignore boxes and those under the
 	// minimum size.
-	Truths      int `json:"gt"`
-	Hidden      int `json:"hidden"`
-	SmallTruths int `json:"small_gt"`
-	SmallHidden int `json:"small_hidden"`
-	Excluded    int `json:"excluded"`
-	// FaceFrames are the frames with a labelled face; LeakFrames those
-	// where at least one stayed visible.
-	FaceFrames int `json:"frames_with_faces"`
-	LeakFrames int `json:"frames_with_visible_face"`
-	// Regions counts the regions hidden, of the classes labelled;
-	// FalseRegions those that touch no labelled box, ignore boxes
-	// included. MaskedFrames were hidden whole.
+	Truths int `json:"gt"`
+	Hidden int `json:"hidden"`
+	// BandTruths and BandHidden are the same for the class's size band
+	// (VideoClass.Band).
+	BandTruths int `json:"band_gt"`
+	BandHidden int `json:"band_hidden"`
+	Excluded   int `json:"excluded"`
+	// ObjectFrames are the frames with a labelled object of the class;
+	// LeakFrames those where at least one stayed visible.
+	ObjectFrames int `json:"frames_with_objects"`
+	LeakFrames   int `json:"frames_with_visible"`
+	// Regions counts the regions of the class hidden; FalseRegions those
+	// that touch no labelled box of any class, ignore boxes included.
+	// MaskedFrames were hidden whole.
 	Regions      int `json:"regions_hidden"`
 	FalseRegions int `json:"false_regions"`
 	MaskedFrames int `json:"frames_masked"`
@@ -157,14 +201,46 @@ func (c *VideoCounts) Add(o VideoCounts) {
 	c.Frames += o.Frames
 	c.Truths += o.Truths
 	c.Hidden += o.Hidden
-	c.SmallTruths += o.SmallTruths
-	c.SmallHidden += o.SmallHidden
+	c.BandTruths += o.BandTruths
+	c.BandHidden += o.BandHidden
 	c.Excluded += o.Excluded
-	c.FaceFrames += o.FaceFrames
+	c.ObjectFrames += o.ObjectFrames
 	c.LeakFrames += o.LeakFrames
 	c.Regions += o.Regions
 	c.FalseRegions += o.FalseRegions
 	c.MaskedFrames += o.MaskedFrames
+}
+
+// VideoClass is the figures of one class scored, in a clip or in total.
+type VideoClass struct {
+	Class detect.Class `json:"class"`
+	// Band names the sizes reported apart: faces 12-32 px high, plates
+	// at least 30 px wide.
+	Band   string      `json:"band"`
+	Counts VideoCounts `json:"counts"`
+	// Recall is Hidden / Truths: per-frame recall. BandRecall is the same
+	// within Band.
+	Recall        float64      `json:"recall"`
+	BandRecall    float64      `json:"band_recall"`
+	FalsePerFrame float64      `json:"false_regions_per_frame"`
+	Sizes         []SizeBucket `json:"sizes"`
+	LongestRun    Run          `json:"longest_visible_run"`
+}
+
+func newVideoClass(c detect.Class) VideoClass {
+	r := ruleOf(c)
+	return VideoClass{Class: c, Band: r.band, Sizes: r.buckets(), LongestRun: Run{Start: -1}}
+}
+
+func (vc *VideoClass) finish() {
+	c := vc.Counts
+	vc.Recall = Counts{Truths: c.Truths, Hits: c.Hidden}.Recall()
+	vc.BandRecall = Counts{Truths: c.BandTruths, Hits: c.BandHidden}.Recall()
+	vc.FalsePerFrame = perImage(c.FalseRegions, c.Frames)
+	for i := range vc.Sizes {
+		b := &vc.Sizes[i]
+		b.Recall = Counts{Truths: b.Truths, Hits: b.Hits}.Recall()
+	}
 }
 
 // Run is a stretch of frames in which one labelled track stayed visible.
@@ -175,12 +251,13 @@ type Run struct {
 	Frames int    `json:"frames"`
 }
 
-// Leak is a labelled face left visible in one frame.
+// Leak is a labelled object left visible in one frame.
 type Leak struct {
-	Frame int     `json:"frame"`
-	Track int     `json:"track"`
-	Box   Box     `json:"box"`
-	Share float64 `json:"hidden_share"` // HiddenShare of its box
+	Frame int          `json:"frame"`
+	Class detect.Class `json:"class"`
+	Track int          `json:"track"`
+	Box   Box          `json:"box"`
+	Share float64      `json:"hidden_share"` // HiddenShare of its box
 }
 
 // FalseRegion is a region hidden in one frame that touches no labelled
@@ -194,22 +271,32 @@ type FalseRegion struct {
 // ClipResult is one clip's outcome.
 type ClipResult struct {
 	// Name is the clip as the user knows it: DIR/file.
-	Name   string      `json:"name"`
-	Width  int         `json:"width"`
-	Height int         `json:"height"`
-	Counts VideoCounts `json:"counts"`
-	// Recall is Hidden / Truths: per-frame recall. SmallRecall is the
-	// same for faces SmallMin to SmallMax px high.
-	Recall        float64       `json:"recall"`
-	SmallRecall   float64       `json:"small_recall"`
-	FalsePerFrame float64       `json:"false_regions_per_frame"`
-	Sizes         []SizeBucket  `json:"sizes"`
-	LongestRun    Run           `json:"longest_visible_run"`
-	Leaks         []Leak        `json:"leaks,omitempty"`
-	False         []FalseRegion `json:"false_hidden,omitempty"`
+	Name   string `json:"name"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Frames int    `json:"frames"`
+	// Classes holds the figures of each class scored, in the order asked.
+	Classes []VideoClass `json:"classes"`
+	// LeakFrames counts the frames that left a labelled object of any
+	// class scored visible.
+	LeakFrames int           `json:"frames_with_visible"`
+	Leaks      []Leak        `json:"leaks,omitempty"`
+	False      []FalseRegion `json:"false_hidden,omitempty"`
 	// Millis is the time desens took on the clip, as desens run would.
 	Millis float64 `json:"ms"`
 	Error  string  `json:"error,omitempty"`
+}
+
+// Class returns the figures of class c, or nil when it was not scored.
+func (cr *ClipResult) Class(c detect.Class) *VideoClass { return classIn(cr.Classes, c) }
+
+func classIn(cs []VideoClass, c detect.Class) *VideoClass {
+	for i := range cs {
+		if cs[i].Class == c {
+			return &cs[i]
+		}
+	}
+	return nil
 }
 
 // VideoResult is a video evaluation's outcome.
@@ -217,18 +304,14 @@ type VideoResult struct {
 	Dirs     []string `json:"dirs"`
 	CoverBar float64  `json:"cover_bar"`
 	MinSize  int      `json:"min_size,omitempty"`
-	SmallMin int      `json:"small_min"`
-	SmallMax int      `json:"small_max"`
 	// Evaluated counts the clips desens processed; Failed those it could
 	// not (left out of every figure).
-	Evaluated     int          `json:"evaluated"`
-	Failed        int          `json:"failed"`
-	Total         VideoCounts  `json:"total"`
-	Recall        float64      `json:"recall"`
-	SmallRecall   float64      `json:"small_recall"`
-	FalsePerFrame float64      `json:"false_regions_per_frame"`
-	Sizes         []SizeBucket `json:"sizes"`
-	LongestRun    Run          `json:"longest_visible_run"`
+	Evaluated int `json:"evaluated"`
+	Failed    int `json:"failed"`
+	Frames    int `json:"frames"`
+	// Classes holds the totals of each class scored.
+	Classes    []VideoClass `json:"classes"`
+	LeakFrames int          `json:"frames_with_visible"`
 	// Millis is the time desens took on the evaluated clips, FPS the
 	// frames it processed per second.
 	Millis float64      `json:"ms"`
@@ -236,11 +319,14 @@ type VideoResult struct {
 	Clips  []ClipResult `json:"clips"`
 }
 
+// Class returns the totals of class c, or nil when it was not scored.
+func (r *VideoResult) Class(c detect.Class) *VideoClass { return classIn(r.Classes, c) }
+
 // VideoEvaluator runs labelled clips through desens as desens run does and
 // scores what each output frame hides.
 type VideoEvaluator struct {
 	// Options configure the Desensitizer as for production; Run sets
-	// OnFrame.
+	// OnFrame. Its Targets (default faces) are the classes scored.
 	Options desens.Options
 	// MinSize leaves out labelled boxes less than this many px high.
 	MinSize int
@@ -304,7 +390,11 @@ func (e *VideoEvaluator) Run(ctx context.Context, dirs ...string) (*VideoResult,
 	}
 	defer os.RemoveAll(tmp)
 
-	res := &VideoResult{Dirs: dirs, CoverBar: CoverBar, MinSize: e.MinSize, SmallMin: SmallMin, SmallMax: SmallMax}
+	classes := opts.Targets
+	if len(classes) == 0 {
+		classes = []detect.Class{detect.Face}
+	}
+	res := &VideoResult{Dirs: dirs, CoverBar: CoverBar, MinSize: e.MinSize}
 	for _, l := range sets {
 		for _, v := range l.Videos {
 			if err := ctx.Err(); err != nil {
@@ -320,7 +410,7 @@ func (e *VideoEvaluator) Run(ctx context.Context, dirs ...string) (*VideoResult,
 			}
 			cr := ClipResult{Name: in, Width: v.Width, Height: v.Height, Millis: float64(rep.Elapsed)}
 			if rep.OK {
-				cr = scoreClip(v, log.take(), e.MinSize)
+				cr = scoreClip(v, log.take(), e.MinSize, classes)
 				cr.Name, cr.Millis = in, float64(rep.Elapsed)
 			} else {
 				cr.Error = rep.Error
@@ -334,83 +424,103 @@ func (e *VideoEvaluator) Run(ctx context.Context, dirs ...string) (*VideoResult,
 			}
 		}
 	}
-	res.summarize()
+	res.summarize(classes)
 	return res, nil
 }
 
 // scoreClip scores what desens hid in each frame of v (frames, by frame
-// number) against its labels.
-func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int) ClipResult {
-	cr := ClipResult{Width: v.Width, Height: v.Height, Sizes: SizeBuckets(), LongestRun: Run{Start: -1}}
+// number) against its labels, for each class of classes.
+func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int, classes []detect.Class) ClipResult {
+	cr := ClipResult{Width: v.Width, Height: v.Height}
 	if len(frames) != v.Frames {
 		cr.Error = fmt.Sprintf("desens output %d frames, the labels have %d", len(frames), v.Frames)
 		return cr
 	}
-	labelled := map[detect.Class]bool{}
-	var ids []int
-	for _, tr := range v.Tracks {
-		labelled[tr.Class] = true
-		ids = append(ids, tr.ID)
+	idx := map[detect.Class]int{}
+	rules := make([]classRule, len(classes))
+	for i, c := range classes {
+		idx[c] = i
+		rules[i] = ruleOf(c)
+		cr.Classes = append(cr.Classes, newVideoClass(c))
 	}
 	states := map[int][]faceState{}
-	for _, id := range ids {
-		states[id] = make([]faceState, v.Frames)
+	for _, tr := range v.Tracks {
+		if _, ok := idx[tr.Class]; ok {
+			states[tr.ID] = make([]faceState, v.Frames)
+		}
 	}
 	bounds := image.Rect(0, 0, v.Width, v.Height)
-	c := &cr.Counts
+	objects, leaked := make([]bool, len(classes)), make([]bool, len(classes))
 	for f, boxes := range v.byFrame() {
 		fr, ok := frames[f]
 		if !ok {
 			cr.Error = fmt.Sprintf("desens said nothing of frame %d", f)
 			return cr
 		}
-		c.Frames++
-		if fr.Masked {
-			c.MaskedFrames++
+		cr.Frames++
+		clear(objects)
+		clear(leaked)
+		for i := range cr.Classes {
+			cr.Classes[i].Counts.Frames++
+			if fr.Masked {
+				cr.Classes[i].Counts.MaskedFrames++
+			}
 		}
-		faces, leaked := 0, false
 		for _, b := range boxes {
+			i, ok := idx[b.class]
+			if !ok {
+				continue // a class not scored: its boxes only clear regions of being false
+			}
+			vc, rule := &cr.Classes[i], rules[i]
+			c := &vc.Counts
 			r := b.rect.Intersect(bounds)
 			if b.ignore || r.Dy() < minSize || r.Empty() {
 				c.Excluded++
 				states[b.track][f] = excluded
 				continue
 			}
-			faces++
-			small := r.Dy() >= SmallMin && r.Dy() <= SmallMax
-			bucket := &cr.Sizes[bucketOf(cr.Sizes, r.Dy())]
+			objects[i] = true
+			inBand := rule.inBand(r)
+			bucket := &vc.Sizes[bucketOf(vc.Sizes, rule.size(r))]
 			c.Truths++
 			bucket.Truths++
-			if small {
-				c.SmallTruths++
+			if inBand {
+				c.BandTruths++
 			}
 			share := HiddenShare(r, fr, bounds)
 			if share >= CoverBar {
 				c.Hidden++
 				bucket.Hits++
-				if small {
-					c.SmallHidden++
+				if inBand {
+					c.BandHidden++
 				}
 				states[b.track][f] = hidden
 				continue
 			}
-			leaked = true
+			leaked[i] = true
 			states[b.track][f] = visible
-			cr.Leaks = append(cr.Leaks, Leak{Frame: f, Track: b.track, Box: BoxOf(r), Share: round4(share)})
+			cr.Leaks = append(cr.Leaks, Leak{Frame: f, Class: b.class, Track: b.track, Box: BoxOf(r), Share: round4(share)})
 		}
-		if faces > 0 {
-			c.FaceFrames++
+		for i := range cr.Classes {
+			if objects[i] {
+				cr.Classes[i].Counts.ObjectFrames++
+			}
+			if leaked[i] {
+				cr.Classes[i].Counts.LeakFrames++
+			}
 		}
-		if leaked {
-			c.LeakFrames++
+		if slices.Contains(leaked, true) {
+			cr.LeakFrames++
 		}
 		var seen []image.Rectangle
 		for _, h := range fr.Hidden {
+			i, ok := idx[h.Class]
 			r := h.Box.Intersect(bounds)
-			if !labelled[h.Class] || slices.Contains(seen, r) {
+			if !ok || slices.Contains(seen, r) {
 				continue // a region hidden twice counts once
 			}
 			seen = append(seen, r)
+			c := &cr.Classes[i].Counts
 			c.Regions++
 			if !slices.ContainsFunc(boxes, func(b frameBox) bool { return b.rect.Overlaps(r) }) {
 				c.FalseRegions++
@@ -418,50 +528,56 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int) ClipRes
 			}
 		}
 	}
-	for _, id := range ids {
-		if start, n := longestRun(states[id]); n > cr.LongestRun.Frames {
-			cr.LongestRun = Run{Track: id, Start: start, Frames: n}
+	for _, tr := range v.Tracks {
+		i, ok := idx[tr.Class]
+		if !ok {
+			continue
+		}
+		if start, n := longestRun(states[tr.ID]); n > cr.Classes[i].LongestRun.Frames {
+			cr.Classes[i].LongestRun = Run{Track: tr.ID, Start: start, Frames: n}
 		}
 	}
-	cr.finish()
+	for i := range cr.Classes {
+		cr.Classes[i].finish()
+	}
 	return cr
 }
 
-func (cr *ClipResult) finish() {
-	c := cr.Counts
-	cr.Recall = Counts{Truths: c.Truths, Hits: c.Hidden}.Recall()
-	cr.SmallRecall = Counts{Truths: c.SmallTruths, Hits: c.SmallHidden}.Recall()
-	cr.FalsePerFrame = perImage(c.FalseRegions, c.Frames)
-	for i := range cr.Sizes {
-		b := &cr.Sizes[i]
-		b.Recall = Counts{Truths: b.Truths, Hits: b.Hits}.Recall()
+// summarize fills the totals of classes from the clips that were
+// evaluated.
+func (r *VideoResult) summarize(classes []detect.Class) {
+	r.Classes, r.Evaluated, r.Frames, r.LeakFrames, r.Millis = nil, 0, 0, 0, 0
+	for _, c := range classes {
+		r.Classes = append(r.Classes, newVideoClass(c))
 	}
-}
-
-// summarize fills the totals from the clips that were evaluated.
-func (r *VideoResult) summarize() {
-	r.Total, r.Sizes, r.LongestRun = VideoCounts{}, SizeBuckets(), Run{Start: -1}
-	r.Evaluated, r.Millis = 0, 0
 	for _, cr := range r.Clips {
 		if cr.Error != "" {
 			continue
 		}
 		r.Evaluated++
-		r.Total.Add(cr.Counts)
+		r.Frames += cr.Frames
+		r.LeakFrames += cr.LeakFrames
 		r.Millis += cr.Millis
-		for i, b := range cr.Sizes {
-			r.Sizes[i].Truths += b.Truths
-			r.Sizes[i].Hits += b.Hits
-		}
-		if cr.LongestRun.Frames > r.LongestRun.Frames {
-			r.LongestRun = cr.LongestRun
-			r.LongestRun.Clip = cr.Name
+		for i := range r.Classes {
+			t, c := &r.Classes[i], cr.Class(r.Classes[i].Class)
+			if c == nil {
+				continue
+			}
+			t.Counts.Add(c.Counts)
+			for j, b := range c.Sizes {
+				t.Sizes[j].Truths += b.Truths
+				t.Sizes[j].Hits += b.Hits
+			}
+			if c.LongestRun.Frames > t.LongestRun.Frames {
+				t.LongestRun = c.LongestRun
+				t.LongestRun.Clip = cr.Name
+			}
 		}
 	}
-	all := ClipResult{Counts: r.Total, Sizes: r.Sizes}
-	all.finish()
-	r.Recall, r.SmallRecall, r.FalsePerFrame, r.Sizes = all.Recall, all.SmallRecall, all.FalsePerFrame, all.Sizes
+	for i := range r.Classes {
+		r.Classes[i].finish()
+	}
 	if r.Millis > 0 {
-		r.FPS = round4(float64(r.Total.Frames) / (r.Millis / 1000))
+		r.FPS = round4(float64(r.Frames) / (r.Millis / 1000))
 	}
 }

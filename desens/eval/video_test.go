@@ -109,43 +109,142 @@ func TestScoreClip(t *testing.T) {
 		3: {Frame: 3, Hidden: []desens.HiddenRegion{face1(16), {Class: detect.Plate, Box: image.Rect(60, 60, 80, 70)}}},
 		4: {Frame: 4, Hidden: []desens.HiddenRegion{rectRegion(60, 60, 70, 70)}},
 	}
-	cr := scoreClip(v, frames, 0)
+	faces := []detect.Class{detect.Face}
+	cr := scoreClip(v, frames, 0, faces)
 	if cr.Error != "" {
 		t.Fatal(cr.Error)
 	}
-	want := VideoCounts{Frames: 5, Truths: 6, Hidden: 5, SmallTruths: 4, SmallHidden: 3, Excluded: 3,
-		FaceFrames: 4, LeakFrames: 1, Regions: 7, FalseRegions: 2, MaskedFrames: 1}
-	if cr.Counts != want {
-		t.Errorf("counts\n got %+v\nwant %+v", cr.Counts, want)
+	if len(cr.Classes) != 1 || cr.Class(detect.Face) == nil {
+		t.Fatalf("classes %+v, want faces alone", cr.Classes)
 	}
-	if cr.Recall != 5.0/6 || cr.SmallRecall != 0.75 || cr.FalsePerFrame != 0.4 {
-		t.Errorf("recall %v, small %v, false/frame %v; want 5/6, 0.75, 0.4", cr.Recall, cr.SmallRecall, cr.FalsePerFrame)
+	fc := cr.Class(detect.Face)
+	want := VideoCounts{Frames: 5, Truths: 6, Hidden: 5, BandTruths: 4, BandHidden: 3, Excluded: 3,
+		ObjectFrames: 4, LeakFrames: 1, Regions: 7, FalseRegions: 2, MaskedFrames: 1}
+	if fc.Counts != want {
+		t.Errorf("counts\n got %+v\nwant %+v", fc.Counts, want)
 	}
-	if cr.LongestRun != (Run{Track: 1, Start: 1, Frames: 1}) {
-		t.Errorf("longest run %+v, want track 1 from frame 1 for 1 frame", cr.LongestRun)
+	if fc.Recall != 5.0/6 || fc.BandRecall != 0.75 || fc.FalsePerFrame != 0.4 || fc.Band != "12-32 px high" {
+		t.Errorf("recall %v, band %q %v, false/frame %v; want 5/6, 12-32 px high 0.75, 0.4", fc.Recall, fc.Band, fc.BandRecall, fc.FalsePerFrame)
 	}
-	if len(cr.Leaks) != 1 || cr.Leaks[0].Frame != 1 || cr.Leaks[0].Track != 1 || cr.Leaks[0].Share != 0 {
+	if fc.LongestRun != (Run{Track: 1, Start: 1, Frames: 1}) {
+		t.Errorf("longest run %+v, want track 1 from frame 1 for 1 frame", fc.LongestRun)
+	}
+	if cr.Frames != 5 || cr.LeakFrames != 1 {
+		t.Errorf("%d frames, %d with a leak; want 5 and 1", cr.Frames, cr.LeakFrames)
+	}
+	if len(cr.Leaks) != 1 || cr.Leaks[0].Frame != 1 || cr.Leaks[0].Track != 1 || cr.Leaks[0].Share != 0 || cr.Leaks[0].Class != detect.Face {
 		t.Errorf("leaks %+v, want track 1 in frame 1, nothing hidden", cr.Leaks)
 	}
 	if len(cr.False) != 2 || cr.False[0] != (FalseRegion{Frame: 1, Class: detect.Face, Box: Box{60, 60, 10, 10}}) || cr.False[1].Frame != 4 {
 		t.Errorf("false regions %+v, want (60,60) in frames 1 and 4", cr.False)
 	}
-	if b := cr.Sizes[bucketOf(cr.Sizes, 20)]; b.Truths != 4 || b.Hits != 3 {
+	if b := fc.Sizes[bucketOf(fc.Sizes, 20)]; b.Truths != 4 || b.Hits != 3 {
 		t.Errorf("16-24 px bucket %+v, want 3 of 4", b)
 	}
 
 	t.Run("min size leaves small faces out", func(t *testing.T) {
-		cr := scoreClip(v, frames, 30)
-		if c := cr.Counts; c.Truths != 2 || c.Hidden != 2 || c.Excluded != 7 || c.LeakFrames != 0 || cr.LongestRun.Frames != 0 {
-			t.Errorf("counts %+v, run %+v; want track 2 alone, all hidden", c, cr.LongestRun)
+		cr := scoreClip(v, frames, 30, faces)
+		fc := cr.Class(detect.Face)
+		if c := fc.Counts; c.Truths != 2 || c.Hidden != 2 || c.Excluded != 7 || c.LeakFrames != 0 || fc.LongestRun.Frames != 0 {
+			t.Errorf("counts %+v, run %+v; want track 2 alone, all hidden", c, fc.LongestRun)
 		}
 	})
 	t.Run("a frame desens never reported fails the clip", func(t *testing.T) {
 		short := map[int]desens.FrameRegions{0: frames[0], 1: frames[1], 2: frames[2], 3: frames[3]}
-		if cr := scoreClip(v, short, 0); cr.Error == "" {
+		if cr := scoreClip(v, short, 0, faces); cr.Error == "" {
 			t.Error("no error for 4 frames out of 5")
 		}
 	})
+}
+
+func plateRegion(x0, y0, x1, y1 int) desens.HiddenRegion {
+	return desens.HiddenRegion{Class: detect.Plate, Box: image.Rect(x0, y0, x1, y1), Shape: desens.ShapeRect}
+}
+
+// TestScoreClipPlates: faces and plates in one clip, scored by the
+// classes asked for. Track 1 is a face 20 px high, left visible in frame
+// 1. Track 2 is a plate 40 px wide, 70% hidden in frame 1 (a leak: under
+// the 80% bar). Track 3 is a plate 24 px wide (under the 30 px band) in
+// frames 0 and 1, track 4 an ignore plate in frame 2. A plate region in
+// frame 1 touches nothing (false); in frame 2 a plate region over the
+// ignore plate and a face region over plate 2 touch labelled boxes (not
+// false, whatever class the box). Frame 3 is masked whole.
+func TestScoreClipPlates(t *testing.T) {
+	v := Video{File: "c.mp4", Width: 200, Height: 100, FPS: 25, Frames: 4, Tracks: []Track{
+		{ID: 1, Class: detect.Face, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{10, 10, 20, 20}}, {Frame: 1, Box: Box{10, 10, 20, 20}},
+			{Frame: 2, Box: Box{10, 10, 20, 20}}, {Frame: 3, Box: Box{10, 10, 20, 20}},
+		}},
+		{ID: 2, Class: detect.Plate, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{100, 60, 40, 12}}, {Frame: 1, Box: Box{100, 60, 40, 12}},
+			{Frame: 2, Box: Box{100, 60, 40, 12}}, {Frame: 3, Box: Box{100, 60, 40, 12}},
+		}},
+		{ID: 3, Class: detect.Plate, Boxes: []TrackBox{{Frame: 0, Box: Box{150, 20, 24, 8}}, {Frame: 1, Box: Box{150, 20, 24, 8}}}},
+		{ID: 4, Class: detect.Plate, Boxes: []TrackBox{{Frame: 2, Box: Box{150, 20, 24, 8}, Ignore: true}}},
+	}}
+	face := rectRegion(8, 8, 32, 32)
+	plate2, plate3 := plateRegion(98, 58, 142, 74), plateRegion(149, 19, 175, 29)
+	frames := map[int]desens.FrameRegions{
+		0: {Frame: 0, Hidden: []desens.HiddenRegion{face, plate2, plate3}},
+		1: {Frame: 1, Hidden: []desens.HiddenRegion{plateRegion(100, 58, 128, 74), plate3, plateRegion(0, 80, 10, 90)}},
+		2: {Frame: 2, Hidden: []desens.HiddenRegion{face, plate2, plateRegion(150, 20, 174, 28), rectRegion(105, 62, 115, 70)}},
+		3: {Frame: 3, Masked: true},
+	}
+	faceCounts := VideoCounts{Frames: 4, Truths: 4, Hidden: 3, BandTruths: 4, BandHidden: 3,
+		ObjectFrames: 4, LeakFrames: 1, Regions: 3, FalseRegions: 0, MaskedFrames: 1}
+	plateCounts := VideoCounts{Frames: 4, Truths: 6, Hidden: 5, BandTruths: 4, BandHidden: 3, Excluded: 1,
+		ObjectFrames: 4, LeakFrames: 1, Regions: 7, FalseRegions: 1, MaskedFrames: 1}
+	for _, tc := range []struct {
+		name    string
+		classes []detect.Class
+		want    map[detect.Class]VideoCounts
+		leaks   int
+	}{
+		{"faces alone", []detect.Class{detect.Face}, map[detect.Class]VideoCounts{detect.Face: faceCounts}, 1},
+		{"plates alone", []detect.Class{detect.Plate}, map[detect.Class]VideoCounts{detect.Plate: plateCounts}, 1},
+		{"faces and plates", []detect.Class{detect.Face, detect.Plate},
+			map[detect.Class]VideoCounts{detect.Face: faceCounts, detect.Plate: plateCounts}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cr := scoreClip(v, frames, 0, tc.classes)
+			if cr.Error != "" {
+				t.Fatal(cr.Error)
+			}
+			if len(cr.Classes) != len(tc.classes) {
+				t.Fatalf("%d classes scored, want %d", len(cr.Classes), len(tc.classes))
+			}
+			for i, c := range tc.classes {
+				vc := cr.Classes[i]
+				if vc.Class != c {
+					t.Errorf("class %d is %s, want %s", i, vc.Class, c)
+				}
+				if vc.Counts != tc.want[c] {
+					t.Errorf("%s counts\n got %+v\nwant %+v", c, vc.Counts, tc.want[c])
+				}
+			}
+			if cr.LeakFrames != 1 || len(cr.Leaks) != tc.leaks {
+				t.Errorf("%d frames with a leak, leaks %+v; want 1 frame, %d leaks", cr.LeakFrames, cr.Leaks, tc.leaks)
+			}
+			if pc := cr.Class(detect.Plate); pc != nil {
+				if pc.Recall != 5.0/6 || pc.BandRecall != 0.75 || pc.Band != ">=30 px wide" || pc.FalsePerFrame != 0.25 {
+					t.Errorf("plates: recall %v, band %q %v, false/frame %v; want 5/6, >=30 px wide 0.75, 0.25",
+						pc.Recall, pc.Band, pc.BandRecall, pc.FalsePerFrame)
+				}
+				if pc.LongestRun != (Run{Track: 2, Start: 1, Frames: 1}) {
+					t.Errorf("plates: longest run %+v, want track 2 from frame 1", pc.LongestRun)
+				}
+				if b := pc.Sizes[bucketOf(pc.Sizes, 40)]; b.Name != "30-60" || b.Truths != 4 || b.Hits != 3 {
+					t.Errorf("plates: 30-60 px bucket %+v, want 3 of 4", b)
+				}
+				if b := pc.Sizes[bucketOf(pc.Sizes, 24)]; b.Name != "<30" || b.Truths != 2 || b.Hits != 2 {
+					t.Errorf("plates: <30 px bucket %+v, want 2 of 2", b)
+				}
+				if len(cr.False) != 1 || cr.False[0] != (FalseRegion{Frame: 1, Class: detect.Plate, Box: Box{0, 80, 10, 10}}) {
+					t.Errorf("false regions %+v, want the plate region at (0,80) in frame 1", cr.False)
+				}
+			}
+		})
+	}
 }
 
 func TestParseVideoLabels(t *testing.T) {
@@ -186,7 +285,7 @@ func TestVideoEvalEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var heard []string
-	ev := &VideoEvaluator{Options: desens.Options{Runtime: desens.RuntimeOptions{Threads: 2}},
+	ev := &VideoEvaluator{Options: desens.Options{Targets: []detect.Class{detect.Face, detect.Plate}, Runtime: desens.RuntimeOptions{Threads: 2}},
 		OnClip: func(c ClipResult) { heard = append(heard, filepath.Base(c.Name)) }}
 	res, err := ev.Run(t.Context(), dir)
 	if err != nil {
@@ -204,13 +303,26 @@ func TestVideoEvalEndToEnd(t *testing.T) {
 	if res.Evaluated != 2 || res.Failed != 0 {
 		t.Fatalf("%d clips evaluated, %d failed; want 2 and 0", res.Evaluated, res.Failed)
 	}
-	if c := res.Total; c.Frames != 20 || c.Truths != st.Boxes || c.Hidden+len(res.Clips[0].Leaks)+len(res.Clips[1].Leaks) != c.Truths {
-		t.Errorf("counts %+v: want 20 frames, %d faces, each hidden or a leak", c, st.Boxes)
+	fc, pc := res.Class(detect.Face), res.Class(detect.Plate)
+	if fc == nil || pc == nil || len(res.Classes) != 2 {
+		t.Fatalf("classes %+v, want faces and plates", res.Classes)
 	}
-	if res.Recall < 0 || res.Recall > 1 || res.Millis <= 0 || res.FPS <= 0 {
-		t.Errorf("recall %v, %v ms, %v fps", res.Recall, res.Millis, res.FPS)
+	leaks := map[detect.Class]int{}
+	for _, c := range res.Clips {
+		for _, l := range c.Leaks {
+			leaks[l.Class]++
+		}
 	}
-	for _, want := range []string{"TOTAL (2 clips)", "per-frame recall", "FACE HEIGHT px"} {
+	if c := fc.Counts; c.Frames != 20 || c.Truths != st.Boxes || c.Hidden+leaks[detect.Face] != c.Truths {
+		t.Errorf("face counts %+v: want 20 frames, %d faces, each hidden or a leak", c, st.Boxes)
+	}
+	if c := pc.Counts; c.Frames != 20 || c.Truths != st.PlateBoxes || c.Hidden+leaks[detect.Plate] != c.Truths || c.BandTruths != st.PlateBoxes30 {
+		t.Errorf("plate counts %+v: want 20 frames, %d plates (%d >= 30 px), each hidden or a leak", c, st.PlateBoxes, st.PlateBoxes30)
+	}
+	if fc.Recall < 0 || fc.Recall > 1 || res.Millis <= 0 || res.FPS <= 0 {
+		t.Errorf("recall %v, %v ms, %v fps", fc.Recall, res.Millis, res.FPS)
+	}
+	for _, want := range []string{"TOTAL (2 clips)", "per-frame recall", "FACE HEIGHT px", "PLATE WIDTH px", ">=30 px wide"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text output lacks %q", want)
 		}
@@ -224,8 +336,8 @@ func TestVideoEvalEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(js.String()), &back); err != nil {
 		t.Fatalf("JSON does not read back: %v", err)
 	}
-	if back.Recall != res.Recall || len(back.Clips) != 2 || back.Total != res.Total {
-		t.Errorf("JSON read back differs: %+v", back.Total)
+	if len(back.Classes) != 2 || back.Classes[0].Recall != fc.Recall || len(back.Clips) != 2 || back.Classes[0].Counts != fc.Counts {
+		t.Errorf("JSON read back differs: %+v", back.Classes)
 	}
 }
 

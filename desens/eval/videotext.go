@@ -1,78 +1,116 @@
 package eval
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/desens/desens/desens/detect"
 )
 
-// WriteText prints the result as tables for people: one line per clip, the
-// totals, and per-frame recall by face height.
+// classWords are how the tables name a class: its objects, one of them,
+// and what its sizes are measured by.
+func classWords(c detect.Class) (objects, object, size string) {
+	switch c {
+	case detect.Face:
+		return "faces", "a face", "FACE HEIGHT px"
+	case detect.Plate:
+		return "plates", "a plate", "PLATE WIDTH px"
+	}
+	return string(c) + "s", "an " + string(c), strings.ToUpper(string(c)) + " HEIGHT px"
+}
+
+// WriteText prints the result as tables for people: for each class scored,
+// one line per clip, the totals, and per-frame recall by size; then what
+// the classes leave visible together, and the time.
 func (r *VideoResult) WriteText(w io.Writer) error {
 	total := fmt.Sprintf("TOTAL (%d clips)", r.Evaluated)
 	width := len(total)
 	for _, c := range r.Clips {
 		width = max(width, len(c.Name))
 	}
-	small := fmt.Sprintf("%d-%d px", r.SmallMin, r.SmallMax)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "%-*s\tFRAMES\tFACES\tHIDDEN\tRECALL\t%s\tLEAK FRAMES\tLONGEST RUN\tFALSE/FRAME\tms/FRAME\t\n", width, "CLIP", small)
-	row := func(name string, c VideoCounts, recall, smallRecall, fpf float64, run Run, ms float64) {
-		perFrame := "-"
-		if ms > 0 && c.Frames > 0 {
-			perFrame = fmt.Sprintf("%.0f", ms/float64(c.Frames))
+	for k, tc := range r.Classes {
+		objects, object, sizeName := classWords(tc.Class)
+		if k > 0 {
+			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%.2f\t%s\t\n", width, name, c.Frames, c.Truths, c.Hidden,
-			pctOf(recall, c.Truths), pctOf(smallRecall, c.SmallTruths), c.LeakFrames, run.Frames, fpf, perFrame)
-	}
-	for _, c := range r.Clips {
-		if c.Error != "" {
-			fmt.Fprintf(tw, "%-*s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t  FAILED: %s\n", width, c.Name, c.Error)
-			continue
+		fmt.Fprintf(w, "%s\n", strings.ToUpper(objects))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%-*s\tFRAMES\t%s\tHIDDEN\tRECALL\t%s\tLEAK FRAMES\tLONGEST RUN\tFALSE/FRAME\tms/FRAME\t\n", width, "CLIP",
+			strings.ToUpper(objects), cmp.Or(tc.Band, "-"))
+		row := func(name string, vc *VideoClass, ms float64) {
+			c := vc.Counts
+			perFrame := "-"
+			if ms > 0 && c.Frames > 0 {
+				perFrame = fmt.Sprintf("%.0f", ms/float64(c.Frames))
+			}
+			fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%.2f\t%s\t\n", width, name, c.Frames, c.Truths, c.Hidden,
+				pctOf(vc.Recall, c.Truths), pctOf(vc.BandRecall, c.BandTruths), c.LeakFrames, vc.LongestRun.Frames, vc.FalsePerFrame, perFrame)
 		}
-		row(c.Name, c.Counts, c.Recall, c.SmallRecall, c.FalsePerFrame, c.LongestRun, c.Millis)
-	}
-	row(total, r.Total, r.Recall, r.SmallRecall, r.FalsePerFrame, r.LongestRun, r.Millis)
-	if err := tw.Flush(); err != nil {
-		return err
+		for _, c := range r.Clips {
+			if c.Error != "" {
+				fmt.Fprintf(tw, "%-*s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t  FAILED: %s\n", width, c.Name, c.Error)
+				continue
+			}
+			if vc := c.Class(tc.Class); vc != nil {
+				row(c.Name, vc, c.Millis)
+			}
+		}
+		row(total, &tc, r.Millis)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+
+		t := tc.Counts
+		fmt.Fprintf(w, "\nper-frame recall %s", pctOf(tc.Recall, t.Truths))
+		if tc.Band != "" {
+			fmt.Fprintf(w, ", %s %s %s", objects, tc.Band, pctOf(tc.BandRecall, t.BandTruths))
+		}
+		fmt.Fprintf(w, " (%s counts hidden in a frame when the output hides at least %.0f%% of its box)\n", object, 100*r.CoverBar)
+		fmt.Fprintf(w, "%d of %d frames with %s left %s visible", t.LeakFrames, t.ObjectFrames, objects, object)
+		if run := tc.LongestRun; run.Frames > 0 {
+			fmt.Fprintf(w, "; longest %s stayed visible: %d frames (%s, track %d, from frame %d)", object, run.Frames, filepath.Base(run.Clip), run.Track, run.Start)
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "false hidden regions: %.2f per frame (%d of %d regions touch no labelled box)", tc.FalsePerFrame, t.FalseRegions, t.Regions)
+		if t.Excluded > 0 {
+			fmt.Fprintf(w, "; %d labelled boxes marked ignore", t.Excluded)
+			if r.MinSize > 0 {
+				fmt.Fprintf(w, " or under %d px high", r.MinSize)
+			}
+			fmt.Fprint(w, " count neither way")
+		}
+		fmt.Fprintln(w)
+
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "%s\t%s\tHIDDEN\tRECALL\t\n", sizeName, strings.ToUpper(objects))
+		for _, b := range tc.Sizes {
+			fmt.Fprintf(tw, "%-14s\t%d\t%d\t%s\t\n", b.Name, b.Truths, b.Hits, pctOf(b.Recall, b.Truths))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 
-	t := r.Total
-	fmt.Fprintf(w, "\nper-frame recall %s, faces %s %s (a face counts hidden in a frame when the output hides at least %.0f%% of its box)\n",
-		pctOf(r.Recall, t.Truths), small, pctOf(r.SmallRecall, t.SmallTruths), 100*r.CoverBar)
-	fmt.Fprintf(w, "%d of %d frames with faces left a face visible", t.LeakFrames, t.FaceFrames)
-	if run := r.LongestRun; run.Frames > 0 {
-		fmt.Fprintf(w, "; longest a face stayed visible: %d frames (%s, track %d, from frame %d)", run.Frames, filepath.Base(run.Clip), run.Track, run.Start)
-	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "false hidden regions: %.2f per frame (%d of %d regions touch no labelled box)", r.FalsePerFrame, t.FalseRegions, t.Regions)
-	if t.Excluded > 0 {
-		fmt.Fprintf(w, "; %d labelled boxes marked ignore", t.Excluded)
-		if r.MinSize > 0 {
-			fmt.Fprintf(w, " or under %d px high", r.MinSize)
-		}
-		fmt.Fprint(w, " count neither way")
+	if len(r.Classes) > 1 {
+		fmt.Fprintf(w, "%d of %d frames left a labelled object of a class scored visible\n", r.LeakFrames, r.Frames)
 	}
-	fmt.Fprintln(w)
-	if t.MaskedFrames > 0 {
-		fmt.Fprintf(w, "%d frames were masked whole (detection failed on them)\n", t.MaskedFrames)
+	if len(r.Classes) > 0 && r.Classes[0].Counts.MaskedFrames > 0 {
+		fmt.Fprintf(w, "%d frames were masked whole (detection failed on them)\n", r.Classes[0].Counts.MaskedFrames)
 	}
 	if r.Millis > 0 {
-		fmt.Fprintf(w, "desens took %.1f s for %d frames (%.2f frames/s)\n", r.Millis/1000, t.Frames, r.FPS)
+		fmt.Fprintf(w, "desens took %.1f s for %d frames (%.2f frames/s)\n", r.Millis/1000, r.Frames, r.FPS)
 	}
 	if r.Failed > 0 {
 		fmt.Fprintf(w, "%d clips FAILED and are left out of every figure\n", r.Failed)
 	}
-
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "FACE HEIGHT px\tFACES\tHIDDEN\tRECALL\t")
-	for _, b := range r.Sizes {
-		fmt.Fprintf(tw, "%-14s\t%d\t%d\t%s\t\n", b.Name, b.Truths, b.Hits, pctOf(b.Recall, b.Truths))
-	}
-	return tw.Flush()
+	return nil
 }
 
 // WriteJSON writes the result, indented.

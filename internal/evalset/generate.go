@@ -108,6 +108,7 @@ type bgSample struct {
 	id     string
 	img    *fimg
 	ignore []Box
+	plates []Box
 }
 
 type negSample struct {
@@ -191,7 +192,7 @@ func loadSources(cfg *Config) (*sources, error) {
 				s.faces = append(s.faces, cutFace(fmt.Sprintf("%s#%d", p.ID, fi), im, f.Box, others))
 			}
 		case RoleBackground:
-			s.bgs = append(s.bgs, bgSample{id: p.ID, img: im, ignore: p.Ignore})
+			s.bgs = append(s.bgs, bgSample{id: p.ID, img: im, ignore: p.Ignore, plates: p.Plates})
 		case RoleNegative:
 			patch := im
 			if !p.Patch.Empty() {

@@ -93,6 +93,9 @@ type Photo struct {
 	// positive (tiny, back-of-head, blurred crowd, drawn faces). For
 	// backgrounds and negatives they are carried into the synthetic frames.
 	Ignore []Box
+	// Plates (RoleBackground only): the licence plates in the photo, as
+	// in testdata/eval/plates-real. The video set labels them.
+	Plates []Box
 	// Patch (RoleNegative only): the region cut out as the patch; zero
 	// means the whole image. IgnoreWhole marks patches whose content is a
 	// non-photo face (cartoon/painting) that must go into `ignore`.
@@ -187,7 +190,8 @@ var Photos = []Photo{
 	{ID: "bg_building", Pkg: "opencv-doc", Path: ocvData + "building.jpg", W: 868, H: 600, Role: RoleBackground},
 	{ID: "bg_leuvenA", Pkg: "opencv-doc", Path: ocvData + "leuvenA.jpg", W: 751, H: 563, Role: RoleBackground},
 	{ID: "bg_leuvenB", Pkg: "opencv-doc", Path: ocvData + "leuvenB.jpg", W: 751, H: 563, Role: RoleBackground},
-	{ID: "bg_car_rear", Pkg: "opencv-doc", Path: ocvData + "licenseplate_motion.jpg", W: 600, H: 482, Role: RoleBackground},
+	{ID: "bg_car_rear", Pkg: "opencv-doc", Path: ocvData + "licenseplate_motion.jpg", W: 600, H: 482, Role: RoleBackground,
+		Plates: bxs(bx(225, 230, 135, 67))},
 	{ID: "bg_aero1", Pkg: "opencv-doc", Path: ocvData + "aero1.jpg", W: 640, H: 480, Role: RoleBackground},
 	{ID: "bg_aero3", Pkg: "opencv-doc", Path: ocvData + "aero3.jpg", W: 640, H: 480, Role: RoleBackground},
 	{ID: "bg_home", Pkg: "opencv-doc", Path: ocvData + "home.jpg", W: 512, H: 384, Role: RoleBackground},

@@ -96,17 +96,28 @@ type VideoStats struct {
 	IgnoreTracks int `json:"ignore_tracks"`
 	// Boxes counts labelled face boxes (one per face and frame), ignore
 	// boxes not included.
-	Boxes       int      `json:"face_boxes"`
-	SmallBoxes  int      `json:"small_face_boxes"` // height <= SmallMax
-	Occluded    int      `json:"occluded_boxes"`   // partly behind an occluder or another face
-	IgnoreBoxes int      `json:"ignore_boxes"`     // faces more than half hidden
-	MinHeight   int      `json:"min_height"`
-	MaxHeight   int      `json:"max_height"`
-	Occluders   int      `json:"occluders"`
-	Negatives   int      `json:"hard_negatives"`
-	FaceSources []string `json:"face_sources"`
-	Backgrounds []string `json:"backgrounds"`
-	Missing     []string `json:"missing_sources"`
+	Boxes       int `json:"face_boxes"`
+	SmallBoxes  int `json:"small_face_boxes"` // height <= SmallMax
+	Occluded    int `json:"occluded_boxes"`   // partly behind an occluder or another face
+	IgnoreBoxes int `json:"ignore_boxes"`     // faces more than half hidden
+	MinHeight   int `json:"min_height"`
+	MaxHeight   int `json:"max_height"`
+	Occluders   int `json:"occluders"`
+	Negatives   int `json:"hard_negatives"`
+	// Cars carry the plates; PlateBoxes counts labelled plate boxes (one
+	// per plate and frame, ignore boxes not included), PlateBoxes30 those
+	// at least 30 px wide.
+	Cars             int      `json:"cars"`
+	PlateTracks      int      `json:"plate_tracks"`
+	PlateBoxes       int      `json:"plate_boxes"`
+	PlateBoxes30     int      `json:"plate_boxes_30px"`
+	PlateOccluded    int      `json:"occluded_plate_boxes"`
+	PlateIgnoreBoxes int      `json:"ignore_plate_boxes"`
+	PlateMinWidth    int      `json:"plate_min_width"`
+	PlateMaxWidth    int      `json:"plate_max_width"`
+	FaceSources      []string `json:"face_sources"`
+	Backgrounds      []string `json:"backgrounds"`
+	Missing          []string `json:"missing_sources"`
 }
 
 // GenerateVideo builds a labelled video set into cfg.Out: H.264 clips
@@ -131,7 +142,14 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 	if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
 		return nil, err
 	}
-	st := &VideoStats{Missing: src.missing, MinHeight: math.MaxInt}
+	st := &VideoStats{Missing: src.missing, MinHeight: math.MaxInt, PlateMinWidth: math.MaxInt}
+	art, cjk, err := newPlateArtist()
+	if err != nil {
+		return nil, err
+	}
+	if !cjk {
+		st.Missing = append(st.Missing, "fonts-droid-fallback")
+	}
 	for _, f := range src.faces {
 		st.FaceSources = append(st.FaceSources, f.id)
 	}
@@ -157,6 +175,9 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 		w, h := cfg.size(i)
 		c := newClip(&cfg, src, rng, st, w, h)
 		c.plan(worlds)
+		// Cars come from a stream of their own: a seed's faces stay as
+		// they were before clips had cars.
+		c.planCars(rand.New(rand.NewPCG(cfg.Seed^0x3c6ef372fe94f82b, uint64(i))), art)
 		v := c.labels(fmt.Sprintf("clip_%03d.mp4", i))
 		if err := c.render(filepath.Join(cfg.Out, v.File)); err != nil {
 			return nil, err
@@ -164,10 +185,13 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 		set.Videos = append(set.Videos, v)
 		st.Clips++
 		st.Frames += v.Frames
-		cfg.logf("%s %dx%d %d frames: %d face tracks, %d occluders", v.File, w, h, v.Frames, len(c.faces), len(c.occ))
+		cfg.logf("%s %dx%d %d frames: %d face tracks, %d cars, %d occluders", v.File, w, h, v.Frames, len(c.faces), len(c.cars), len(c.occ))
 	}
 	if st.MinHeight == math.MaxInt {
 		st.MinHeight = 0
+	}
+	if st.PlateMinWidth == math.MaxInt {
+		st.PlateMinWidth = 0
 	}
 	if err := set.Validate(); err != nil {
 		return nil, fmt.Errorf("generated video labels invalid: %w", err)
@@ -237,6 +261,9 @@ type occluder struct {
 	y     int
 	x0    float64 // left edge at frame 0
 	vx    float64 // px per frame
+	// plates are the licence plates of the photo that show in the patch,
+	// in patch px
+	plates []Box
 }
 
 // rect is the occluder's place at frame t, which may lie partly or wholly
@@ -288,6 +315,8 @@ type clip struct {
 	world       *fimg   // the background photo, adjusted (and maybe mirrored)
 	s           float64 // world px per photo px
 	worldIgnore []fbox  // ignore regions in the world
+	worldPlates []fbox  // licence plates in the world
+	cars        []*carTrack
 	cam         camera
 	occ         []*occluder
 	negs        []negative
@@ -344,6 +373,13 @@ func (c *clip) planWorld(bg bgSample) {
 			x0, x1 = pw-x1, pw-x0
 		}
 		c.worldIgnore = append(c.worldIgnore, fbox{x0 * c.s, float64(b.Y0()) * c.s, x1 * c.s, float64(b.Y1()) * c.s})
+	}
+	for _, b := range bg.plates {
+		x0, x1 := float64(b.X0()), float64(b.X1())
+		if flip {
+			x0, x1 = pw-x1, pw-x0
+		}
+		c.worldPlates = append(c.worldPlates, fbox{x0 * c.s, float64(b.Y0()) * c.s, x1 * c.s, float64(b.Y1()) * c.s})
 	}
 
 	z0, z1 := 1.0, c.uniform(0.93, 1.15)
@@ -406,8 +442,16 @@ func (c *clip) planOccluders(world bgSample) {
 		patch.adjust(c.uniform(0.8, 1.1), c.uniform(-40, 0))
 		vx := c.sign() * c.uniform(4, 25) * c.sc
 		tm, xm := c.rng.IntN(c.n), c.uniform(0, float64(c.w-ow))
-		c.occ = append(c.occ, &occluder{patch: patch, mask: featherMask(ow, oh, max(2, ow/40)), y: c.h - oh,
-			x0: xm - vx*float64(tm), vx: vx})
+		o := &occluder{patch: patch, mask: featherMask(ow, oh, max(2, ow/40)), y: c.h - oh, x0: xm - vx*float64(tm), vx: vx}
+		for _, pb := range bg.plates {
+			sx, sy := float64(ow)/float64(win[2]), float64(oh)/float64(win[3])
+			b := pb.Intersect(win)
+			if b2 := boxFromEdges(float64(b[0]-win[0])*sx, float64(b[1]-win[1])*sy, float64(b.X1()-win[0])*sx,
+				float64(b.Y1()-win[1])*sy); !b.Empty() && !b2.Empty() {
+				o.plates = append(o.plates, b2)
+			}
+		}
+		c.occ = append(c.occ, o)
 		c.st.Occluders++
 	}
 }
@@ -824,6 +868,7 @@ func (c *clip) labels(file string) Video {
 	slices.SortFunc(v.Tracks, func(a, b Track) int { return a.ID - b.ID })
 	v.Tracks = append(v.Tracks, ignores...)
 	c.st.IgnoreTracks += len(ignores)
+	v.Tracks = append(v.Tracks, c.plateLabels(nextID)...)
 	return v
 }
 
@@ -860,6 +905,7 @@ func (c *clip) drawFrame(canvas *fimg, t int, noise *rand.Rand) {
 		}
 		canvas.composite(ng.img.resize(dw, dh), mask, int(math.Round(x0)), int(math.Round(y0)))
 	}
+	c.drawCars(canvas, t)
 	for _, tr := range c.faces {
 		if t < tr.t0 || t > tr.end {
 			continue

@@ -3,6 +3,8 @@ package evalset
 import (
 	"bytes"
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,25 +73,37 @@ func TestGenerateVideoTiny(t *testing.T) {
 	})
 
 	t.Run("tracks", func(t *testing.T) {
-		faces := 0
+		faces, plates := 0, 0
 		for _, v := range set.Videos {
 			for _, tr := range v.Tracks {
-				if tr.Class != "face" {
-					t.Errorf("%s: track %d class %q", v.File, tr.ID, tr.Class)
-				}
 				for _, b := range tr.Boxes {
-					if !b.Ignore {
+					if b.Ignore {
+						continue
+					}
+					switch tr.Class {
+					case "face":
 						faces++
 						// a 240-line frame scales the largest face to 44 px
 						if b.Box[3] > 45 {
 							t.Errorf("%s: track %d frame %d: face %v higher than 45 px", v.File, tr.ID, b.Frame, b.Box)
 						}
+					case "plate":
+						plates++
+						// and the widest plate to 44 px
+						if b.Box[2] > 45 {
+							t.Errorf("%s: track %d frame %d: plate %v wider than 45 px", v.File, tr.ID, b.Frame, b.Box)
+						}
+					default:
+						t.Errorf("%s: track %d class %q", v.File, tr.ID, tr.Class)
 					}
 				}
 			}
 		}
 		if faces == 0 || faces != st.Boxes {
 			t.Errorf("%d labelled face boxes (stats %d), want some", faces, st.Boxes)
+		}
+		if plates == 0 || plates != st.PlateBoxes {
+			t.Errorf("%d labelled plate boxes (stats %d), want some", plates, st.PlateBoxes)
 		}
 	})
 
@@ -103,6 +117,74 @@ func TestGenerateVideoTiny(t *testing.T) {
 			t.Error("different seeds gave identical videos.json")
 		}
 	})
+}
+
+// TestCarPose: a plate's width goes from w0 at the car's first frame to
+// w1 at the clip's last, smoothly, and its centre moves in a line.
+func TestCarPose(t *testing.T) {
+	plate := newFimg(100, 30)
+	for _, tc := range []struct {
+		name   string
+		t0     int
+		w0, w1 float64
+		v      [2]float64
+	}{
+		{"passing", 0, 60, 66, [2]float64{12, 0}},
+		{"approaching", 5, 25, 70, [2]float64{1, 1.5}},
+		{"receding", 0, 150, 50, [2]float64{-1, -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clip{w: 1920, h: 1080, n: 30}
+			car, pb := drawCar(rand.New(rand.NewPCG(1, 2)), plate)
+			tr := &carTrack{car: car, plate: pb, t0: tc.t0, p0: [2]float64{900, 600}, v: tc.v, w0: tc.w0, w1: tc.w1}
+			prev := c.carPose(tr, tc.t0).plate
+			if math.Abs(float64(prev[2])-tc.w0) > 2.5 {
+				t.Errorf("frame %d: plate %v, want %.0f px wide", tc.t0, prev, tc.w0)
+			}
+			for f := tc.t0 + 1; f < c.n; f++ {
+				p := c.carPose(tr, f).plate
+				cx, pcx := float64(p[0])+float64(p[2])/2, float64(prev[0])+float64(prev[2])/2
+				if math.Abs(cx-pcx-tc.v[0]) > 1.5 || math.Abs(float64(p[2]-prev[2])) > 1+0.06*float64(prev[2]) {
+					t.Errorf("frame %d: plate %v after %v: not a smooth step", f, p, prev)
+				}
+				prev = p
+			}
+			if math.Abs(float64(prev[2])-tc.w1) > 2.5 {
+				t.Errorf("last frame: plate %v, want %.0f px wide", prev, tc.w1)
+			}
+			if !c.carPose(tr, c.n-1).rect().Overlaps(Box{prev[0], prev[1], prev[2], prev[3]}) {
+				t.Error("the car is not where its plate is")
+			}
+		})
+	}
+}
+
+// TestPlates: every kind of plate draws its characters: dark and light
+// ink both show, in the plate's millimetre size.
+func TestPlates(t *testing.T) {
+	a, _, err := newPlateArtist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 60 {
+		p, kind := a.plate(rng)
+		seen[kind] = true
+		lo, hi := float32(255), float32(0)
+		for i := 0; i < len(p.Pix); i += 4 {
+			l := (p.Pix[i] + p.Pix[i+1] + p.Pix[i+2]) / 3
+			lo, hi = min(lo, l), max(hi, l)
+		}
+		if hi-lo < 120 {
+			t.Errorf("%s plate %dx%d: luma %v to %v, no contrast", kind, p.W, p.H, lo, hi)
+		}
+	}
+	for _, k := range plateKinds {
+		if !seen[k.name] {
+			t.Errorf("no %s plate in 60", k.name)
+		}
+	}
 }
 
 func TestVisible(t *testing.T) {

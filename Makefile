@@ -7,6 +7,9 @@
 #                   in $(PREFIX)/lib/desens/, where desens looks for it
 #                   (PREFIX ?= /usr/local; DESTDIR stages the files)
 #   make uninstall  remove what make install put there
+# For a machine with an NVIDIA GPU (never part of demo or test):
+#   make gpu        fetch onnxruntime with its CUDA provider into .cache/ort-gpu/
+#                   and print how to point desens at it (--device cuda)
 
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(CURDIR)/.cache/bin:$(PATH)
@@ -18,7 +21,7 @@ export DESENS_ORT_LIB := $(CURDIR)/.cache/ort/libonnxruntime.so
 BIN := bin/desens
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all setup setup-test build install uninstall demo test vet lint unit bench evalset eval eval-heldout evalset-video eval-video eval-video-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled
+.PHONY: all setup setup-test gpu build install uninstall demo test vet lint unit bench evalset eval eval-heldout evalset-video eval-video eval-video-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled
 
 all: build
 
@@ -27,6 +30,11 @@ setup:
 
 setup-test:
 	@bash scripts/setup.sh --test
+
+# onnxruntime with the CUDA provider (scripts/setup-gpu.sh), for --device
+# cuda; it needs no GPU to fetch.
+gpu: setup
+	@bash scripts/setup-gpu.sh
 
 build: setup
 	go build -o $(BIN) ./cmd/desens

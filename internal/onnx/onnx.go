@@ -27,6 +27,11 @@ import (
 // --ort-lib or DESENS_ORT_LIB at libonnxruntime.so.
 var ErrNoLibrary = errors.New("onnxruntime shared library not available")
 
+// ErrNoCUDA means --device cuda cannot run here: the CUDA provider library,
+// the NVIDIA driver or a GPU is missing, or the loaded onnxruntime cannot
+// use its CUDA provider. The error's text names which, and how to fix it.
+var ErrNoCUDA = errors.New("--device cuda unavailable")
+
 // Device names an execution provider.
 type Device string
 
@@ -282,16 +287,22 @@ func configure(opts *ort.SessionOptions, o SessionOptions) error {
 	switch o.Device {
 	case "", CPU:
 	case CUDA:
+		env.Lock()
+		lib := env.lib
+		env.Unlock()
+		if err := CheckCUDA(lib, nvidiaHost); err != nil {
+			return err
+		}
 		cuda, err := ort.NewCUDAProviderOptions()
 		if err != nil {
-			return fmt.Errorf("cuda provider: %w", err)
+			return cudaError(lib, err)
 		}
 		defer cuda.Destroy()
 		if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(o.GPUID)}); err != nil {
-			return fmt.Errorf("cuda provider: %w", err)
+			return cudaError(lib, err)
 		}
 		if err := opts.AppendExecutionProviderCUDA(cuda); err != nil {
-			return fmt.Errorf("cuda provider: %w", err)
+			return cudaError(lib, err)
 		}
 	default:
 		return fmt.Errorf("unknown device %q (want cpu or cuda)", o.Device)

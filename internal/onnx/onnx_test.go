@@ -1,9 +1,11 @@
 package onnx_test
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -116,5 +118,24 @@ func TestUnknownDevice(t *testing.T) {
 	if _, err := rt.NewDynamicSession(models.FaceVerify().Data, []string{"input:0"}, []string{"Identity:0"},
 		onnx.SessionOptions{Device: "tpu"}); err == nil {
 		t.Error("device tpu: no error")
+	}
+}
+
+// TestCUDAUnavailable: on a machine without CUDA (CI), --device cuda fails
+// with one line wrapping onnx.ErrNoCUDA, never a crash or a quiet fall-back
+// to the CPU.
+func TestCUDAUnavailable(t *testing.T) {
+	rt := testenv.ORT(t)
+	if onnx.CheckCUDA(rt.Library(), onnx.Host{Root: "/"}) == nil {
+		t.Skip("this machine has the CUDA provider, a driver and a GPU")
+	}
+	s, err := rt.NewDynamicSession(models.FaceVerify().Data, []string{"input:0"}, []string{"Identity:0"},
+		onnx.SessionOptions{Device: onnx.CUDA})
+	if err == nil {
+		s.Close()
+		t.Fatal("device cuda: no error")
+	}
+	if !errors.Is(err, onnx.ErrNoCUDA) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("want one line wrapping ErrNoCUDA, got %v", err)
 	}
 }

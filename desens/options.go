@@ -126,8 +126,11 @@ type PlateOptions struct {
 	// Every spreads a video's full-size search for small plates over this
 	// many frames: each frame is searched whole at half size for the
 	// larger plates, one share of it at full size, and round the plates
-	// of the last frames. 0 means 12; 1 searches every frame in full. It
-	// is capped at Hold+1, as Face.Every is.
+	// of the last frames. 0 means 6; 1 searches every frame in full. It
+	// is capped at Hold+1 and at 6: a plate box is carried and led in
+	// over 5 frames at most, whatever Hold is, so that scene text the
+	// detector takes for a plate now and then is not spread over many
+	// frames.
 	Every int
 	// CornerModel is a plate detector ONNX file with four corner points
 	// (HyperLPR3's y5fu shape: input [1,3,S,S], output [1,N,15]), run
@@ -264,7 +267,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Plate.Every == 0 {
 		o.Plate.Every = detect.DefaultPlateConfig().Every
 	}
-	o.Plate.Every = min(o.Plate.Every, max(0, o.Hold)+1)
+	// Plate boxes are led in at most plateReach frames (track.go).
+	o.Plate.Every = min(o.Plate.Every, min(max(0, o.Hold), plateReach)+1)
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if o.Overlay, err = o.Overlay.withDefaults(o.Hold); err != nil {
 			return o, err

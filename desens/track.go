@@ -50,12 +50,29 @@ type held struct {
 // known of the motion (about how fast a walking person's face or a
 // passing car's plate moves across a frame, whatever its size), and hold
 // for a carried box, whose motion is known, so only the change in it is
-// allowed for. Overlays stand still and do not grow.
-type growth struct{ lead, hold float64 }
+// allowed for. Overlays stand still and do not grow. reach, when set,
+// bounds how many frames a class's boxes are carried or led in, below the
+// tracker's hold: the plate detector takes scene text for plates now and
+// then, and a long hold would spread each such box over many frames.
+type growth struct {
+	lead, hold float64
+	reach      int
+}
 
 var growths = map[detect.Class]growth{
 	detect.Face:  {lead: 0.3, hold: 0.1},
-	detect.Plate: {lead: 0.15, hold: 0.05},
+	detect.Plate: {lead: 0.15, hold: 0.05, reach: plateReach},
+}
+
+// plateReach is how many frames a plate box is carried or led in at most.
+const plateReach = 5
+
+// reach is how many frames boxes of class c are carried or led in.
+func (t *tracker) reach(c detect.Class) int {
+	if r := growths[c].reach; r > 0 {
+		return min(r, t.hold)
+	}
+	return t.hold
 }
 
 // grow returns b moved by (dx, dy) and grown on each side by f of its
@@ -87,6 +104,9 @@ func (t *tracker) push(f *frame) []*frame {
 		if best < 0 {
 			// New track: cover the frames before it, too.
 			for _, old := range t.buf {
+				if f.seq-old.seq > t.reach(d.Class) {
+					continue
+				}
 				box := grow(d.Box, 0, 0, growths[d.Class].lead*float64(f.seq-old.seq))
 				old.extra = append(old.extra, detect.Detection{Box: box, Class: d.Class})
 			}
@@ -118,7 +138,7 @@ func (t *tracker) push(f *frame) []*frame {
 	}
 	kept := t.tracks[:0]
 	for i, tr := range t.tracks {
-		if f.seq-tr.seen > t.hold {
+		if f.seq-tr.seen > t.reach(tr.class) {
 			continue
 		}
 		if !matched[i] {

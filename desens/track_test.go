@@ -106,3 +106,33 @@ func TestTracker(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackerPlateReach: a plate box is carried and led in over
+// plateReach frames at most, whatever the hold; a face's over the hold.
+func TestTrackerPlateReach(t *testing.T) {
+	const hold, n, at = 11, 30, 15
+	box := image.Rect(100, 100, 160, 120)
+	for _, tc := range []struct {
+		class detect.Class
+		reach int
+	}{{detect.Face, hold}, {detect.Plate, plateReach}} {
+		t.Run(string(tc.class), func(t *testing.T) {
+			tr := newTracker(hold)
+			var out []*frame
+			for i := range n {
+				f := &frame{seq: i}
+				if i == at {
+					f.dets = []detect.Detection{{Box: box, Class: tc.class, Score: 1}}
+				}
+				out = append(out, tr.push(f)...)
+			}
+			out = append(out, tr.flush()...)
+			for _, f := range out {
+				hidden := len(f.dets)+len(f.extra) > 0
+				if want := f.seq >= at-tc.reach && f.seq <= at+tc.reach; hidden != want {
+					t.Errorf("frame %d: hidden %v, want %v", f.seq, hidden, want)
+				}
+			}
+		})
+	}
+}

@@ -152,7 +152,7 @@ func DefaultPlateConfig() PlateConfig {
 		MinWidth:            16,
 		MaxWidth:            200,
 		NMSIoU:              0.3,
-		Every:               12,
+		Every:               6,
 		StreamCoarse:        0.5,
 		Own:                 true,
 		Corners:             true,

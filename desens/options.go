@@ -125,8 +125,7 @@ type PlateOptions struct {
 	NoRead bool
 	// Every spreads a video's full-size search for small plates over this
 	// many frames: each frame is searched whole at half size for the
-	// larger plates, one share of it at full size, and round the plates
-	// of the last frames. 0 means 6; 1 searches every frame in full. It
+	// larger plates and one share of it at full size. 0 means 6; 1 searches every frame in full. It
 	// is capped at Hold+1 and at 6: a plate box is carried and led in
 	// over 5 frames at most, whatever Hold is, so that scene text the
 	// detector takes for a plate now and then is not spread over many

@@ -12,26 +12,21 @@ import (
 )
 
 // PlateStream finds plates in one video, whose frames it must get in
-// order, as FaceStream finds faces: each frame is searched whole at
-// StreamCoarse of its size for the larger plates, one share of it at full
-// size for the small ones (every part once in Every frames), and round the
-// plates of the last frames at full size, which follows them as they move.
+// order: each frame is searched whole at StreamCoarse of its size for the
+// larger plates, and one share of it at full size for the small ones
+// (every part once in Every frames). Unlike FaceStream it does not search
+// round the plates of the last frames: a close look at a sign the
+// detector once took for a plate finds it again frame after frame, and
+// the tracker's hold covers a plate between two searches of its share.
 // Each search is a DetectFrame of its own, verifier and reader included;
 // the corner detector, which sees a fixed square whatever it is given,
 // runs on the whole-frame search only.
 type PlateStream struct {
-	d      *PlateDetector
-	every  int
-	n      int
-	size   image.Point
-	fine   [][]image.Rectangle
-	tracks []plateTrack
-}
-
-// plateTrack is a plate the stream found in recent frames.
-type plateTrack struct {
-	box  image.Rectangle
-	seen int
+	d     *PlateDetector
+	every int
+	n     int
+	size  image.Point
+	fine  [][]image.Rectangle
 }
 
 // plateTile is the side of the full-size regions a stream's fine search
@@ -63,7 +58,7 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 		return s.d.DetectFrame(ctx, img)
 	}
 	if size != s.size {
-		s.size, s.tracks = size, nil
+		s.size = size
 		s.fine = make([][]image.Rectangle, s.every)
 		var tiles []image.Rectangle
 		sx, xs := split(size.X, plateTile, plateOverlap)
@@ -89,16 +84,14 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	for _, det := range whole {
 		found = append(found, rescale(det, 1/coarse))
 	}
-	for _, src := range append(append([]image.Rectangle(nil), s.fine[n%s.every]...), s.follow(size)...) {
+	for _, src := range s.fine[n%s.every] {
 		dets, err := s.region(ctx, img, src)
 		if err != nil {
 			return nil, err
 		}
 		found = append(found, dets...)
 	}
-	dets := suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: size})
-	s.update(n, dets)
-	return dets, nil
+	return suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: size}), nil
 }
 
 // rescale maps a detection made on a frame resized by 1/f back to the
@@ -178,45 +171,4 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 		out = append(out, det)
 	}
 	return out, nil
-}
-
-// plateFollow is how far round a recent plate its follow region reaches,
-// in plate widths on each side (plates on passing cars move fast).
-const plateFollow = 1.5
-
-// follow lists a region round each plate seen in the last Every frames.
-func (s *PlateStream) follow(size image.Point) []image.Rectangle {
-	var out []image.Rectangle
-	for _, t := range s.tracks {
-		g := int(plateFollow*float64(t.box.Dx())) + 16
-		if r := t.box.Inset(-g).Intersect(image.Rectangle{Max: size}); r.Dx() >= plateAlign && r.Dy() >= plateAlign {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// update makes the plates found in frame n the recent ones, keeping those
-// not found again for up to Every frames.
-func (s *PlateStream) update(n int, dets []Detection) {
-	next := make([]plateTrack, 0, len(dets)+len(s.tracks))
-	for _, det := range dets {
-		next = append(next, plateTrack{box: det.Box, seen: n})
-	}
-	for _, t := range s.tracks {
-		if n-t.seen >= s.every {
-			continue
-		}
-		again := false
-		for _, det := range dets {
-			if IoU(det.Box, t.box) > 0.1 {
-				again = true
-				break
-			}
-		}
-		if !again {
-			next = append(next, t)
-		}
-	}
-	s.tracks = next
 }

@@ -55,10 +55,11 @@ func TestPlateStreamTiles(t *testing.T) {
 	}
 }
 
-// TestPlateStreamFindsAndFollows puts a synthetic plate, shrunk to about
-// 40 px wide, into a still 720p video: the stream must find it within Every
-// frames, keep finding it after, and find nothing else with confidence.
-func TestPlateStreamFindsAndFollows(t *testing.T) {
+// TestPlateStreamFinds puts a synthetic plate, shrunk to about 40 px
+// wide, into a still 720p video: the stream must find it within Every
+// frames and then at least once in every Every frames (the tracker's hold
+// covers the frames between), and find nothing else with confidence.
+func TestPlateStreamFinds(t *testing.T) {
 	d := newPlate(t)
 	var label plateLabel
 	for _, l := range loadPlateLabels(t, "plates") {
@@ -84,29 +85,22 @@ func TestPlateStreamFindsAndFollows(t *testing.T) {
 
 	s := d.Stream()
 	s.every = 4
-	first := -1
+	last := -1
 	for i := 0; i < 3*s.every; i++ {
 		res := s.Detect(t.Context(), []gocv.Mat{frame})
 		if res[0].Err != nil {
 			t.Fatal(res[0].Err)
 		}
-		found := false
 		for _, det := range res[0].Detections {
 			switch {
 			case IoU(det.Box, want) >= 0.4:
-				found = true
+				last = i
 			case det.Score >= 0.6:
 				t.Errorf("frame %d: unexpected detection %v (%.2f)", i, det.Box, det.Score)
 			}
 		}
-		switch {
-		case found && first < 0:
-			first = i
-		case !found && first >= 0:
-			t.Errorf("frame %d: the plate found in frame %d is lost", i, first)
+		if i-last >= s.every {
+			t.Fatalf("frame %d: the plate at %v not found in the last %d frames", i, want, s.every)
 		}
-	}
-	if first < 0 || first >= s.every {
-		t.Fatalf("plate at %v first found in frame %d, want within %d frames", want, first, s.every)
 	}
 }

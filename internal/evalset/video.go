@@ -682,30 +682,42 @@ func (c *clip) placeBehind(tr *faceTrack) bool {
 // trim sets tr.end: the frame before the face has left the frame for good,
 // or the last frame. It is false for a face that never comes into view.
 func (c *clip) trim(tr *faceTrack) bool {
+	var ok bool
+	tr.end, ok = c.inView(tr.t0, 12, func(t int) Box { return c.pose(tr, t).box })
+	return ok
+}
+
+// inView follows a track that starts at frame t0 and is drawn in box at(t)
+// at frame t: end is the frame before it leaves the picture after coming
+// into view (the clip's last frame if it never leaves), and ok reports
+// whether it comes into view at all, within patience frames of t0.
+func (c *clip) inView(t0, patience int, at func(t int) Box) (end int, ok bool) {
 	frame := Box{0, 0, c.w, c.h}
-	tr.end = c.n - 1
 	entered := false
-	for t := tr.t0; t < c.n; t++ {
-		in := c.pose(tr, t).box.Overlaps(frame)
-		switch {
+	for t := t0; t < c.n; t++ {
+		switch in := at(t).Overlaps(frame); {
 		case in:
 			entered = true
 		case entered:
-			tr.end = t - 1
-			return true
-		case t-tr.t0 > 12:
-			return false
+			return t - 1, true
+		case t-t0 > patience:
+			return c.n - 1, false
 		}
 	}
-	return entered
+	return c.n - 1, entered
+}
+
+// progress is how far frame t lies from t0 to the clip's last frame, 0 to 1.
+func (c *clip) progress(t0, t int) float64 {
+	if c.n-1 > t0 {
+		return float64(t-t0) / float64(c.n-1-t0)
+	}
+	return 0
 }
 
 // pose is where tr's face is drawn at frame t.
 func (c *clip) pose(tr *faceTrack, t int) facePose {
-	f := 0.0
-	if c.n-1 > tr.t0 {
-		f = float64(t-tr.t0) / float64(c.n-1-tr.t0)
-	}
+	f := c.progress(tr.t0, t)
 	h := tr.h0 * math.Pow(tr.h1/tr.h0, f)
 	dt := float64(t - tr.t0)
 	x, y := c.cam.screen(t, tr.p0[0]+tr.v[0]*dt, tr.p0[1]+tr.v[1]*dt)

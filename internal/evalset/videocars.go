@@ -114,31 +114,15 @@ func (c *clip) planCars(rng *rand.Rand, art *plateArtist) {
 // trimCar sets tr.end as trim does for faces; false for a car that never
 // comes into view.
 func (c *clip) trimCar(tr *carTrack) bool {
-	frame := Box{0, 0, c.w, c.h}
-	tr.end = c.n - 1
-	entered := false
-	for t := tr.t0; t < c.n; t++ {
-		in := c.carPose(tr, t).plate.Overlaps(frame)
-		switch {
-		case in:
-			entered = true
-		case entered:
-			tr.end = t - 1
-			return true
-		case t-tr.t0 > 30:
-			return false
-		}
-	}
-	return entered
+	var ok bool
+	tr.end, ok = c.inView(tr.t0, 30, func(t int) Box { return c.carPose(tr, t).plate })
+	return ok
 }
 
 // carPose is where tr is drawn at frame t: its plate's width changes
 // geometrically from w0 to w1 and its centre moves in a straight line.
 func (c *clip) carPose(tr *carTrack, t int) carPose {
-	f := 0.0
-	if c.n-1 > tr.t0 {
-		f = float64(t-tr.t0) / float64(c.n-1-tr.t0)
-	}
+	f := c.progress(tr.t0, t)
 	w := tr.w0 * math.Pow(tr.w1/tr.w0, f)
 	k := w / float64(tr.plate[2])
 	dt := float64(t - tr.t0)

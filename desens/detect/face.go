@@ -180,10 +180,10 @@ type FaceDetector struct {
 	verifier *BlazeFace // nil: proposals are judged alone
 }
 
-// proposer finds face boxes in a whole BGR frame, with their scores,
-// merged and strongest first.
+// proposer finds face boxes in a BGR frame: a whole frame is scanned
+// (ScanConfig.scan) with its run at its scales and size band, and a video's
+// stream makes its runs as it schedules them.
 type proposer interface {
-	candidates(ctx context.Context, img gocv.Mat) ([]candidate, error)
 	// run infers on the region src of a frame scaled by s.
 	run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
 	// scanning reports the proposer's scales and size band.
@@ -255,7 +255,8 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("face detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
-	cands, err := d.proposer.candidates(ctx, img)
+	cfg, band := d.proposer.scanning()
+	cands, err := cfg.scan(ctx, img, band, d.proposer.run)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"math"
@@ -91,12 +90,6 @@ func (d *RetinaFace) Close() error { return d.sess.Close() }
 // benchmarks and reports).
 func (c RetinaFaceConfig) Inferences(w, h int) int {
 	return c.inferences(w, h, retinaMaxSide)
-}
-
-// candidates returns the merged face boxes in a BGR frame with their
-// probabilities, strongest first.
-func (d *RetinaFace) candidates(ctx context.Context, img gocv.Mat) ([]candidate, error) {
-	return d.cfg.scan(ctx, img, retinaBand, d.run)
 }
 
 func (d *RetinaFace) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig, retinaBand }

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"math"
@@ -83,12 +82,6 @@ func (d *YuNet) Close() error { return d.sess.Close() }
 // benchmarks and reports).
 func (c YuNetConfig) Inferences(w, h int) int {
 	return c.inferences(w, h, yunetBand.max)
-}
-
-// candidates returns the merged face boxes in a BGR frame with their
-// scores, strongest first.
-func (d *YuNet) candidates(ctx context.Context, img gocv.Mat) ([]candidate, error) {
-	return d.cfg.scan(ctx, img, yunetBand, d.run)
 }
 
 func (d *YuNet) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig, yunetBand }

@@ -28,14 +28,13 @@ import (
 type FaceStream struct {
 	d      *FaceDetector
 	every  int
-	n      int // frames seen
+	frame  int // the frame being judged, from 0
 	size   image.Point
 	coarse []scanRun   // every frame
 	fine   [][]scanRun // one share per frame, in turn
 	tracks []faceTrack
 
-	frame    int     // the frame being judged
-	passed   []rectF // boxes a second look passed in it
+	passed   []rectF // boxes a second look passed in the frame
 	doubtful []doubt // boxes the proposer is sure of and the second look is not
 }
 
@@ -59,7 +58,7 @@ type faceTrack struct {
 // in order. With FaceConfig.Every of 1 it searches every frame in full,
 // as Detect does.
 func (d *FaceDetector) Stream() *FaceStream {
-	return &FaceStream{d: d, every: max(1, d.cfg.Every)}
+	return &FaceStream{d: d, every: max(1, d.cfg.Every), frame: -1}
 }
 
 // Detect finds faces in the next frames of the video (BGR), in order.
@@ -68,8 +67,8 @@ func (s *FaceStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 }
 
 func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
-	n := s.n
-	s.n++
+	s.frame++
+	n := s.frame
 	if s.every == 1 {
 		return s.d.DetectFrame(ctx, img)
 	}
@@ -95,7 +94,7 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 		cands = append(cands, found...)
 	}
 	cands = mergeBoxes(cands, 0.4)
-	s.frame, s.passed = n, s.passed[:0]
+	s.passed = s.passed[:0]
 	dets, err := s.d.judge(img, cands, s)
 	if err != nil {
 		return nil, err

@@ -143,11 +143,12 @@ func (t *tracker) push(f *frame) []*frame {
 		}
 		if !matched[i] {
 			age := float64(f.seq - tr.seen)
-			g := growths[tr.class]
-			box := grow(tr.box, tr.vx*age, tr.vy*age, g.hold*age)
+			// Unmoved (vx, vy zero) until two detections show its motion.
+			rate := growths[tr.class].hold
 			if !tr.moved {
-				box = grow(tr.box, 0, 0, g.lead*age)
+				rate = growths[tr.class].lead
 			}
+			box := grow(tr.box, tr.vx*age, tr.vy*age, rate*age)
 			f.extra = append(f.extra, detect.Detection{Box: box, Class: tr.class})
 			tr.held = append(tr.held, held{f, len(f.extra) - 1})
 		}

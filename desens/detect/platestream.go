@@ -97,10 +97,16 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 // rescale maps a detection made on a frame resized by 1/f back to the
 // frame, growing its box by a pixel so it still covers what it covered.
 func rescale(det Detection, f float64) Detection {
-	p := func(q image.Point) image.Point {
+	det = mapPoints(det, func(q image.Point) image.Point {
 		return image.Pt(int(math.Round(float64(q.X)*f)), int(math.Round(float64(q.Y)*f)))
-	}
-	det.Box = image.Rectangle{Min: p(det.Box.Min), Max: p(det.Box.Max)}.Inset(-1)
+	})
+	det.Box = det.Box.Inset(-1)
+	return det
+}
+
+// mapPoints returns det with its box corners and quad mapped by p.
+func mapPoints(det Detection, p func(image.Point) image.Point) Detection {
+	det.Box = image.Rectangle{Min: p(det.Box.Min), Max: p(det.Box.Max)}
 	if det.Quad != nil {
 		q := make([]image.Point, len(det.Quad))
 		for i, c := range det.Quad {
@@ -160,15 +166,7 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 		if (inner[0] && b.Min.X <= 1) || (inner[1] && b.Min.Y <= 1) || (inner[2] && b.Max.X >= w-1) || (inner[3] && b.Max.Y >= h-1) {
 			continue
 		}
-		det.Box = b.Add(src.Min)
-		if det.Quad != nil {
-			q := make([]image.Point, len(det.Quad))
-			for i, c := range det.Quad {
-				q[i] = c.Add(src.Min)
-			}
-			det.Quad = q
-		}
-		out = append(out, det)
+		out = append(out, mapPoints(det, func(q image.Point) image.Point { return q.Add(src.Min) }))
 	}
 	return out, nil
 }

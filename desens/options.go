@@ -260,14 +260,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Face, err = o.Face.withDefaults(o.Hold); err != nil {
 		return o, err
 	}
-	if err = o.Plate.validate(); err != nil {
+	if o.Plate, err = o.Plate.withDefaults(o.Hold); err != nil {
 		return o, err
 	}
-	if o.Plate.Every == 0 {
-		o.Plate.Every = detect.DefaultPlateConfig().Every
-	}
-	// Plate boxes are led in at most plateReach frames (track.go).
-	o.Plate.Every = min(o.Plate.Every, min(max(0, o.Hold), plateReach)+1)
 	if slices.Contains(o.Targets, detect.Overlay) {
 		if o.Overlay, err = o.Overlay.withDefaults(o.Hold); err != nil {
 			return o, err
@@ -316,6 +311,20 @@ func (f FaceOptions) validate() error {
 		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	return nil
+}
+
+// withDefaults checks the plate options and fills in Every; hold is
+// Options.Hold, already defaulted.
+func (p PlateOptions) withDefaults(hold int) (PlateOptions, error) {
+	if err := p.validate(); err != nil {
+		return p, err
+	}
+	if p.Every == 0 {
+		p.Every = detect.DefaultPlateConfig().Every
+	}
+	// Plate boxes are led in over plateReach frames at most (track.go).
+	p.Every = min(p.Every, min(max(0, hold), plateReach)+1)
+	return p, nil
 }
 
 func (p PlateOptions) validate() error {

@@ -38,14 +38,15 @@ func newCornerDetector(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (
 
 func (c *cornerDetector) Close() error { return c.sess.Close() }
 
-// squareInput reads the side of the model's fixed 1×3×S×S input.
+// squareInput reads the side of the model's N×3×S×S input, whose side is
+// fixed and whose batch N is 1 or given at run time (-1).
 func squareInput(model []byte) (int, error) {
 	in, err := onnx.InputShapes(model)
 	if err != nil {
 		return 0, err
 	}
-	if len(in) != 1 || len(in[0]) != 4 || in[0][0] != 1 || in[0][1] != 3 || in[0][2] != in[0][3] || in[0][2] < 32 {
-		return 0, fmt.Errorf("want one 1×3×S×S input, got %v", in)
+	if len(in) != 1 || len(in[0]) != 4 || (in[0][0] != 1 && in[0][0] != -1) || in[0][1] != 3 || in[0][2] != in[0][3] || in[0][2] < 32 {
+		return 0, fmt.Errorf("want one N×3×S×S input (N 1 or dynamic, S fixed), got %v", in)
 	}
 	return int(in[0][2]), nil
 }

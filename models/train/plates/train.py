@@ -259,7 +259,8 @@ def export(net, path):
     x = torch.zeros(1, 3, 320, 320)
     tmp = path + ".tmp"
     torch.onnx.export(m, x, tmp, input_names=["image"], output_names=["heat", "box"], opset_version=13,
-                      dynamic_axes={"image": {2: "height", 3: "width"}, "heat": {2: "h4", 3: "w4"}, "box": {2: "h4", 3: "w4"}},
+                      dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "heat": {0: "batch", 2: "h4", 3: "w4"},
+                                    "box": {0: "batch", 2: "h4", 3: "w4"}},
                       do_constant_folding=True)
     os.replace(tmp, path)
     print(f"exported {path} ({os.path.getsize(path)} bytes)", file=sys.stderr)

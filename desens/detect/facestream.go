@@ -35,11 +35,12 @@ type FaceStream struct {
 	tracks []faceTrack
 
 	passed   []rectF // boxes a second look passed in the frame
-	doubtful []doubt // boxes the proposer is sure of and the second look is not
+	doubtful []doubt // boxes the second look turned down, followed into the next frame
 }
 
-// doubt is a box the proposer was sure of and a second look turned down,
-// in count frames running up to seen.
+// doubt is a box a second look turned down in frame seen, which the
+// proposer scored at least followScore; count is how many frames running,
+// up to seen, it scored at least sureScore.
 type doubt struct {
 	box   rectF
 	seen  int
@@ -103,6 +104,35 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	return dets, nil
 }
 
+// Finish searches last, the frame Detect judged last, at every scale the
+// schedule did not run on it, when the video ends there: a face that came
+// into view after its share of the frame was last searched is found no
+// later, and the caller's tracker leads it back to the frames before.
+func (s *FaceStream) Finish(ctx context.Context, last gocv.Mat) Result {
+	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
+		return Result{}
+	}
+	var runs []scanRun
+	for k, share := range s.fine {
+		if k != s.frame%len(s.fine) {
+			runs = append(runs, share...)
+		}
+	}
+	var cands []candidate
+	for _, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return Result{Err: err}
+		}
+		found, err := r.do(last, s.d.proposer.run)
+		if err != nil {
+			return Result{Err: err}
+		}
+		cands = append(cands, found...)
+	}
+	dets, err := s.d.judge(last, mergeBoxes(cands, 0.4), s)
+	return Result{Detections: dets, Err: err}
+}
+
 // recall vouches for a box that continues a face verified within the
 // last vouchFor×Every frames: a share of the frame is searched again only
 // Every frames later, so the verdict must outlast that to be of use.
@@ -117,7 +147,7 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 	}
 	if c.score >= sureScore {
 		for _, d := range s.doubtful {
-			if d.seen == s.frame-1 && d.count >= sureFor-1 && d.box.iou(c.box) > 0.3 {
+			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box) {
 				return max(c.score, s.d.cfg.Threshold), true
 			}
 		}
@@ -144,16 +174,45 @@ func (s *FaceStream) note(c candidate, score float64) {
 		s.passed = append(s.passed, c.box)
 		return
 	}
-	if c.score < sureScore {
+	if c.score < followScore {
 		return
 	}
+	count := 0
+	if c.score >= sureScore {
+		count = 1
+	}
 	for i, d := range s.doubtful {
-		if d.seen == s.frame-1 && d.box.iou(c.box) > 0.3 {
-			s.doubtful[i] = doubt{box: c.box, seen: s.frame, count: d.count + 1}
+		if d.seen == s.frame-1 && continues(d.box, c.box) {
+			if count > 0 {
+				count += d.count
+			}
+			s.doubtful[i] = doubt{box: c.box, seen: s.frame, count: count}
 			return
 		}
 	}
-	s.doubtful = append(s.doubtful, doubt{box: c.box, seen: s.frame, count: 1})
+	s.doubtful = append(s.doubtful, doubt{box: c.box, seen: s.frame, count: count})
+}
+
+// followScore is the proposer's score at which a box the second look
+// turns down is still followed into the next frame: the follow run looks
+// at it closer than the search that proposed it, where a small real face
+// scores higher.
+const followScore = 0.3
+
+// continues reports whether box b, in the frame after box a, may be the
+// same object: they overlap well, or b is about a's size and its centre
+// has moved less than half a's side. A small face moving a few pixels a
+// frame overlaps its last box little.
+func continues(a, b rectF) bool {
+	if a.iou(b) > 0.3 {
+		return true
+	}
+	sa, sb := max(a.w(), a.h()), max(b.w(), b.h())
+	if sb > 1.5*sa || sa > 1.5*sb {
+		return false
+	}
+	dx, dy := (b.x0+b.x1-a.x0-a.x1)/2, (b.y0+b.y1-a.y0-a.y1)/2
+	return math.Hypot(dx, dy) <= sa/2
 }
 
 // update makes the faces found in frame n the recent faces, keeping the
@@ -172,7 +231,7 @@ func (s *FaceStream) update(n int, dets []Detection) {
 			}
 		}
 		for i, old := range s.tracks {
-			if !used[i] && old.box.iou(b) > 0.3 {
+			if !used[i] && continues(old.box, b) {
 				used[i] = true
 				break
 			}
@@ -280,9 +339,9 @@ func (s *FaceStream) follow(frame image.Point) []scanRun {
 
 // match finds the recent face a box continues.
 func (s *FaceStream) match(b rectF) (faceTrack, bool) {
-	best, bestIoU := -1, 0.3
+	best, bestIoU := -1, -1.0
 	for i, t := range s.tracks {
-		if iou := t.box.iou(b); iou > bestIoU {
+		if iou := t.box.iou(b); iou > bestIoU && continues(t.box, b) {
 			best, bestIoU = i, iou
 		}
 	}

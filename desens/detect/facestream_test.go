@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -166,4 +167,85 @@ func TestFaceStreamNothingInBlankOrNoise(t *testing.T) {
 		}
 		return all, nil
 	})
+}
+
+// TestFaceStreamFinish puts a distant face (20 px high, which only the
+// enlarged search finds) into the last frame of a video, after 0 to
+// Every-1 frames without it: whichever share of the enlarged search the
+// last frame gets, Detect and then Finish on that frame find the face.
+func TestFaceStreamFinish(t *testing.T) {
+	d := newYuNetFace(t, true)
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
+	defer img.Close()
+	const scale = 0.6
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
+	bg := gocv.NewScalar(90, 110, 120, 0)
+	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	blank.SetTo(bg)
+	frame := blank.Clone()
+	defer frame.Close()
+	at := image.Pt(700, 300)
+	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
+	small.CopyTo(&roi)
+	roi.Close()
+	want := scaleRect(messiFace, scale).Add(at)
+
+	const every = 4
+	for before := range every {
+		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
+			s := d.Stream()
+			s.every = every
+			for range before {
+				if res := s.Detect(t.Context(), []gocv.Mat{blank}); res[0].Err != nil {
+					t.Fatal(res[0].Err)
+				}
+			}
+			res := s.Detect(t.Context(), []gocv.Mat{frame})
+			if res[0].Err != nil {
+				t.Fatal(res[0].Err)
+			}
+			fin := s.Finish(t.Context(), frame)
+			if fin.Err != nil {
+				t.Fatal(fin.Err)
+			}
+			found := slices.ContainsFunc(append(res[0].Detections, fin.Detections...), func(det Detection) bool {
+				return IoU(det.Box, want) > 0.3
+			})
+			if !found {
+				t.Errorf("face at %v not found in the last frame: Detect %v, Finish %v", want, res[0].Detections, fin.Detections)
+			}
+		})
+	}
+	t.Run("every 1", func(t *testing.T) {
+		s := d.Stream()
+		s.every = 1
+		s.Detect(t.Context(), []gocv.Mat{frame})
+		if fin := s.Finish(t.Context(), frame); fin.Err != nil || len(fin.Detections) > 0 {
+			t.Errorf("a stream that searches every frame in full found %v (%v) when finishing", fin.Detections, fin.Err)
+		}
+	})
+}
+
+func TestContinues(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		a, b rectF
+		want bool
+	}{
+		{"same box", rectF{100, 100, 112, 114}, rectF{100, 100, 112, 114}, true},
+		{"small face moved 5 px", rectF{100, 100, 110, 114}, rectF{105, 98, 115, 112}, true},
+		{"small face moved a side", rectF{100, 100, 110, 114}, rectF{114, 100, 124, 114}, false},
+		{"large face moved 20 px", rectF{100, 100, 200, 220}, rectF{120, 100, 220, 220}, true},
+		{"twice the size, same centre", rectF{100, 100, 110, 110}, rectF{95, 95, 115, 115}, false},
+		{"far apart", rectF{0, 0, 20, 20}, rectF{300, 300, 320, 320}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := continues(tc.a, tc.b); got != tc.want {
+				t.Errorf("continues(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+		})
+	}
 }

@@ -271,7 +271,9 @@ func (d *Desensitizer) Detect(ctx context.Context, img gocv.Mat) ([]detect.Detec
 // Stream returns a detector for the frames of one video, which must then
 // be given in order, as the pipeline runs them: each frame is searched in
 // part and what recent frames showed is followed (Options' Face.Every and
-// Plate.Every). Call the function it returns when the video is done.
+// Plate.Every). The detector is a Finisher: at the end of the video, give
+// Finish its last frame and hide what it finds there too. Call the
+// function Stream returns when the video is done.
 func (d *Desensitizer) Stream() (Detector, func()) {
 	dets, closeStreams := streams(d.dets.all)
 	return multiDetector(dets), closeStreams

@@ -28,6 +28,16 @@ type Streamer interface {
 	Stream() Detector
 }
 
+// Finisher is a video's Detector (see Streamer) that searches a frame more
+// fully once it knows the video ends with it: between two searches of a
+// part of the frame, whatever comes into view there waits for the next
+// search, and after the last frame there is none. The detector Stream
+// returns is a Finisher: call Finish with the video's last frame, after
+// Detect has seen it, and hide what it finds in that frame too.
+type Finisher interface {
+	Finish(ctx context.Context, last gocv.Mat) detect.Result
+}
+
 // streams returns the detectors for one video, each Streamer replaced by a
 // fresh stream, and a function that closes the streams.
 func streams(dets []Detector) ([]Detector, func()) {
@@ -86,6 +96,30 @@ func (m multiDetector) Detect(ctx context.Context, frames []gocv.Mat) []detect.R
 	return out
 }
 
+// Finish lets each detector that is a Finisher search the video's last
+// frame again, and merges what they find.
+func (m multiDetector) Finish(ctx context.Context, last gocv.Mat) (out detect.Result) {
+	for _, d := range m {
+		f, ok := d.(Finisher)
+		if !ok {
+			continue
+		}
+		r := safeDetect(ctx, finishing{f}, []gocv.Mat{last})[0]
+		if r.Err != nil && out.Err == nil {
+			out.Err = r.Err
+		}
+		out.Detections = append(out.Detections, r.Detections...)
+	}
+	return out
+}
+
+// finishing runs a Finisher's Finish as a Detector's Detect on one frame.
+type finishing struct{ f Finisher }
+
+func (f finishing) Detect(ctx context.Context, frames []gocv.Mat) []detect.Result {
+	return []detect.Result{f.f.Finish(ctx, frames[0])}
+}
+
 // safeDetect turns a detector panic into per-frame errors: a bug in one
 // detector must mask frames, not crash a bulk job or pass frames unexamined.
 func safeDetect(ctx context.Context, d Detector, mats []gocv.Mat) (res []detect.Result) {
@@ -101,10 +135,13 @@ func safeDetect(ctx context.Context, d Detector, mats []gocv.Mat) (res []detect.
 }
 
 // detectStage batches decoded frames, runs the detectors and passes the
-// frames on in order.
+// frames on in order. It holds the latest frame back until the next one
+// comes: when none does, the video ends there, and the detectors search
+// it again (Finisher) before it goes on.
 func (p *pipeline) detectStage(ctx context.Context, in <-chan *frame, out chan<- *frame) error {
 	defer close(out)
 	batch := make([]*frame, 0, p.batch)
+	var last *frame // detected, not yet sent
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -112,14 +149,19 @@ func (p *pipeline) detectStage(ctx context.Context, in <-chan *frame, out chan<-
 		t := time.Now()
 		detectAll(ctx, p.detectors, batch)
 		p.clock.add("detect", time.Since(t))
-		for i, f := range batch {
+		held := append([]*frame{last}, batch[:len(batch)-1]...)
+		if last == nil {
+			held = held[1:]
+		}
+		last = batch[len(batch)-1]
+		batch = batch[:0]
+		for i, f := range held {
 			if err := send(ctx, out, f); err != nil {
-				closeFrames(batch[i:])
-				batch = batch[:0]
+				closeFrames(append(held[i:], last))
+				last = nil
 				return err
 			}
 		}
-		batch = batch[:0]
 		return nil
 	}
 	for f := range in {
@@ -130,5 +172,22 @@ func (p *pipeline) detectStage(ctx context.Context, in <-chan *frame, out chan<-
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	if last == nil {
+		return nil
+	}
+	t := time.Now()
+	r := multiDetector(p.detectors).Finish(ctx, last.img)
+	p.clock.add("detect", time.Since(t))
+	if r.Err != nil && last.err == nil {
+		last.err = r.Err
+	}
+	last.dets = append(last.dets, r.Detections...)
+	if err := send(ctx, out, last); err != nil {
+		closeFrames([]*frame{last})
+		return err
+	}
+	return nil
 }

@@ -123,3 +123,67 @@ func TestOnFrameNilIsNotCalled(t *testing.T) {
 func sameRegion(a, b HiddenRegion) bool {
 	return a.Class == b.Class && a.Box == b.Box && a.Shape == b.Shape && slices.Equal(a.Quad, b.Quad)
 }
+
+// finishOnly finds nothing in a video's frames until it is told the video
+// ends: then it finds one face in the last frame, or fails.
+type finishOnly struct {
+	box  image.Rectangle
+	fail bool
+}
+
+func (f *finishOnly) Detect(_ context.Context, frames []gocv.Mat) []detect.Result {
+	return make([]detect.Result, len(frames))
+}
+
+func (f *finishOnly) Finish(_ context.Context, last gocv.Mat) detect.Result {
+	if f.fail {
+		return detect.Result{Err: errors.New("injected failure")}
+	}
+	return detect.Result{Detections: []detect.Detection{{Box: f.box, Class: detect.Face, Score: 0.9}}}
+}
+
+// TestFinishSearchesTheLastFrame checks that the pipeline gives a
+// Finisher the video's last frame once more, hides what it finds there,
+// leads it back over the frames before (within the hold), and masks the
+// last frame when Finish fails.
+func TestFinishSearchesTheLastFrame(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.mp4")
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc=size=320x240:rate=10", "-frames:v", "10",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", in)
+	box := image.Rect(100, 80, 140, 120)
+	for _, tc := range []struct {
+		name   string
+		fail   bool
+		hidden []int // frames that hide something
+		masked []int
+	}{
+		{name: "found at the end, led back", hidden: []int{4, 5, 6, 7, 8, 9}},
+		{name: "failed at the end", fail: true, masked: []int{9}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []FrameRegions
+			d, err := newDesensitizer(Options{Hold: 5, OnFrame: func(fr FrameRegions) { got = append(got, fr) }}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			d.AddDetector(&finishOnly{box: box, fail: tc.fail})
+			out := filepath.Join(t.TempDir(), "out.mp4")
+			if rep := d.ProcessFile(t.Context(), in, out); !rep.OK {
+				t.Fatal(rep.Error)
+			}
+			if len(got) != 10 {
+				t.Fatalf("OnFrame called for %d frames, want 10", len(got))
+			}
+			for _, fr := range got {
+				if want := slices.Contains(tc.masked, fr.Frame); fr.Masked != want {
+					t.Errorf("frame %d masked %v, want %v", fr.Frame, fr.Masked, want)
+				}
+				if want := slices.Contains(tc.hidden, fr.Frame); (len(fr.Hidden) > 0) != want {
+					t.Errorf("frame %d hides %v, want something hidden: %v", fr.Frame, fr.Hidden, want)
+				}
+			}
+		})
+	}
+}

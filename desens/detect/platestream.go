@@ -94,6 +94,30 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	return suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: size}), nil
 }
 
+// Finish searches last, the frame Detect judged last, in every region
+// the schedule did not search on it, when the video ends there: a plate
+// that came into view after its region was last searched is found no
+// later, and the caller's tracker leads it back to the frames before.
+func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
+	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
+		return Result{}
+	}
+	var found []Detection
+	for k, share := range s.fine {
+		if k == (s.n-1)%s.every {
+			continue
+		}
+		for _, src := range share {
+			dets, err := s.region(ctx, last, src)
+			if err != nil {
+				return Result{Err: err}
+			}
+			found = append(found, dets...)
+		}
+	}
+	return Result{Detections: suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: s.size})}
+}
+
 // rescale maps a detection made on a frame resized by 1/f back to the
 // frame, growing its box by a pixel so it still covers what it covered.
 func rescale(det Detection, f float64) Detection {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -61,27 +62,8 @@ func TestPlateStreamTiles(t *testing.T) {
 // covers the frames between), and find nothing else with confidence.
 func TestPlateStreamFinds(t *testing.T) {
 	d := newPlate(t)
-	var label plateLabel
-	for _, l := range loadPlateLabels(t, "plates") {
-		if l.File == "cn-blue_0.jpg" {
-			label = l
-		}
-	}
-	crop := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", label.File), gocv.IMReadColor)
-	defer crop.Close()
-	const scale = 0.4
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(crop, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
-	frame := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	frame, want := plateFrame(t)
 	defer frame.Close()
-	frame.SetTo(gocv.NewScalar(100, 100, 100, 0))
-	at := image.Pt(900, 500)
-	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
-	small.CopyTo(&roi)
-	roi.Close()
-	b := label.Objects[0].Box
-	want := scaleRect(image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3]), scale).Add(at)
 
 	s := d.Stream()
 	s.every = 4
@@ -102,5 +84,69 @@ func TestPlateStreamFinds(t *testing.T) {
 		if i-last >= s.every {
 			t.Fatalf("frame %d: the plate at %v not found in the last %d frames", i, want, s.every)
 		}
+	}
+}
+
+// plateFrame is a still grey 720p frame holding a synthetic plate shrunk to
+// about 40 px wide, and where the plate is.
+func plateFrame(t *testing.T) (gocv.Mat, image.Rectangle) {
+	t.Helper()
+	var label plateLabel
+	for _, l := range loadPlateLabels(t, "plates") {
+		if l.File == "cn-blue_0.jpg" {
+			label = l
+		}
+	}
+	crop := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", label.File), gocv.IMReadColor)
+	defer crop.Close()
+	const scale = 0.4
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(crop, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
+	frame := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	frame.SetTo(gocv.NewScalar(100, 100, 100, 0))
+	at := image.Pt(900, 500)
+	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
+	small.CopyTo(&roi)
+	roi.Close()
+	b := label.Objects[0].Box
+	return frame, scaleRect(image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3]), scale).Add(at)
+}
+
+// TestPlateStreamFinish shows the plate only in the last frame of a video,
+// after 0 to Every-1 frames without it: whichever regions the last frame
+// gets, Detect and then Finish on that frame find the plate.
+func TestPlateStreamFinish(t *testing.T) {
+	d := newPlate(t)
+	frame, want := plateFrame(t)
+	defer frame.Close()
+	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	blank.SetTo(gocv.NewScalar(100, 100, 100, 0))
+	const every = 4
+	for before := range every {
+		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
+			s := d.Stream()
+			s.every = every
+			for range before {
+				if res := s.Detect(t.Context(), []gocv.Mat{blank}); res[0].Err != nil {
+					t.Fatal(res[0].Err)
+				}
+			}
+			res := s.Detect(t.Context(), []gocv.Mat{frame})
+			if res[0].Err != nil {
+				t.Fatal(res[0].Err)
+			}
+			fin := s.Finish(t.Context(), frame)
+			if fin.Err != nil {
+				t.Fatal(fin.Err)
+			}
+			found := slices.ContainsFunc(append(res[0].Detections, fin.Detections...), func(det Detection) bool {
+				return IoU(det.Box, want) >= 0.4
+			})
+			if !found {
+				t.Errorf("plate at %v not found in the last frame: Detect %v, Finish %v", want, res[0].Detections, fin.Detections)
+			}
+		})
 	}
 }

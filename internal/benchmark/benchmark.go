@@ -296,6 +296,13 @@ func detectFrames(ctx context.Context, d *desens.Desensitizer, file string, info
 		spent += time.Since(t)
 		frames++
 	}
+	if f, ok := det.(desens.Finisher); ok && frames > 0 {
+		t := time.Now()
+		if res := f.Finish(ctx, img); res.Err != nil {
+			return frames, 0, fmt.Errorf("last frame: %w", res.Err)
+		}
+		spent += time.Since(t)
+	}
 	return frames, spent.Seconds(), nil
 }
 

@@ -42,7 +42,7 @@ type Options struct {
 
 	// Hold is how many frames a box outlives its last detection, and how
 	// far back a new track is extended; it also bridges gaps up to this
-	// length. 0 means 11; negative turns tracking off.
+	// length. 0 means 14; negative turns tracking off.
 	Hold int
 	// Strict fails a file when detection fails on a frame, instead of
 	// masking that frame whole.
@@ -239,7 +239,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	if o.Hold == 0 {
-		o.Hold = 11
+		o.Hold = 14
 	}
 	if o.Workers < 0 {
 		return o, optionErr("workers %d: want 0 (half the cores) or more", o.Workers)

@@ -71,7 +71,7 @@ func TestOptionsDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"targets", len(o.Targets) == 1 && o.Targets[0] == detect.Face, true},
-		{"hold", o.Hold, 11},
+		{"hold", o.Hold, 14},
 		{"style", o.Redact.Style, StyleBlur},
 		{"shape", o.Redact.Shape, ShapeEllipse},
 		{"expand", o.Redact.Expand, 1.3},

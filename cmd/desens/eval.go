@@ -85,7 +85,7 @@ EXIT STATUS:
 			&cli.StringFlag{Name: "html", Usage: "write DIR/index.html and one annotated JPEG per image"},
 			&cli.Float64Flag{Name: "fail-under-recall", Usage: "exit 1 when recall is under this fraction, e.g. 0.9 (0 = never)"},
 			&cli.Float64Flag{Name: "sweep-from", Value: 0.3, Usage: "threshold of the sweep's detection pass (0 = no second pass: sweep from the headline detections)"},
-			&cli.IntFlag{Name: "hold", Value: 11, Usage: "videos: frames a box outlives its last detection, as desens run's --hold (-1 disables tracking)"},
+			&cli.IntFlag{Name: "hold", Value: 14, Usage: "videos: frames a box outlives its last detection, as desens run's --hold (-1 disables tracking)"},
 			&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "videos: grow each box by this factor about its centre before hiding it, as desens run's --expand"},
 			&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "videos: mask outline, ellipse or rect, as desens run's --shape"},
 		),

@@ -45,7 +45,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "shape", Value: "ellipse", Usage: "mask outline: ellipse or rect"},
 		&cli.Float64Flag{Name: "expand", Value: 1.3, Usage: "grow each box by this factor about its centre before hiding it"},
 		&cli.BoolFlag{Name: "strict", Usage: "fail a file when detection fails on a frame, instead of masking that frame whole"},
-		&cli.IntFlag{Name: "hold", Value: 11, Usage: "frames a box outlives its last detection (also bridges gaps and leads in); -1 disables tracking"},
+		&cli.IntFlag{Name: "hold", Value: 14, Usage: "frames a box outlives its last detection (also bridges gaps and leads in); -1 disables tracking"},
 		&cli.IntFlag{Name: "workers", Usage: "files processed at once in a directory run (0 = half the cores, at least 1)"},
 		&cli.StringFlag{Name: "report", Usage: "write a JSON report to this file (- for stdout)"},
 		&cli.BoolFlag{Name: "overwrite", Usage: "replace outputs that already exist, and redo those already made from the same version of their source (which a run without it skips)"},

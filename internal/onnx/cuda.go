@@ -153,7 +153,7 @@ func appendCUDA(opts *ort.SessionOptions, lib string, gpu int) error {
 	switch {
 	case p.err == nil:
 		if len(p.devices) == 0 {
-			return fmt.Errorf("%w: onnxruntime loaded its CUDA provider, which offers no GPU; check that nvidia-smi lists one and that the driver supports CUDA 13", ErrNoCUDA)
+			return fmt.Errorf("%w: onnxruntime loaded its CUDA provider, which offers no GPU (onnxruntime finds GPUs in /sys/class/drm and /sys/bus/pci/devices); check that nvidia-smi lists one and that the driver supports CUDA 13", ErrNoCUDA)
 		}
 		if gpu < 0 || gpu >= len(p.devices) {
 			return fmt.Errorf("%w: GPU %d asked for, but the CUDA provider offers %d (%s)", ErrNoCUDA, gpu, len(p.devices), deviceList(p.devices))

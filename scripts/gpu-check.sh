@@ -19,7 +19,9 @@
 #   4. samples GPU memory with nvidia-smi throughout and reports its peak.
 # Results land in OUT (default out/gpu-check/), a summary on stdout.
 #
-# Environment: DESENS (default bin/desens), ORT_GPU (default .cache/ort-gpu,
+# Environment: BUNDLE (a folder of parts from scripts/gpu-bundle.sh: desens,
+# FFmpeg, their libraries, onnxruntime and a clip for a machine that has
+# none of them), DESENS (default bin/desens), ORT_GPU (default .cache/ort-gpu,
 # from `make gpu`: libonnxruntime.so with its CUDA provider), EXTRA_LIBS (a
 # folder of carried shared libraries desens needs, put first on
 # LD_LIBRARY_PATH), STEP_TIMEOUT (seconds per desens command, default 150).
@@ -47,6 +49,33 @@ GPU_DEV=cuda
 [ -z "$CPU_ONLY" ] || GPU_DEV=cpu
 
 say() { echo "gpu-check: $*" >&2; }
+
+# BUNDLE: the parts scripts/gpu-bundle.sh made, carried here; checked
+# against their MANIFEST, unpacked into /tmp, and used for desens, FFmpeg,
+# their libraries, onnxruntime and (without CLIP) the clip.
+if [ -n "${BUNDLE:-}" ]; then
+  if [ ! -f "$BUNDLE/MANIFEST" ]; then
+    say "no $BUNDLE/MANIFEST: carry it with the last part"
+    exit 1
+  fi
+  bad=$(cd "$BUNDLE" && sha256sum -c MANIFEST 2>/dev/null | grep -v ': OK$' | cut -d: -f1 | tr '\n' ' ')
+  if [ -n "$bad" ]; then
+    say "bundle $BUNDLE: missing or damaged: ${bad% }; carry them (on the same warm machine) and run again"
+    exit 1
+  fi
+  U=/tmp/desens-gpu-bundle
+  rm -rf "$U"
+  mkdir -p "$U"
+  if command -v xz >/dev/null 2>&1; then
+    cat "$BUNDLE"/part-* | xz -dc | tar -x -C "$U"
+  else
+    cat "$BUNDLE"/part-* | python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)' | tar -x -C "$U"
+  fi || { say "unpacking $BUNDLE failed"; exit 1; }
+  DESENS=$U/bin/desens EXTRA_LIBS=$U/lib${EXTRA_LIBS:+:$EXTRA_LIBS} ORT_GPU=$U/ort-gpu PATH=$U/bin:$PATH
+  [ -n "$CLIP" ] || CLIP=$U/clip.mp4
+  say "bundle unpacked into $U"
+fi
+
 if [ -z "$CLIP" ] || [ ! -f "$CLIP" ]; then
   say "usage: scripts/gpu-check.sh CLIP [FRAMES] (CLIP: a 1080p H.264 video; '${CLIP}' is not a file)"
   exit 2
@@ -166,7 +195,7 @@ if [ -n "$SMI" ]; then
 fi
 
 # The summary and the CPU/CUDA comparison, with Python's standard library.
-python3 - "$OUT" "$TOL_PCT" "$TOL_ABS" <<'PY' || fail=1
+env -u LD_LIBRARY_PATH python3 - "$OUT" "$TOL_PCT" "$TOL_ABS" <<'PY' || fail=1
 import glob, json, os, sys
 out, tol_pct, tol_abs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 def load(name):

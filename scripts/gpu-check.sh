@@ -6,8 +6,10 @@
 #
 # CLIP is a 1080p H.264 video made beforehand elsewhere and carried to the
 # GPU machine (e.g. out/evalset-video/clip_000.mp4 from `make
-# evalset-video`); FRAMES (default 120) bounds each bench. On the same clip,
-# with --device cpu and then --device cuda, it:
+# evalset-video`); FRAMES (default 120) bounds each bench. It first puts
+# one image through --device cuda and stops there with desens's one-line
+# reason when CUDA cannot run. Then, on the same clip, with --device cpu and
+# then --device cuda, it:
 #   1. benches desens (`desens bench --json`: fps and MB/s, per stage);
 #   2. desensitizes the clip with a JSON report and compares the detections
 #      per class and the regions hidden: they must agree within TOL_PCT
@@ -17,12 +19,17 @@
 #   4. samples GPU memory with nvidia-smi throughout and reports its peak.
 # Results land in OUT (default out/gpu-check/), a summary on stdout.
 #
-# Environment: DESENS (default bin/desens), ORT_GPU (default .cache/ort-gpu,
+# Environment: BUNDLE (a folder of parts from scripts/gpu-bundle.sh: desens,
+# FFmpeg, their libraries, onnxruntime and a clip for a machine that has
+# none of them), DESENS (default bin/desens), ORT_GPU (default .cache/ort-gpu,
 # from `make gpu`: libonnxruntime.so with its CUDA provider), EXTRA_LIBS (a
 # folder of carried shared libraries desens needs, put first on
 # LD_LIBRARY_PATH), STEP_TIMEOUT (seconds per desens command, default 150).
 # Before running anything it lists what is missing (GPU, driver, desens, its
-# shared libraries, FFmpeg, onnxruntime, CUDA 13, cuDNN 9) and stops.
+# shared libraries, FFmpeg, onnxruntime, CUDA 13, cuDNN 9) and stops; the
+# CUDA libraries are found in Python's nvidia/ packages (a PyTorch venv),
+# /usr/local/cuda or anywhere else, and their folders put on
+# LD_LIBRARY_PATH (recorded in OUT/libs.txt).
 # CPU_ONLY=1 tries the script itself on a machine without a GPU: the
 # "cuda" runs use the CPU and the GPU checks are skipped.
 set -uo pipefail
@@ -42,25 +49,73 @@ GPU_DEV=cuda
 [ -z "$CPU_ONLY" ] || GPU_DEV=cpu
 
 say() { echo "gpu-check: $*" >&2; }
+
+# BUNDLE: the parts scripts/gpu-bundle.sh made, carried here; checked
+# against their MANIFEST, unpacked into /tmp, and used for desens, FFmpeg,
+# their libraries, onnxruntime and (without CLIP) the clip.
+if [ -n "${BUNDLE:-}" ]; then
+  if [ ! -f "$BUNDLE/MANIFEST" ]; then
+    say "no $BUNDLE/MANIFEST: carry it with the last part"
+    exit 1
+  fi
+  bad=$(cd "$BUNDLE" && sha256sum -c MANIFEST 2>/dev/null | grep -v ': OK$' | cut -d: -f1 | tr '\n' ' ')
+  if [ -n "$bad" ]; then
+    say "bundle $BUNDLE: missing or damaged: ${bad% }; carry them (on the same warm machine) and run again"
+    exit 1
+  fi
+  U=/tmp/desens-gpu-bundle
+  rm -rf "$U"
+  mkdir -p "$U"
+  if command -v xz >/dev/null 2>&1; then
+    cat "$BUNDLE"/part-* | xz -dc | tar -x -C "$U"
+  else
+    cat "$BUNDLE"/part-* | python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.stdin.buffer), sys.stdout.buffer)' | tar -x -C "$U"
+  fi || { say "unpacking $BUNDLE failed"; exit 1; }
+  DESENS=$U/bin/desens EXTRA_LIBS=$U/lib${EXTRA_LIBS:+:$EXTRA_LIBS} ORT_GPU=$U/ort-gpu PATH=$U/bin:$PATH
+  [ -n "$CLIP" ] || CLIP=$U/clip.mp4
+  say "bundle unpacked into $U"
+fi
+
 if [ -z "$CLIP" ] || [ ! -f "$CLIP" ]; then
   say "usage: scripts/gpu-check.sh CLIP [FRAMES] (CLIP: a 1080p H.264 video; '${CLIP}' is not a file)"
   exit 2
 fi
 mkdir -p "$OUT"
 
-# CUDA 13 runtime and cuDNN 9: wherever they are (a Python venv's nvidia/
-# folders, /usr/local/cuda, the system library folder), found in one pass.
-CUDA_LIBS=(libcublas.so.13 libcublasLt.so.13 libcudart.so.13 libcurand.so.10 libcufft.so.12 libcudnn.so.9)
+# The CUDA 13 runtime and cuDNN 9 the CUDA provider loads (the first four
+# it links against, cuDNN it opens when it runs), and the driver's
+# libcuda.so.1 where the loader's cache lacks it: looked for first in the
+# nvidia/ folders of Python's site-packages (a PyTorch venv's cu13/lib and
+# cudnn/lib), /usr/local/cuda and /usr/local/nvidia, then, for any still
+# missing, anywhere on the machine. Their folders go on LD_LIBRARY_PATH.
+CUDA_LIBS=(libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcurand.so.10 libcudnn.so.9)
+FIND_LIBS=("${CUDA_LIBS[@]}")
+ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 ' || FIND_LIBS+=(libcuda.so.1)
 expr=()
-for lib in "${CUDA_LIBS[@]}"; do expr+=(${expr[@]:+-o} -name "$lib"); done
-found=$(find / -xdev \( -path /proc -o -path /sys \) -prune -o \( "${expr[@]}" \) -print 2>/dev/null)
+for lib in "${FIND_LIBS[@]}"; do expr+=(${expr[@]:+-o} -name "$lib"); done
+roots=()
+for py in python3 /opt/torch/.venv/bin/python3; do
+  command -v "$py" >/dev/null 2>&1 || continue
+  while IFS= read -r d; do [ -d "$d" ] && roots+=("$d"); done < <("$py" -c 'import nvidia; print("\n".join(nvidia.__path__))' 2>/dev/null)
+done
+for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/nvidia; do [ -d "$d" ] && roots+=("$d"); done
+found=
+[ ${#roots[@]} -eq 0 ] || found=$(find "${roots[@]}" \( "${expr[@]}" \) -print 2>/dev/null)
 libdir_of() { grep -m1 "/$1\$" <<<"$found" | xargs -r dirname; }
+for lib in "${FIND_LIBS[@]}"; do
+  if [ -z "$CPU_ONLY" ] && [ -z "$(libdir_of "$lib")" ]; then
+    found+=$'\n'$(timeout 120 find / \( -path /proc -o -path /sys -o -path /dev -o -path /run \) -prune -o \( "${expr[@]}" \) -print 2>/dev/null)
+    break
+  fi
+done
 LDP=${EXTRA_LIBS:+$EXTRA_LIBS:}
-for lib in "${CUDA_LIBS[@]}"; do
+for lib in "${FIND_LIBS[@]}"; do
   d=$(libdir_of "$lib")
   [ -n "$d" ] && case ":$LDP:" in *":$d:"*) ;; *) LDP="$LDP$d:" ;; esac
 done
-export LD_LIBRARY_PATH="${LDP}${LD_LIBRARY_PATH:-}"
+LDP="${LDP}${LD_LIBRARY_PATH:-}"
+export LD_LIBRARY_PATH="${LDP%:}" # no empty entry: it would mean the working directory
+{ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; echo "$found"; } >"$OUT/libs.txt"
 
 missing=()
 if [ -z "$CPU_ONLY" ]; then
@@ -78,8 +133,8 @@ for f in libonnxruntime.so libonnxruntime_providers_cuda.so libonnxruntime_provi
   [ -s "$ORT_GPU/$f" ] || missing+=("$ORT_GPU/$f (run 'make gpu' and carry .cache/ort-gpu; set ORT_GPU)")
 done
 if [ -z "$CPU_ONLY" ]; then
-  for lib in "${CUDA_LIBS[@]}"; do
-    [ -n "$(libdir_of "$lib")" ] || missing+=("$lib (CUDA 13 runtime / cuDNN 9)")
+  for lib in "${FIND_LIBS[@]}"; do
+    [ -n "$(libdir_of "$lib")" ] || missing+=("$lib (CUDA 13 runtime / cuDNN 9 / NVIDIA driver)")
   done
 fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -96,6 +151,16 @@ if [ -z "$CPU_ONLY" ]; then
   SMI=$!
   trap 'kill "$SMI" 2>/dev/null' EXIT
 fi
+
+# One image through the device first: where CUDA cannot run, desens says
+# why in one line, and the check stops here rather than spend minutes on
+# runs that would all fail the same way.
+rm -f "$OUT/probe.jpg"
+if ! timeout "$STEP_TIMEOUT" "$DESENS" run -q --device "$GPU_DEV" --ort-lib "$ORT_LIB" testdata/sample/photo.jpg "$OUT/probe.jpg" 2>"$OUT/probe.err"; then
+  say "--device $GPU_DEV cannot run: $(cat "$OUT/probe.err")"
+  exit 1
+fi
+say "--device $GPU_DEV: one image desensitized"
 
 run() { # name, then a desens command line; output to $OUT/name.json, errors to $OUT/name.err
   local name=$1; shift
@@ -130,7 +195,7 @@ if [ -n "$SMI" ]; then
 fi
 
 # The summary and the CPU/CUDA comparison, with Python's standard library.
-python3 - "$OUT" "$TOL_PCT" "$TOL_ABS" <<'PY' || fail=1
+env -u LD_LIBRARY_PATH python3 - "$OUT" "$TOL_PCT" "$TOL_ABS" <<'PY' || fail=1
 import glob, json, os, sys
 out, tol_pct, tol_abs = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 def load(name):

@@ -9,8 +9,10 @@
 # Both packages come from the same release, so the provider matches the core
 # library's ORT version: onnxruntime loads the provider from the folder that
 # holds libonnxruntime.so, so the three files live together in
-# .cache/ort-gpu/. Running it needs no GPU; running desens on it needs an
-# NVIDIA driver, the CUDA 13 runtime and cuDNN 9 (see the message at the end).
+# .cache/ort-gpu/. The core library is built without CUDA: desens registers
+# the CUDA provider with it as a plug-in (it exports CreateEpFactories).
+# Running this needs no GPU; running desens on it needs an NVIDIA driver,
+# the CUDA 13 runtime and cuDNN 9 (see the message at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${DESENS_CACHE:-$PWD/.cache}
@@ -56,9 +58,12 @@ cat >&2 <<MSG
 setup-gpu: ok: onnxruntime with the CUDA provider in $CACHE/ort-gpu/
   Point desens at it:
     export DESENS_ORT_LIB=$CACHE/ort-gpu/libonnxruntime.so   # or --ort-lib
-  The CUDA provider needs an NVIDIA driver for CUDA 13, the CUDA 13 runtime
-  (libcudart.so.13, libcublas.so.13, libcublasLt.so.13, libcurand.so.10,
-  libcufft.so.12) and cuDNN 9 on the library path, e.g.
-    export LD_LIBRARY_PATH=\$(dirname "\$(find / -name libcublas.so.13 -print -quit 2>/dev/null)"):/lib/x86_64-linux-gnu:\${LD_LIBRARY_PATH:-}
+  The CUDA provider, registered by desens as a plug-in, needs an NVIDIA
+  driver for CUDA 13, the CUDA 13 runtime (libcudart.so.13, libcublas.so.13,
+  libcublasLt.so.13, libcurand.so.10) and cuDNN 9 (libcudnn.so.9) on the
+  library path; a PyTorch venv holds them in site-packages/nvidia/cu13/lib
+  and nvidia/cudnn/lib. E.g.
+    export LD_LIBRARY_PATH=\$(dirname "\$(find / -name libcublas.so.13 -print -quit 2>/dev/null)"):\$(dirname "\$(find / -name libcudnn.so.9 -print -quit 2>/dev/null)"):\${LD_LIBRARY_PATH:-}
+  (scripts/gpu-check.sh finds them itself.)
   Then: desens run --device cuda ...   (desens says in one line what is missing)
 MSG

@@ -2,10 +2,17 @@ package onnx
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
 )
 
 // TestCheckCUDA lays out hosts that lack one thing each and checks that
@@ -75,6 +82,80 @@ func TestCUDAError(t *testing.T) {
 		err := cudaError("/x/libonnxruntime.so", errors.New(tc.ort))
 		if !errors.Is(err, ErrNoCUDA) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%q: want one line wrapping ErrNoCUDA naming %q, got %v", tc.ort, tc.want, err)
+		}
+	}
+}
+
+// TestOptionsLayout: the CUDA plug-in route reads the C session options
+// out of onnxruntime_go's SessionOptions, which must still be one pointer
+// field; any other shape is refused.
+func TestOptionsLayout(t *testing.T) {
+	if err := optionsLayout(reflect.TypeFor[ort.SessionOptions]()); err != nil {
+		t.Fatalf("onnxruntime_go changed: %v", err)
+	}
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[struct {
+			o *int
+			n int
+		}](),
+		reflect.TypeFor[struct{ p *int }](),
+		reflect.TypeFor[struct{ o uintptr }](),
+		reflect.TypeFor[*int](),
+	} {
+		if optionsLayout(typ) == nil {
+			t.Errorf("%v accepted", typ)
+		}
+	}
+}
+
+// TestAPIIndices compiles a C program against the onnxruntime_c_api.h that
+// onnxruntime_go ships and checks that each function the shim calls sits
+// where the shim looks for it in OrtApi.
+func TestAPIIndices(t *testing.T) {
+	cc := os.Getenv("CC")
+	if cc == "" {
+		cc = "cc"
+	}
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Skipf("no C compiler: %v", err)
+	}
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/yalue/onnxruntime_go").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	hdr := strings.TrimSpace(string(out))
+	idx := apiIndices()
+	names := slices.Sorted(maps.Keys(idx))
+	var src strings.Builder
+	src.WriteString("#include <stdio.h>\n#include <stddef.h>\n#include \"onnxruntime_c_api.h\"\nint main(void) {\n")
+	for _, n := range names {
+		fmt.Fprintf(&src, "\tprintf(\"%s %%zu\\n\", offsetof(OrtApi, %s) / sizeof(void *));\n", n, n)
+	}
+	src.WriteString("\treturn 0;\n}\n")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "idx.c"), []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "idx")
+	if out, err := exec.Command(cc, "-I"+hdr, "-o", exe, filepath.Join(dir, "idx.c")).CombinedOutput(); err != nil {
+		t.Fatalf("compile against %s: %v\n%s", hdr, err, out)
+	}
+	out, err = exec.Command(exe).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var n string
+		var i int
+		if _, err := fmt.Sscan(line, &n, &i); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		got[n] = i
+	}
+	for _, n := range names {
+		if got[n] != idx[n] {
+			t.Errorf("%s: the shim uses position %d, the header says %d", n, idx[n], got[n])
 		}
 	}
 }

@@ -44,6 +44,7 @@ var env struct {
 	sync.Mutex
 	refs int
 	lib  string
+	cuda *cudaPlugin // the CUDA provider's registration, once per environment; nil until asked for
 }
 
 // libName is the file desens loads, and the bare name dlopen searches the
@@ -226,7 +227,8 @@ func (r *Runtime) Close() error {
 		defer env.Unlock()
 		env.refs--
 		if env.refs == 0 {
-			err = ort.DestroyEnvironment()
+			err = errors.Join(env.cuda.unregister(), ort.DestroyEnvironment())
+			env.cuda = nil
 		}
 	})
 	return err
@@ -293,21 +295,24 @@ func configure(opts *ort.SessionOptions, o SessionOptions) error {
 		if err := CheckCUDA(lib, nvidiaHost); err != nil {
 			return err
 		}
-		cuda, err := ort.NewCUDAProviderOptions()
-		if err != nil {
-			return cudaError(lib, err)
-		}
-		defer cuda.Destroy()
-		if err := cuda.Update(map[string]string{"device_id": fmt.Sprint(o.GPUID)}); err != nil {
-			return cudaError(lib, err)
-		}
-		if err := opts.AppendExecutionProviderCUDA(cuda); err != nil {
-			return cudaError(lib, err)
-		}
+		return appendCUDA(opts, lib, o.GPUID)
 	default:
 		return fmt.Errorf("unknown device %q (want cpu or cuda)", o.Device)
 	}
 	return nil
+}
+
+// loadModelError explains a failure to build a session. On CUDA it is where
+// the provider meets the GPU (its driver, cuDNN), so the failure becomes one
+// line wrapping ErrNoCUDA.
+func loadModelError(o SessionOptions, err error) error {
+	if o.Device != CUDA {
+		return fmt.Errorf("load model: %w", err)
+	}
+	env.Lock()
+	lib := env.lib
+	env.Unlock()
+	return cudaError(lib, fmt.Errorf("load model on CUDA: %w", err))
 }
 
 // NewSession loads model bytes into a session whose inputs and outputs are
@@ -346,7 +351,7 @@ func (r *Runtime) NewSession(model []byte, inputs, outputs []Tensor, o SessionOp
 	}
 	s.s, err = ort.NewAdvancedSessionWithONNXData(model, inNames, outNames, inVals, outVals, opts)
 	if err != nil {
-		return fail(fmt.Errorf("load model: %w", err))
+		return fail(loadModelError(o, err))
 	}
 	return s, nil
 }
@@ -393,7 +398,7 @@ func (r *Runtime) NewDynamicSession(model []byte, inputs, outputs []string, o Se
 	defer opts.Destroy()
 	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, opts)
 	if err != nil {
-		return nil, fmt.Errorf("load model: %w", err)
+		return nil, loadModelError(o, err)
 	}
 	return &DynamicSession{s: s, outputs: len(outputs)}, nil
 }

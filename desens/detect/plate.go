@@ -553,8 +553,8 @@ func (d *PlateDetector) readSure(c candidate) bool {
 }
 
 // readOut drops the boxes whose text no plate carries (see notPlate),
-// except those both looks are sure of (sure[i]) read as a short text. Boxes under
-// plateReadMinW, and past maxPlateRead, are kept unread.
+// except those both looks are sure of (sure[i]) read as a short text.
+// Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
 //
 // A large box (large[i], see plateShaped) is kept only when its reading
 // holds at least two digits: Chinese, European and nearly all US plates

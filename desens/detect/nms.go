@@ -63,7 +63,7 @@ func mergeBoxes(cands []candidate, iouThresh float64) []candidate {
 			out = append(out, c)
 			continue
 		}
-		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, large: c.large})
+		out = append(out, candidate{box: rectF{sx0 / sw, sy0 / sw, sx1 / sw, sy1 / sw}, score: c.score, peak: c.peak, ver: c.ver, large: c.large})
 	}
 	return out
 }

@@ -58,6 +58,16 @@ func TestMergeBoxes(t *testing.T) {
 	}
 }
 
+func TestMergeBoxesKeepsTheLeadersScores(t *testing.T) {
+	got := mergeBoxes([]candidate{
+		{box: rectF{0, 0, 10, 10}, score: 0.5, peak: 0.3, ver: 0.8},
+		{box: rectF{1, 0, 11, 10}, score: 0.7, peak: 0.6, ver: 0.99, large: true},
+	}, 0.3)
+	if len(got) != 1 || got[0].peak != 0.6 || got[0].ver != 0.99 || !got[0].large {
+		t.Errorf("merged %+v, want the stronger box's peak 0.6, verifier 0.99 and large mark", got)
+	}
+}
+
 func TestIoU(t *testing.T) {
 	for _, tc := range []struct {
 		a, b image.Rectangle

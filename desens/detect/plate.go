@@ -8,6 +8,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"unicode"
 
 	"gocv.io/x/gocv"
 
@@ -102,6 +103,14 @@ type PlateConfig struct {
 	LargeArea   float64
 	LargeAspect [2]float64
 	LargeVerify float64
+	// ReadSurePeak and ReadSureVerify: a box (not a large one) whose
+	// detector score is at least ReadSurePeak and whose verifier
+	// probability is at least ReadSureVerify is not ruled out by a short
+	// reading, under plateReadLong characters (0: every box read may be
+	// ruled out). The reader reads one line: a double-row plate comes out
+	// as a few letters alone, which is what it takes for a word on a sign;
+	// a sign's words, NO PARKING, run longer.
+	ReadSurePeak, ReadSureVerify float64
 }
 
 // threshold is the score a box w frame pixels wide must reach.
@@ -165,6 +174,8 @@ func DefaultPlateConfig() PlateConfig {
 		LargeArea:           0.05,
 		LargeAspect:         [2]float64{1.4, 6},
 		LargeVerify:         0.5,
+		ReadSurePeak:        0.5,
+		ReadSureVerify:      0.99,
 	}
 }
 
@@ -345,7 +356,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
-	var large []bool
+	var large, sure []bool
 	for _, c := range cands {
 		box := c.box.rect().Intersect(bounds)
 		if box.Empty() {
@@ -357,9 +368,10 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 		}
 		dets = append(dets, det)
 		large = append(large, c.large)
+		sure = append(sure, d.readSure(c))
 	}
 	if d.read != nil {
-		return d.readOut(img, dets, large)
+		return d.readOut(img, dets, large, sure)
 	}
 	return dets, nil
 }
@@ -518,14 +530,37 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large boo
 	return d.read != nil, true
 }
 
-// readOut drops the boxes whose text no plate carries (see notPlate).
+// plateReadLong is the reading length (characters other than spaces) from
+// which a box both looks are sure of may still be ruled out by its text
+// (see PlateConfig.ReadSurePeak).
+const plateReadLong = 7
+
+// readLen counts the characters of s other than spaces.
+func readLen(s string) int {
+	n := 0
+	for _, r := range s {
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// readSure reports whether a merged candidate is one the reader may not
+// rule out (see PlateConfig.ReadSurePeak).
+func (d *PlateDetector) readSure(c candidate) bool {
+	return d.cfg.ReadSurePeak > 0 && d.verify != nil && c.peak >= d.cfg.ReadSurePeak && c.ver >= d.cfg.ReadSureVerify
+}
+
+// readOut drops the boxes whose text no plate carries (see notPlate),
+// except those both looks are sure of (sure[i]) read as a short text.
 // Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
 //
 // A large box (large[i], see plateShaped) is kept only when its reading
 // holds at least two digits: Chinese, European and nearly all US plates
 // carry them, and a sign or a car rear boxed that large seldom does. Large
 // boxes are read first, and one left unread is dropped.
-func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([]Detection, error) {
+func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large, sure []bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
 	for _, first := range []bool{true, false} {
@@ -545,7 +580,12 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([
 		drop[i] = large[i] // until read
 	}
 	for k, r := range rs {
-		drop[idx[k]] = notPlate(r) || (large[idx[k]] && digits(r.text) < 2)
+		i := idx[k]
+		if large[i] {
+			drop[i] = notPlate(r) || digits(r.text) < 2
+		} else {
+			drop[i] = notPlate(r) && !(sure[i] && readLen(r.text) < plateReadLong)
+		}
 	}
 	out := dets[:0]
 	for i, det := range dets {

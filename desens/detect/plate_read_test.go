@@ -99,3 +99,54 @@ func TestPlateReaderReads(t *testing.T) {
 		t.Errorf("plate-like text read as %q (%.2f), ruled out %v; want its digits, kept", rs[1].text, rs[1].conf, notPlate(rs[1]))
 	}
 }
+
+// TestPlateReadOutSparesSureBoxes: a box read as a word is dropped, unless
+// the detector and the verifier are both sure of it and the word is short
+// (a double-row plate read in one line comes out as a few letters); a long
+// word is dropped all the same, and a large box still needs its digits.
+func TestPlateReadOutSparesSureBoxes(t *testing.T) {
+	rt := testenv.ORT(t)
+	r, err := newPlateReader(rt, models.TextRec().Data, models.TextRecKeys(), onnx.SessionOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	d := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, read: r}
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(200, 200, 200, 0), 240, 480, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	gocv.PutText(&img, "PHARMACY", image.Pt(40, 80), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
+	gocv.PutText(&img, "HOTEL", image.Pt(40, 200), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
+	hotel := gocv.GetTextSize("HOTEL", gocv.FontHersheySimplex, 2, 4)
+	long, short := image.Rect(30, 30, 420, 95), image.Rect(30, 150, 50+hotel.X, 215)
+	rs, err := r.read(img, []image.Rectangle{long, short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !notPlate(rs[0]) || !notPlate(rs[1]) {
+		t.Fatalf("read %q (%.2f) and %q (%.2f): both must be words the reader rules out", rs[0].text, rs[0].conf, rs[1].text, rs[1].conf)
+	}
+	sure, unsure := candidate{peak: 0.5, ver: 0.99}, candidate{peak: 0.45, ver: 0.999}
+	for _, tc := range []struct {
+		name        string
+		box         image.Rectangle
+		c           candidate
+		large, keep bool
+	}{
+		{"short word, unsure", short, unsure, false, false},
+		{"short word, verifier unsure", short, candidate{peak: 0.8, ver: 0.98}, false, false},
+		{"short word, both sure", short, sure, false, true},
+		{"long word, both sure", long, sure, false, false},
+		{"short word, both sure, but large and no digits", short, candidate{peak: 0.8, ver: 1}, true, false},
+	} {
+		dets, err := d.readOut(img, []Detection{{Box: tc.box, Class: Plate}}, []bool{tc.large}, []bool{d.readSure(tc.c)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep := len(dets) == 1; keep != tc.keep {
+			t.Errorf("%s: kept %v, want %v", tc.name, keep, tc.keep)
+		}
+	}
+	if d.cfg.ReadSurePeak = 0; d.readSure(candidate{peak: 1, ver: 1}) {
+		t.Error("ReadSurePeak 0 still spares boxes from the reader")
+	}
+}

@@ -82,20 +82,13 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	}
 	runs := append(append([]scanRun(nil), s.coarse...), s.fine[n%len(s.fine)]...)
 	runs = append(runs, s.follow(s.size)...)
-	var cands []candidate
-	for _, r := range runs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		found, err := r.do(img, s.d.proposer.run)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, found...)
+	cands, err := doRuns(ctx, img, runs, s.d.proposer.run, s.d.parallel)
+	if err != nil {
+		return nil, err
 	}
 	cands = mergeBoxes(cands, 0.4)
 	s.passed = s.passed[:0]
-	dets, err := s.d.judge(img, cands, s)
+	dets, err := s.d.judge(ctx, img, cands, s)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,7 @@ func DefaultPlateConfig() PlateConfig {
 // screws for redaction. It is safe for concurrent use.
 type PlateDetector struct {
 	cfg    PlateConfig
-	sess   *onnx.DynamicSession
+	sess   *onnx.BatchedSession
 	verify *plateVerifier  // nil: the detector's score is final
 	quick  *plateVerifier  // nil: every candidate goes to verify
 	read   *plateReader    // nil: boxes are not read
@@ -234,7 +234,7 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	}
 	d := &PlateDetector{cfg: cfg}
 	if cfg.Own {
-		sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
+		sess, err := rt.NewBatchedSession("plate detector", m.Detector, []string{"image"}, []string{"heat", "box"}, so)
 		if err != nil {
 			return nil, fmt.Errorf("plate model: %w", err)
 		}
@@ -248,13 +248,13 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 		}
 	}
 	if m.Verifier != nil {
-		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
+		if d.verify, err = newPlateVerifier(rt, "plate verifier", m.Verifier, so); err != nil {
 			d.Close()
 			return nil, err
 		}
 	}
 	if m.QuickVerifier != nil && cfg.QuickGate > 0 {
-		if d.quick, err = newPlateVerifier(rt, m.QuickVerifier, so); err != nil {
+		if d.quick, err = newPlateVerifier(rt, "plate quick verifier", m.QuickVerifier, so); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("quick %w", err)
 		}
@@ -323,17 +323,17 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 	}
 	var corners []candidate
 	if d.corner != nil && withCorners {
-		if corners, err = d.corners(img); err != nil {
+		if corners, err = d.corners(ctx, img); err != nil {
 			return nil, err
 		}
 	}
 	if d.verify != nil {
 		// Verify before merging: NMS merges by containment too, so a sign's
 		// box would swallow a small plate inside it, and then be rejected.
-		if cands, err = d.verified(img, cands); err != nil {
+		if cands, err = d.verified(ctx, img, cands); err != nil {
 			return nil, err
 		}
-		if corners, err = d.verifiedCorners(img, corners); err != nil {
+		if corners, err = d.verifiedCorners(ctx, img, corners); err != nil {
 			return nil, err
 		}
 		cands = append(cands, corners...)
@@ -359,7 +359,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 		large = append(large, c.large)
 	}
 	if d.read != nil {
-		return d.readOut(img, dets, large)
+		return d.readOut(ctx, img, dets, large)
 	}
 	return dets, nil
 }
@@ -391,7 +391,7 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		if i == len(scales)-1 {
 			hi = math.Inf(1) // the coarsest keeps the largest
 		}
-		c, err := d.runScale(img, s, lo, hi, thresh)
+		c, err := d.runScale(ctx, img, s, lo, hi, thresh)
 		if err != nil {
 			return nil, err
 		}
@@ -407,8 +407,8 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 // describe it (trustedQuad) becomes the corners' bounds, the corners kept
 // in order round the plate; otherwise the box grows to hold the corners
 // too and the corners are dropped, so the rectangle hides them all.
-func (d *PlateDetector) corners(img gocv.Mat) ([]candidate, error) {
-	cands, err := d.corner.detect(img, d.cfg.CornerCandidate, cornerNMSIoU)
+func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+	cands, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +436,7 @@ const cornerNMSIoU = 0.5
 // verifier, as verified does the own detector's; a candidate the corner
 // detector is sure of keeps its own score unless the verifier rules it
 // out (see PlateConfig.CornerSure).
-func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]candidate, error) {
+func (d *PlateDetector) verifiedCorners(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
 	if len(cands) == 0 {
 		return cands, nil
 	}
@@ -449,7 +449,7 @@ func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]cand
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.verify.score(in, n)
+	p, err := d.verify.score(ctx, in, n)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +525,7 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large boo
 // holds at least two digits: Chinese, European and nearly all US plates
 // carry them, and a sign or a car rear boxed that large seldom does. Large
 // boxes are read first, and one left unread is dropped.
-func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([]Detection, error) {
+func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detection, large []bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
 	for _, first := range []bool{true, false} {
@@ -536,7 +536,7 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([
 			}
 		}
 	}
-	rs, err := d.read.read(img, boxes)
+	rs, err := d.read.read(ctx, img, boxes)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +560,7 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large []bool) ([
 // maxPlateVerify the rest keep their detector score, judged as without a
 // verifier: for a likely plate that is at least the combined score would
 // be, so a flood of candidates errs towards masking.
-func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, error) {
+func (d *PlateDetector) verified(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	n := min(len(cands), maxPlateVerify)
 	boxes := make([]rectF, n)
@@ -581,7 +581,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 		// The quick look scores every candidate; only those it leaves a
 		// chance go on. The rest keep the quick score, which is under the
 		// gate and so under every threshold.
-		q, err := d.quick.score(in, n)
+		q, err := d.quick.score(ctx, in, n)
 		if err != nil {
 			return nil, err
 		}
@@ -593,7 +593,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 			}
 		}
 	}
-	p, err := d.verify.score(batch, len(idx))
+	p, err := d.verify.score(ctx, batch, len(idx))
 	if err != nil {
 		return nil, err
 	}
@@ -669,12 +669,12 @@ func alignUp(n, a int) int { return (n + a - 1) / a * a }
 
 // runScale runs the model on the frame scaled by s and returns the plates
 // whose width in model pixels is in [lo, hi), in frame coordinates.
-func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi, thresh float64) ([]candidate, error) {
+func (d *PlateDetector) runScale(ctx context.Context, img gocv.Mat, s, lo, hi, thresh float64) ([]candidate, error) {
 	in, shape, err := plateInput(img, s)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := d.sess.Run([][]float32{in}, [][]int64{shape})
+	outs, err := d.sess.Run(ctx, [][]float32{in}, [][]int64{shape})
 	if err != nil {
 		return nil, fmt.Errorf("plate detector: inference: %w", err)
 	}

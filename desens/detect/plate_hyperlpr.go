@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -20,7 +21,7 @@ const hyperLPRStride = 15
 // models/README.md) on the whole frame letterboxed into its square input.
 // It is safe for concurrent use.
 type cornerDetector struct {
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 	size int // the model's square input side
 }
 
@@ -29,7 +30,7 @@ func newCornerDetector(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: %w", err)
 	}
-	sess, err := rt.NewDynamicSession(model, []string{"input"}, []string{"output"}, so)
+	sess, err := rt.NewBatchedSession("plate corners", model, []string{"input"}, []string{"output"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: %w", err)
 	}
@@ -38,13 +39,14 @@ func newCornerDetector(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (
 
 func (c *cornerDetector) Close() error { return c.sess.Close() }
 
-// squareInput reads the side of the model's fixed 1×3×S×S input.
+// squareInput reads the side of the model's N×3×S×S input (N fixed at 1
+// or given at run time).
 func squareInput(model []byte) (int, error) {
 	in, err := onnx.InputShapes(model)
 	if err != nil {
 		return 0, err
 	}
-	if len(in) != 1 || len(in[0]) != 4 || in[0][0] != 1 || in[0][1] != 3 || in[0][2] != in[0][3] || in[0][2] < 32 {
+	if len(in) != 1 || len(in[0]) != 4 || (in[0][0] != 1 && in[0][0] != -1) || in[0][1] != 3 || in[0][2] != in[0][3] || in[0][2] < 32 {
 		return 0, fmt.Errorf("want one 1×3×S×S input, got %v", in)
 	}
 	return int(in[0][2]), nil
@@ -87,12 +89,12 @@ func letterbox(img gocv.Mat, size int) ([]float32, float64, image.Point, error) 
 
 // detect returns the frame's plate candidates scoring at least thresh,
 // each with its four corners, in frame pixels, merged by NMS at nmsIoU.
-func (c *cornerDetector) detect(img gocv.Mat, thresh, nmsIoU float64) ([]candidate, error) {
+func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64) ([]candidate, error) {
 	in, s, off, err := letterbox(img, c.size)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := c.sess.Run([][]float32{in}, [][]int64{{1, 3, int64(c.size), int64(c.size)}})
+	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{1, 3, int64(c.size), int64(c.size)}})
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: inference: %w", err)
 	}

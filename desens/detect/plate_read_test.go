@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"strings"
@@ -84,7 +85,7 @@ func TestPlateReaderReads(t *testing.T) {
 	defer img.Close()
 	gocv.PutText(&img, "PHARMACY", image.Pt(40, 80), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
 	gocv.PutText(&img, "AB 1234", image.Pt(40, 200), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
-	rs, err := r.read(img, []image.Rectangle{image.Rect(30, 30, 420, 95), image.Rect(30, 150, 340, 215)})
+	rs, err := r.read(context.Background(), img, []image.Rectangle{image.Rect(30, 30, 420, 95), image.Rect(30, 150, 340, 215)})
 	if err != nil {
 		t.Fatal(err)
 	}

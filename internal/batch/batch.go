@@ -7,14 +7,18 @@
 //     a batch of inputs of one shape only); each key has its own queue,
 //     served first in, first out.
 //   - A batch holds at most Size items. It runs as soon as it is full, or
-//     Wait after its oldest request arrived, whichever comes first: no
-//     request is held back longer than Wait for others to join it.
+//     when no run is under way (the model would sit idle), or Wait after
+//     its oldest request arrived, whichever comes first: no request is
+//     held back longer than Wait for others to join it, and none waits
+//     while nothing runs. Requests gather while a run is under way, and
+//     the first queue to have waited goes as soon as it ends.
 //   - A failed run fails exactly the requests in its batch, with its error.
 //   - With Size 1 or less a request runs at once in its caller's goroutine,
 //     as if there were no batcher.
 //
 // Runs are not serialised: a batch runs while the next fills, in the
-// goroutine that filled it or, when its wait runs out, in a timer's.
+// goroutine that filled it, that found the model idle, or that ran the
+// batch before; or, when its wait runs out, in a timer's.
 package batch
 
 import (
@@ -51,11 +55,12 @@ type Batcher[I, O any] struct {
 	items func(I) int
 	clock clock
 
-	mu      sync.Mutex
-	queues  map[string]*queue[I, O]
-	closed  bool
-	running sync.WaitGroup
-	stats   Stats
+	mu       sync.Mutex
+	queues   map[string]*queue[I, O]
+	closed   bool
+	running  sync.WaitGroup
+	inflight int // batches taken and not yet finished
+	stats    Stats
 }
 
 // Stats says how a Batcher's runs were batched.
@@ -143,9 +148,12 @@ func (b *Batcher[I, O]) Do(ctx context.Context, in I) (O, error) {
 	q.reqs = append(q.reqs, r)
 	q.items += n
 	var ready [][]*request[I, O]
-	if q.items >= b.cfg.Size {
+	switch {
+	case q.items >= b.cfg.Size:
 		ready = b.takeFull(q)
-	} else if len(q.reqs) == 1 {
+	case b.inflight == 0:
+		ready = [][]*request[I, O]{b.take(q)} // all of q: it holds less than Size
+	case len(q.reqs) == 1:
 		b.arm(q)
 	}
 	b.mu.Unlock()
@@ -231,6 +239,7 @@ func (b *Batcher[I, O]) take(q *queue[I, O]) []*request[I, O] {
 	}
 	b.count(len(batch), items, waited)
 	b.running.Add(1)
+	b.inflight++
 	return batch
 }
 
@@ -299,10 +308,42 @@ func (b *Batcher[I, O]) count(reqs, items int, waited time.Duration) {
 	b.stats.Waited += waited
 }
 
-// runBatch runs a batch taken from a queue and hands each request its
-// output or the run's error.
+// runBatch runs a batch taken from a queue, and then, when no other run
+// is under way, the queue that has waited longest, and so on.
 func (b *Batcher[I, O]) runBatch(batch []*request[I, O]) {
-	defer b.running.Done()
+	for batch != nil {
+		b.runOne(batch)
+		b.mu.Lock()
+		b.inflight--
+		batch = nil
+		if b.inflight == 0 && !b.closed {
+			if q := b.oldest(); q != nil {
+				batch = b.take(q)
+				if len(q.reqs) > 0 {
+					b.arm(q)
+				}
+			}
+		}
+		b.mu.Unlock()
+		b.running.Done()
+	}
+}
+
+// oldest is the queue whose oldest request has waited longest, or nil
+// when none waits. The lock is held.
+func (b *Batcher[I, O]) oldest() *queue[I, O] {
+	var best *queue[I, O]
+	for _, q := range b.queues {
+		if len(q.reqs) > 0 && (best == nil || q.reqs[0].arrived.Before(best.reqs[0].arrived)) {
+			best = q
+		}
+	}
+	return best
+}
+
+// runOne runs one batch and hands each request its output or the run's
+// error.
+func (b *Batcher[I, O]) runOne(batch []*request[I, O]) {
 	ins := make([]I, 0, len(batch))
 	live := batch[:0:0]
 	for _, r := range batch {

@@ -79,17 +79,26 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 // recorder is a batch function that doubles its inputs and records each
-// batch it ran.
+// batch it ran. A batch holding the input held runs until release.
 type recorder struct {
 	mu      sync.Mutex
 	batches [][]int
 	fail    func([]int) error
+	started chan struct{}
+	gate    chan struct{}
 }
+
+// held is the input whose run waits for the test (see hold).
+const held = -1
 
 func (r *recorder) run(in []int) ([]int, error) {
 	r.mu.Lock()
 	r.batches = append(r.batches, slices.Clone(in))
 	r.mu.Unlock()
+	if slices.Contains(in, held) {
+		r.started <- struct{}{}
+		<-r.gate
+	}
 	if r.fail != nil {
 		if err := r.fail(in); err != nil {
 			return nil, err
@@ -115,6 +124,34 @@ func newTest(cfg Config, rec *recorder, key func(int) string, items func(int) in
 	return b, c
 }
 
+// hold starts a run that lasts until the returned function is called, so
+// that the requests made meanwhile find the model busy and gather. Its key
+// is its own when key gives each value one.
+func hold(t *testing.T, b *Batcher[int, int], rec *recorder) (release func()) {
+	t.Helper()
+	rec.started, rec.gate = make(chan struct{}), make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		b.Do(context.Background(), held)
+		close(done)
+	}()
+	<-rec.started
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(rec.gate)
+			<-done
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// without drops the held run from a list of batches.
+func without(runs [][]int) [][]int {
+	return slices.DeleteFunc(runs, func(r []int) bool { return slices.Contains(r, held) })
+}
+
 type result struct {
 	in, out int
 	err     error
@@ -136,7 +173,7 @@ func doAll(ctx context.Context, b *Batcher[int, int], ins ...int) <-chan result 
 func TestSizeOneRunsEachRequestAtOnce(t *testing.T) {
 	rec := &recorder{}
 	b, clk := newTest(Config{Size: 1, Wait: time.Hour}, rec, nil, nil)
-	defer b.Close()
+	t.Cleanup(b.Close)
 	for i := range 3 {
 		out, err := b.Do(context.Background(), i)
 		if err != nil || out != 2*i {
@@ -157,8 +194,10 @@ func TestSizeOneRunsEachRequestAtOnce(t *testing.T) {
 func TestFullBatchRunsWithoutWaiting(t *testing.T) {
 	rec := &recorder{}
 	b, _ := newTest(Config{Size: 4, Wait: time.Hour}, rec, nil, nil)
-	defer b.Close()
-	// The clock never moves: the batch can only run by filling up.
+	t.Cleanup(b.Close)
+	hold(t, b, rec)
+	// The model is busy and the clock never moves: the batch can only
+	// run by filling up.
 	ch := doAll(context.Background(), b, 1, 2, 3, 4)
 	for range 4 {
 		r := <-ch
@@ -166,20 +205,34 @@ func TestFullBatchRunsWithoutWaiting(t *testing.T) {
 			t.Errorf("Do(%d) = %d, %v", r.in, r.out, r.err)
 		}
 	}
-	runs := rec.runs()
+	runs := without(rec.runs())
 	if len(runs) != 1 || len(runs[0]) != 4 {
 		t.Errorf("batches %v, want one of 4", runs)
 	}
-	if s := b.Stats(); s.Runs != 1 || s.Requests != 4 || s.MaxItems != 4 || s.MeanItems() != 4 {
-		t.Errorf("stats %+v", s)
+	if s := b.Stats(); s.Runs != 2 || s.Requests != 5 || s.MaxItems != 4 {
+		t.Errorf("stats %+v, want the held run and one of 4", s)
+	}
+}
+
+func TestRequestOnAnIdleModelRunsAtOnce(t *testing.T) {
+	rec := &recorder{}
+	b, clk := newTest(Config{Size: 8, Wait: time.Hour}, rec, nil, nil)
+	t.Cleanup(b.Close)
+	// The clock never moves: only running at once returns.
+	if out, err := b.Do(context.Background(), 3); err != nil || out != 6 {
+		t.Fatalf("Do(3) = %d, %v", out, err)
+	}
+	if len(clk.armed) != 0 {
+		t.Error("a timer was set for a request the idle model could run")
 	}
 }
 
 func TestLoneRequestRunsWhenItsWaitEnds(t *testing.T) {
 	const wait = 5 * time.Millisecond
 	rec := &recorder{}
-	b, clk := newTest(Config{Size: 8, Wait: wait}, rec, nil, nil)
-	defer b.Close()
+	b, clk := newTest(Config{Size: 8, Wait: wait}, rec, func(v int) string { return fmt.Sprint(v == held) }, nil)
+	t.Cleanup(b.Close)
+	hold(t, b, rec) // the model stays busy throughout
 	ch := doAll(context.Background(), b, 7)
 	<-clk.armed // the request is queued and its timer set
 	clk.Advance(wait - time.Nanosecond)
@@ -198,8 +251,8 @@ func TestLoneRequestRunsWhenItsWaitEnds(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("lone request not run when its wait ended")
 	}
-	if s := b.Stats(); s.Runs != 1 || s.Items != 1 || s.Waited != wait {
-		t.Errorf("stats %+v, want one run of one item that waited %v", s, wait)
+	if s := b.Stats(); s.Runs != 2 || s.Items != 2 || s.Waited != wait {
+		t.Errorf("stats %+v, want the held run and one of one item that waited %v", s, wait)
 	}
 }
 
@@ -209,8 +262,9 @@ func TestRequestsThatCannotShareRunAlone(t *testing.T) {
 	// at once, on its own.
 	const wait = 10 * time.Millisecond
 	rec := &recorder{}
-	b, clk := newTest(Config{Size: 2, Wait: wait}, rec, nil, func(v int) int { return v })
-	defer b.Close()
+	b, clk := newTest(Config{Size: 2, Wait: wait}, rec, nil, func(v int) int { return max(v, 1) })
+	t.Cleanup(b.Close)
+	hold(t, b, rec)
 	first := doAll(context.Background(), b, 1)
 	<-clk.armed
 	clk.Advance(4 * time.Millisecond)
@@ -221,7 +275,7 @@ func TestRequestsThatCannotShareRunAlone(t *testing.T) {
 	if r := <-second; r.err != nil || r.out != 4 {
 		t.Fatalf("second: %+v", r)
 	}
-	if runs := rec.runs(); len(runs) != 2 {
+	if runs := without(rec.runs()); len(runs) != 2 {
 		t.Errorf("batches %v, want two runs of one request each", runs)
 	}
 }
@@ -230,14 +284,15 @@ func TestRequestsOfOtherKeysDoNotMix(t *testing.T) {
 	rec := &recorder{}
 	key := func(v int) string { return fmt.Sprint(v % 2) }
 	b, _ := newTest(Config{Size: 2, Wait: time.Hour}, rec, key, nil)
-	defer b.Close()
+	t.Cleanup(b.Close)
+	hold(t, b, rec)
 	ch := doAll(context.Background(), b, 1, 2, 3, 4)
 	for range 4 {
 		if r := <-ch; r.err != nil || r.out != 2*r.in {
 			t.Errorf("Do(%d) = %d, %v", r.in, r.out, r.err)
 		}
 	}
-	for _, run := range rec.runs() {
+	for _, run := range without(rec.runs()) {
 		if len(run) != 2 || run[0]%2 != run[1]%2 {
 			t.Errorf("batch %v mixes keys", run)
 		}
@@ -254,7 +309,8 @@ func TestFailedRunFailsExactlyItsRequests(t *testing.T) {
 	}}
 	key := func(v int) string { return fmt.Sprint(v / 10) } // 10-19 share batches, 20-29 too
 	b, _ := newTest(Config{Size: 3, Wait: time.Hour}, rec, key, nil)
-	defer b.Close()
+	t.Cleanup(b.Close)
+	hold(t, b, rec)
 	ch := doAll(context.Background(), b, 11, 12, 13, 21, 22, 23)
 	for range 6 {
 		r := <-ch
@@ -279,7 +335,7 @@ func TestPanicOrShortRunFailsItsBatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := New(Config{Size: 2, Wait: time.Hour}, tc.run, nil, nil)
 			b.clock = newFakeClock()
-			defer b.Close()
+			t.Cleanup(b.Close)
 			ch := doAll(context.Background(), b, 1, 2)
 			for range 2 {
 				if r := <-ch; r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
@@ -297,7 +353,7 @@ func TestFilesAreServedFairly(t *testing.T) {
 	const files, frames = 6, 40
 	rec := &recorder{}
 	b := New(Config{Size: 4, Wait: time.Millisecond}, rec.run, func(v int) string { return fmt.Sprint(v % 3) }, nil)
-	defer b.Close()
+	t.Cleanup(b.Close)
 	var wg sync.WaitGroup
 	errs := make(chan error, files)
 	for f := range files {
@@ -325,7 +381,8 @@ func TestFilesAreServedFairly(t *testing.T) {
 func TestCancelledRequestLeavesTheQueue(t *testing.T) {
 	rec := &recorder{}
 	b, clk := newTest(Config{Size: 2, Wait: time.Hour}, rec, nil, nil)
-	defer b.Close()
+	t.Cleanup(b.Close)
+	hold(t, b, rec)
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := doAll(ctx, b, 1)
 	<-clk.armed
@@ -340,7 +397,7 @@ func TestCancelledRequestLeavesTheQueue(t *testing.T) {
 			t.Errorf("Do(%d) = %d, %v", r.in, r.out, r.err)
 		}
 	}
-	if runs := rec.runs(); len(runs) != 1 || slices.Contains(runs[0], 1) {
+	if runs := without(rec.runs()); len(runs) != 1 || slices.Contains(runs[0], 1) {
 		t.Errorf("batches %v, want one without the cancelled request", runs)
 	}
 }
@@ -348,16 +405,23 @@ func TestCancelledRequestLeavesTheQueue(t *testing.T) {
 func TestCloseFailsWaitingRequests(t *testing.T) {
 	rec := &recorder{}
 	b, clk := newTest(Config{Size: 4, Wait: time.Hour}, rec, nil, nil)
+	release := hold(t, b, rec)
 	ch := doAll(context.Background(), b, 1)
 	<-clk.armed
-	b.Close()
+	closed := make(chan struct{})
+	go func() {
+		b.Close()
+		close(closed)
+	}()
 	if r := <-ch; !errors.Is(r.err, ErrClosed) {
 		t.Errorf("waiting request after Close: %+v", r)
 	}
+	release() // Close returns once the run under way has finished
+	<-closed
 	if _, err := b.Do(context.Background(), 2); !errors.Is(err, ErrClosed) {
 		t.Errorf("Do after Close: %v", err)
 	}
-	if runs := rec.runs(); len(runs) != 0 {
+	if runs := without(rec.runs()); len(runs) != 0 {
 		t.Errorf("ran %v after Close", runs)
 	}
 }

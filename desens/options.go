@@ -200,7 +200,8 @@ type RuntimeOptions struct {
 	// and needs no wait, and 8 with CUDA. 1 runs each input at once.
 	Batch int
 	// BatchWait is the longest an input waits for others to share its
-	// run; 0 means 2ms.
+	// run while the model is busy (one the idle model can take runs at
+	// once); 0 means 2ms.
 	BatchWait time.Duration
 }
 

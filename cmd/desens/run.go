@@ -22,7 +22,7 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
 		&cli.IntFlag{Name: "batch", Usage: "the most inputs (frames, tiles and crops, from every file at work) one model run takes (0 = the device's default: 1 on cpu, where each input runs at once, 8 on cuda)", EnvVars: []string{"DESENS_BATCH"}},
-		&cli.DurationFlag{Name: "batch-wait", Value: 2 * time.Millisecond, Usage: "with --batch over 1, the longest an input waits for others to share its model run"},
+		&cli.DurationFlag{Name: "batch-wait", Value: 2 * time.Millisecond, Usage: "with --batch over 1, the longest an input waits for others to share its model run while the model is busy (one the idle model can take runs at once)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this RetinaFace ONNX file (dynamic input size, see models/README.md) instead of the embedded one; with --face-proposer yunet, a YuNet file", EnvVars: []string{"DESENS_FACE_MODEL"}},
 		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface or yunet (a much smaller model, cheaper per frame; see models/README.md for what each finds); by default retinaface for images and yunet for videos (retinaface for both with --face-model); the second look and the thresholds are the same for both"},
 		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},

@@ -11,11 +11,12 @@ import (
 )
 
 // BatchedSession runs a model for many callers at once: the inputs that
-// callers (frames, tiles, crops, from every file at work) hand it within
-// SessionOptions.BatchWait of each other, and whose shapes agree but for
-// the batch dimension, go to the model in one run of at most
-// SessionOptions.Batch items, stacked along that dimension; each caller
-// gets its own share of the outputs back. A model whose file fixes the
+// callers (frames, tiles, crops, from every file at work) hand it while it
+// is busy, and whose shapes agree but for the batch dimension, go to the
+// model in one run of at most SessionOptions.Batch items, stacked along
+// that dimension, when the run under way ends or after
+// SessionOptions.BatchWait at most; each caller gets its own share of the
+// outputs back (see package batch for the rules). A model whose file fixes the
 // batch dimension runs each call on its own, as does a Batch of 1, in the
 // caller's goroutine. It is safe for concurrent use.
 type BatchedSession struct {
@@ -90,9 +91,9 @@ func batchItems(in batchInput) int { return int(in.shapes[0][0]) }
 
 // Run feeds one float32 input per model input (data laid out in shape
 // order, the first dimension being the batch) and returns this call's
-// outputs, whose first dimension is its batch. It may wait up to
-// SessionOptions.BatchWait for other calls to share the run; a run that
-// fails fails every call in it.
+// outputs, whose first dimension is its batch. While the model is busy it
+// may wait up to SessionOptions.BatchWait for other calls to share the
+// run; a run that fails fails every call in it.
 func (s *BatchedSession) Run(ctx context.Context, inputs [][]float32, shapes [][]int64) ([]Output, error) {
 	if len(inputs) != len(shapes) || len(shapes) == 0 {
 		return nil, fmt.Errorf("%d inputs but %d shapes", len(inputs), len(shapes))

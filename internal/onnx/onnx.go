@@ -244,8 +244,8 @@ type SessionOptions struct {
 	// Batch is the most inputs a BatchedSession gathers into one run,
 	// from all its callers; 1 or less runs each call on its own, at once.
 	Batch int
-	// BatchWait is the longest a BatchedSession holds an input back for
-	// others to join its run.
+	// BatchWait is the longest a BatchedSession holds an input back, while
+	// the model is busy, for others to join its run.
 	BatchWait time.Duration
 }
 

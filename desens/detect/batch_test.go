@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -20,8 +19,9 @@ import (
 // BlazeFace's second look) and the plate detector (every model it runs),
 // built with a Batch of 8, find in each image what the same detectors
 // built with a Batch of 1 find there, while three goroutines search the
-// images at once, as three files would share the models: the same boxes,
-// with scores equal within float tolerance.
+// images at once, as three files would share the models, and so do two
+// plate streams (videos) at once: the same boxes, with scores equal within
+// float tolerance.
 func TestBatchedDetectorsMatchOneAtATime(t *testing.T) {
 	rt := testenv.ORT(t)
 	type job struct {
@@ -43,7 +43,8 @@ func TestBatchedDetectorsMatchOneAtATime(t *testing.T) {
 		jobs = append(jobs, job{name: filepath.Base(f), img: img, plate: len(jobs) > 0})
 	}
 	type detectors struct {
-		face, plate func(context.Context, gocv.Mat) ([]Detection, error)
+		face  *FaceDetector
+		plate *PlateDetector
 	}
 	build := func(batch int) detectors {
 		so := onnx.SessionOptions{Threads: 1, Batch: batch, BatchWait: 5 * time.Millisecond}
@@ -60,14 +61,14 @@ func TestBatchedDetectorsMatchOneAtATime(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { pd.Close() })
-		return detectors{fd.DetectFrame, pd.DetectFrame}
+		return detectors{fd, pd}
 	}
 	alone, batched := build(1), build(8)
 	run := func(ds detectors, j job) ([]Detection, error) {
 		if j.plate {
-			return ds.plate(t.Context(), j.img)
+			return ds.plate.DetectFrame(t.Context(), j.img)
 		}
-		return ds.face(t.Context(), j.img)
+		return ds.face.DetectFrame(t.Context(), j.img)
 	}
 
 	want := make([][]Detection, len(jobs))
@@ -95,6 +96,42 @@ func TestBatchedDetectorsMatchOneAtATime(t *testing.T) {
 		})
 	}
 	wg.Wait()
+
+	// A video's plate stream searches a frame's parts at once when
+	// batching: three frames of each plate image, as two files.
+	streamed := func(ds detectors, img gocv.Mat) ([][]Detection, error) {
+		s := ds.plate.Stream()
+		var out [][]Detection
+		for range 3 {
+			r := s.Detect(t.Context(), []gocv.Mat{img})
+			if r[0].Err != nil {
+				return nil, r[0].Err
+			}
+			out = append(out, r[0].Detections)
+		}
+		return out, nil
+	}
+	for _, j := range jobs[1:] {
+		want, err := streamed(alone, j.img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for f := range 2 {
+			wg.Go(func() {
+				got, err := streamed(batched, j.img)
+				if err != nil {
+					t.Errorf("stream %d, %s: %v", f, j.name, err)
+					return
+				}
+				for i := range got {
+					if msg := sameDetections(got[i], want[i]); msg != "" {
+						t.Errorf("stream %d, %s, frame %d: batched %s", f, j.name, i, msg)
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
 	for _, s := range rt.BatchStats() {
 		t.Logf("%s: %d runs, %d inputs, %.2f a run, at most %d", s.Model, s.Runs, s.Items, s.MeanItems(), s.MaxItems)
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"gocv.io/x/gocv"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/desens/desens/internal/onnx"
 )
@@ -181,6 +182,10 @@ type PlateDetector struct {
 	quick  *plateVerifier  // nil: every candidate goes to verify
 	read   *plateReader    // nil: boxes are not read
 	corner *cornerDetector // nil: the own detector alone
+	// parallel runs a frame's scales and the corner detector at once, so
+	// that batching sessions (a Batch over 1) share model runs between
+	// frames and files and a GPU overlaps them.
+	parallel bool
 }
 
 // PlateModels are the plate detector's models (ONNX bytes). Verifier and
@@ -232,7 +237,7 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate || cfg.CornerSureVerify < 0) {
 		return nil, fmt.Errorf("plate detector: bad corner config (candidate %.2f, sure %.2f)", cfg.CornerCandidate, cfg.CornerSure)
 	}
-	d := &PlateDetector{cfg: cfg}
+	d := &PlateDetector{cfg: cfg, parallel: so.Batch > 1}
 	if cfg.Own {
 		sess, err := rt.NewBatchedSession("plate detector", m.Detector, []string{"image"}, []string{"heat", "box"}, so)
 		if err != nil {
@@ -317,16 +322,21 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
-	cands, err := d.own(ctx, img)
-	if err != nil {
+	var cands, corners []candidate
+	own := func(ctx context.Context) (err error) {
+		cands, err = d.own(ctx, img)
+		return err
+	}
+	corner := func(ctx context.Context) (err error) {
+		if d.corner != nil && withCorners {
+			corners, err = d.corners(ctx, img)
+		}
+		return err
+	}
+	if err := d.each(ctx, own, corner); err != nil {
 		return nil, err
 	}
-	var corners []candidate
-	if d.corner != nil && withCorners {
-		if corners, err = d.corners(ctx, img); err != nil {
-			return nil, err
-		}
-	}
+	var err error
 	if d.verify != nil {
 		// Verify before merging: NMS merges by containment too, so a sign's
 		// box would swallow a small plate inside it, and then be rejected.
@@ -370,7 +380,6 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 	if d.sess == nil {
 		return nil, nil
 	}
-	var cands []candidate
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
 		// A peak under t² cannot reach t as √(peak × verifier) whatever
@@ -380,10 +389,9 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		thresh = max(d.cfg.CandidateThreshold, t*t)
 	}
 	scales := d.scales(img.Cols(), img.Rows())
+	found := make([][]candidate, len(scales))
+	runs := make([]func(context.Context) error, len(scales))
 	for i, s := range scales {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		lo, hi := d.cfg.MinWidth, d.cfg.MaxWidth
 		if i == 0 {
 			lo = 0 // the finest scale keeps the smallest plates it sees
@@ -391,16 +399,40 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		if i == len(scales)-1 {
 			hi = math.Inf(1) // the coarsest keeps the largest
 		}
-		c, err := d.runScale(ctx, img, s, lo, hi, thresh)
-		if err != nil {
-			return nil, err
+		runs[i] = func(ctx context.Context) (err error) {
+			found[i], err = d.runScale(ctx, img, s, lo, hi, thresh)
+			return err
 		}
-		cands = append(cands, c...)
 	}
+	if err := d.each(ctx, runs...); err != nil {
+		return nil, err
+	}
+	cands := slices.Concat(found...)
 	for i := range cands {
 		cands[i].peak = cands[i].score
 	}
 	return cands, nil
+}
+
+// each calls the functions one after another, or with parallel all at
+// once; it returns the first error.
+func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) error) error {
+	if !d.parallel {
+		for _, f := range fns {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := f(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, f := range fns {
+		g.Go(func() error { return f(gctx) })
+	}
+	return g.Wait()
 }
 
 // corners returns the corner detector's candidates. A box whose corners

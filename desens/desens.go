@@ -80,6 +80,33 @@ func (d *Desensitizer) RuntimeVersion() string {
 	return d.rt.Version()
 }
 
+// ModelBatches is how one model's runs were batched (RuntimeOptions.Batch).
+type ModelBatches struct {
+	Model  string
+	Runs   int64         // model runs made
+	Calls  int64         // detector calls they served
+	Inputs int64         // frames, tiles and crops in them
+	Max    int           // the most inputs in one run
+	Waited time.Duration // summed over calls: from the call to the start of its run
+}
+
+// Runtime reports the runtime options in use, defaults filled in.
+func (d *Desensitizer) Runtime() RuntimeOptions { return d.opts.Runtime }
+
+// Batches reports, per model, how its runs were batched so far, for
+// benchmarks and tuning RuntimeOptions.Batch.
+func (d *Desensitizer) Batches() []ModelBatches {
+	if d.rt == nil {
+		return nil
+	}
+	var out []ModelBatches
+	for _, s := range d.rt.BatchStats() {
+		out = append(out, ModelBatches{Model: s.Model, Runs: s.Runs, Calls: s.Requests, Inputs: s.Items,
+			Max: s.MaxItems, Waited: s.Waited})
+	}
+	return out
+}
+
 // AddDetector adds a detector to run beside the built-in ones, for callers
 // with models of their own. Call it before processing any file.
 func (d *Desensitizer) AddDetector(det Detector) { d.dets.all = append(d.dets.all, det) }

@@ -26,7 +26,8 @@ type detectors struct {
 // in) and builds their detectors. Each detector's tuning is its own
 // (detect.Default*Config); the options only pick models and thresholds.
 func loadDetectors(rt *onnx.Runtime, o Options) (*detectors, error) {
-	so := onnx.SessionOptions{Device: onnx.Device(o.Runtime.Device), Threads: o.Runtime.Threads}
+	so := onnx.SessionOptions{Device: onnx.Device(o.Runtime.Device), Threads: o.Runtime.Threads,
+		Batch: o.Runtime.Batch, BatchWait: o.Runtime.BatchWait}
 	ds := &detectors{}
 	err := func() error {
 		if slices.Contains(o.Targets, detect.Face) {

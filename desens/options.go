@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/desens/storage"
@@ -193,6 +194,15 @@ type RuntimeOptions struct {
 	// BatchSize is how many video frames go to the detectors at once; 0
 	// means 4.
 	BatchSize int
+	// Batch is the most inputs (frames, tiles, crops) one model run takes,
+	// gathered from every frame and file at work that needs the model;
+	// 0 means 1 on the CPU, where a run of one costs no more per input
+	// and needs no wait, and 8 with CUDA. 1 runs each input at once.
+	Batch int
+	// BatchWait is the longest an input waits for others to share its
+	// run while the model is busy (one the idle model can take runs at
+	// once); 0 means 2ms.
+	BatchWait time.Duration
 }
 
 // Progress reports how far a file has got.
@@ -428,6 +438,21 @@ func (r RuntimeOptions) withDefaults() (RuntimeOptions, error) {
 	}
 	if r.BatchSize == 0 {
 		r.BatchSize = 4
+	}
+	if r.Batch < 0 {
+		return r, optionErr("batch %d: want 0 (the device's default) or more", r.Batch)
+	}
+	if r.Batch == 0 {
+		r.Batch = 1
+		if r.Device == "cuda" {
+			r.Batch = 8
+		}
+	}
+	if r.BatchWait < 0 {
+		return r, optionErr("batch wait %v: want 0 (the default) or more", r.BatchWait)
+	}
+	if r.BatchWait == 0 {
+		r.BatchWait = 2 * time.Millisecond
 	}
 	return r, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/desens/trajectory"
@@ -41,6 +42,8 @@ func TestOptionsBadValues(t *testing.T) {
 		{"unknown device", Options{Runtime: RuntimeOptions{Device: "tpu"}}, `"tpu"`},
 		{"negative threads", Options{Runtime: RuntimeOptions{Threads: -2}}, "threads -2"},
 		{"negative batch size", Options{Runtime: RuntimeOptions{BatchSize: -1}}, "batch size -1"},
+		{"negative batch", Options{Runtime: RuntimeOptions{Batch: -1}}, "batch -1"},
+		{"negative batch wait", Options{Runtime: RuntimeOptions{BatchWait: -time.Millisecond}}, "batch wait -1ms"},
 		{"trajectory grid of 0", Options{Trajectory: trajectory.Policy{Mode: trajectory.Coarsen}}, "grid"},
 		{"unknown archive policy", Options{Archive: ArchiveOptions{Other: "keep"}}, `"keep"`},
 		{"negative archive nesting", Options{Archive: ArchiveOptions{MaxNesting: -1}}, "archive max nesting -1"},
@@ -79,6 +82,8 @@ func TestOptionsDefaults(t *testing.T) {
 		{"crf", o.Encode.CRF, 20},
 		{"device", o.Runtime.Device, "cpu"},
 		{"batch size", o.Runtime.BatchSize, 4},
+		{"batch on the cpu", o.Runtime.Batch, 1},
+		{"batch wait", o.Runtime.BatchWait, 2 * time.Millisecond},
 		{"workers at least 1", o.Workers >= 1, true},
 		{"archive other", o.Archive.Other, ArchiveDrop},
 		{"archive nesting", o.Archive.MaxNesting, 2},
@@ -91,8 +96,8 @@ func TestOptionsDefaults(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.what, c.got, c.want)
 		}
 	}
-	if o, err = (Options{Runtime: RuntimeOptions{Device: "CUDA"}}).withDefaults(); err != nil || o.Runtime.Device != "cuda" {
-		t.Errorf("device CUDA: %q, %v; want cuda", o.Runtime.Device, err)
+	if o, err = (Options{Runtime: RuntimeOptions{Device: "CUDA"}}).withDefaults(); err != nil || o.Runtime.Device != "cuda" || o.Runtime.Batch != 8 {
+		t.Errorf("device CUDA: %q batch %d, %v; want cuda batch 8", o.Runtime.Device, o.Runtime.Batch, err)
 	}
 }
 

@@ -22,6 +22,9 @@ own decode and libx264 encode of the same file with the preset and CRF
 desens uses, and (e) the ratio of (c) to (d) in frames per second. With
 --targets plate, the plate detector is also timed alone, on the file's
 frames and on its first frame scaled to 1920x1080 (ms per 1080p frame).
+For each model it reports how its runs in (b) and (c) were batched
+(--batch): runs, inputs, mean and largest batch, and the time spent
+waiting for a batch.
 
 The ratio is the figure that counts: it is what desensitizing costs on top
 of the re-encode any redaction needs anyway, and it moves much less from
@@ -38,6 +41,9 @@ EXAMPLES:
    4. Detection on the GPU, or on the CPU with 4 inference threads:
         desens bench --device cuda dashcam.mp4
         desens bench --threads 4 dashcam.mp4
+   5. Model runs of up to 16 inputs on the GPU (the report gives the
+      batches reached and the time spent waiting for them):
+        desens bench --device cuda --batch 16 dashcam.mp4
 
 EXIT STATUS:
    0  measured

@@ -36,6 +36,8 @@ func TestUsageExitCodes(t *testing.T) {
 		{"crf over 51", []string{"--crf", "60"}, "crf 60"},
 		{"negative workers", []string{"--workers", "-1"}, "workers -1"},
 		{"negative threads", []string{"--threads", "-1"}, "threads -1"},
+		{"negative batch", []string{"--batch", "-1"}, "batch -1"},
+		{"negative batch wait", []string{"--batch-wait", "-1ms"}, "batch wait -1ms"},
 		{"unknown device", []string{"--device", "tpu"}, "tpu"},
 		{"unknown trajectory policy", []string{"--trajectory", "blur"}, "blur"},
 		{"trajectory grid of 0", []string{"--trajectory", "coarsen", "--trajectory-grid", "0"}, "grid 0"},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,6 +21,8 @@ func modelFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "threshold", Usage: "detection score threshold in (0,1); 0 keeps each model's tuned default (face 0.6, faces under 32 px 0.15 lower)"},
 		&cli.StringFlag{Name: "device", Value: "cpu", Usage: "where models run: cpu or cuda", EnvVars: []string{"DESENS_DEVICE"}},
 		&cli.IntFlag{Name: "threads", Usage: "inference threads (0 = all cores)"},
+		&cli.IntFlag{Name: "batch", Usage: "the most inputs (frames, tiles and crops, from every file at work) one model run takes (0 = the device's default: 1 on cpu, where each input runs at once, 8 on cuda)", EnvVars: []string{"DESENS_BATCH"}},
+		&cli.DurationFlag{Name: "batch-wait", Value: 2 * time.Millisecond, Usage: "with --batch over 1, the longest an input waits for others to share its model run while the model is busy (one the idle model can take runs at once)"},
 		&cli.StringFlag{Name: "face-model", Usage: "load this RetinaFace ONNX file (dynamic input size, see models/README.md) instead of the embedded one; with --face-proposer yunet, a YuNet file", EnvVars: []string{"DESENS_FACE_MODEL"}},
 		&cli.StringFlag{Name: "face-proposer", Usage: "the model that proposes faces: retinaface or yunet (a much smaller model, cheaper per frame; see models/README.md for what each finds); by default retinaface for images and yunet for videos (retinaface for both with --face-model); the second look and the thresholds are the same for both"},
 		&cli.StringFlag{Name: "face-verify-model", Usage: "load this BlazeFace back-camera ONNX file, which looks again at uncertain faces, instead of the embedded one; none turns the second look off", EnvVars: []string{"DESENS_FACE_VERIFY_MODEL"}},
@@ -75,7 +78,8 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Overlay: desens.OverlayOptions{
 			Every: c.Int("overlay-every"), ROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 		},
-		Runtime: desens.RuntimeOptions{Device: c.String("device"), Threads: c.Int("threads"), Library: c.String("ort-lib")},
+		Runtime: desens.RuntimeOptions{Device: c.String("device"), Threads: c.Int("threads"), Library: c.String("ort-lib"),
+			Batch: c.Int("batch"), BatchWait: c.Duration("batch-wait")},
 	}
 	o.Face.VerifyModel, o.Face.NoVerify = modelOrNone(c.String("face-verify-model"))
 	o.Plate.VerifyModel, o.Plate.NoVerify = modelOrNone(c.String("plate-verify-model"))

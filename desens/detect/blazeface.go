@@ -1,12 +1,14 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
 	"sync"
 
 	"gocv.io/x/gocv"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/desens/desens/internal/onnx"
 )
@@ -40,6 +42,11 @@ func DefaultBlazeFaceConfig() BlazeFaceConfig {
 // round a proposed face, scaled so the face appears at the sizes the model
 // knows best. It gives the second look, where a second model's
 // independent judgement removes what the first mistakes for faces.
+//
+// With a Batch of 1 it runs one crop at a time on tensors bound once, and
+// stops looking as soon as a face cannot pass; with a larger Batch it
+// sends every crop of a look at once to a batching session, where they
+// share runs with the crops of other faces, frames and files.
 type BlazeFace struct {
 	cfg     BlazeFaceConfig
 	anchors []anchor
@@ -47,26 +54,52 @@ type BlazeFace struct {
 	mu      sync.Mutex // guards sess and resized: one inference at a time
 	sess    *onnx.Session
 	resized gocv.Mat
+
+	batched *onnx.BatchedSession // with a Batch over 1, in place of sess
 }
+
+// blazeInputs and blazeOutputs are the model's tensors: one RGB crop in;
+// scores and boxes for the 16×16 grid's anchors, then the 8×8 grid's, out.
+var (
+	blazeInputs  = []onnx.Tensor{{Name: "input:0", Shape: []int64{1, blazeInput, blazeInput, 3}}}
+	blazeOutputs = []onnx.Tensor{
+		{Name: "Identity:0", Shape: []int64{1, 512, 1}},
+		{Name: "Identity_1:0", Shape: []int64{1, 384, 1}},
+		{Name: "Identity_2:0", Shape: []int64{1, 512, 16}},
+		{Name: "Identity_3:0", Shape: []int64{1, 384, 16}},
+	}
+)
 
 // NewBlazeFace loads a BlazeFace back-camera model.
 func NewBlazeFace(rt *onnx.Runtime, model []byte, cfg BlazeFaceConfig, so onnx.SessionOptions) (*BlazeFace, error) {
-	sess, err := rt.NewSession(model,
-		[]onnx.Tensor{{Name: "input:0", Shape: []int64{1, blazeInput, blazeInput, 3}}},
-		[]onnx.Tensor{
-			{Name: "Identity:0", Shape: []int64{1, 512, 1}},
-			{Name: "Identity_1:0", Shape: []int64{1, 384, 1}},
-			{Name: "Identity_2:0", Shape: []int64{1, 512, 16}},
-			{Name: "Identity_3:0", Shape: []int64{1, 384, 16}},
-		}, so)
+	d := &BlazeFace{cfg: cfg, anchors: blazeAnchors()}
+	if so.Batch > 1 {
+		names := func(ts []onnx.Tensor) []string {
+			var out []string
+			for _, t := range ts {
+				out = append(out, t.Name)
+			}
+			return out
+		}
+		var err error
+		if d.batched, err = rt.NewBatchedSession("blazeface", model, names(blazeInputs), names(blazeOutputs), so); err != nil {
+			return nil, fmt.Errorf("face model: %w", err)
+		}
+		return d, nil
+	}
+	sess, err := rt.NewSession(model, blazeInputs, blazeOutputs, so)
 	if err != nil {
 		return nil, fmt.Errorf("face model: %w", err)
 	}
-	return &BlazeFace{cfg: cfg, anchors: blazeAnchors(), sess: sess, resized: gocv.NewMat()}, nil
+	d.sess, d.resized = sess, gocv.NewMat()
+	return d, nil
 }
 
 // Close frees the model.
 func (d *BlazeFace) Close() error {
+	if d.batched != nil {
+		return d.batched.Close()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.resized.Close()
@@ -79,20 +112,35 @@ func (d *BlazeFace) Close() error {
 // the mean of the candidate's own score and the scores the model gives a
 // box that agrees with it in each crop. Real faces score well at most
 // zooms; letters, balls and badges only at some. It stops as soon as the
-// mean cannot reach thresh any more.
-func (d *BlazeFace) verifyWhole(img gocv.Mat, c candidate, thresh float64) (float64, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// mean cannot reach thresh any more (with a batching session, all crops
+// are looked at together, and the answer is the same).
+func (d *BlazeFace) verifyWhole(ctx context.Context, img gocv.Mat, c candidate, thresh float64) (float64, error) {
 	c.box = c.box.scale(1 / d.cfg.BoxScale)
-	n := float64(len(d.cfg.VerifyContexts) + 1)
-	sum := c.score
-	for i, ctx := range d.cfg.VerifyContexts {
-		s, err := d.verifyAt(img, c, ctx)
-		if err != nil {
+	zooms := d.cfg.VerifyContexts
+	var scores []float64
+	if d.batched != nil {
+		var err error
+		if scores, err = d.verifyAll(ctx, img, c); err != nil {
 			return 0, err
 		}
+	} else {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+	}
+	n := float64(len(zooms) + 1)
+	sum := c.score
+	for i, zoom := range zooms {
+		var s float64
+		if scores != nil {
+			s = scores[i]
+		} else {
+			var err error
+			if s, err = d.verifyAt(ctx, img, c, zoom); err != nil {
+				return 0, err
+			}
+		}
 		sum += s
-		left := float64(len(d.cfg.VerifyContexts) - i - 1)
+		left := float64(len(zooms) - i - 1)
 		if (sum+left)/n < thresh {
 			return (sum + left) / n, nil
 		}
@@ -100,11 +148,26 @@ func (d *BlazeFace) verifyWhole(img gocv.Mat, c candidate, thresh float64) (floa
 	return sum / n, nil
 }
 
+// verifyAll looks at c at every zoom at once, so the batching session can
+// put the crops in one run, and returns the scores in zoom order.
+func (d *BlazeFace) verifyAll(ctx context.Context, img gocv.Mat, c candidate) ([]float64, error) {
+	scores := make([]float64, len(d.cfg.VerifyContexts))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, zoom := range d.cfg.VerifyContexts {
+		g.Go(func() error {
+			var err error
+			scores[i], err = d.verifyAt(gctx, img, c, zoom)
+			return err
+		})
+	}
+	return scores, g.Wait()
+}
+
 // verifyAt re-runs the model on a crop ctx face sides wide centred on the
 // candidate, and returns the best score of a box there that agrees with it
 // (0 if none).
-func (d *BlazeFace) verifyAt(img gocv.Mat, c candidate, ctx float64) (float64, error) {
-	side := max(c.box.w(), c.box.h()) * ctx
+func (d *BlazeFace) verifyAt(ctx context.Context, img gocv.Mat, c candidate, zoom float64) (float64, error) {
+	side := max(c.box.w(), c.box.h()) * zoom
 	cx, cy := (c.box.x0+c.box.x1)/2, (c.box.y0+c.box.y1)/2
 	src := image.Rect(int(cx-side/2), int(cy-side/2), int(cx+side/2), int(cy+side/2)).
 		Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
@@ -112,7 +175,7 @@ func (d *BlazeFace) verifyAt(img gocv.Mat, c candidate, ctx float64) (float64, e
 		return 0, nil
 	}
 	t := Tile{Src: src, Scale: float64(blazeInput) / float64(max(src.Dx(), src.Dy()))}
-	found, err := d.runTile(img, t, 0.2)
+	found, err := d.runTile(ctx, img, t, 0.2)
 	if err != nil {
 		return 0, err
 	}
@@ -126,25 +189,68 @@ func (d *BlazeFace) verifyAt(img gocv.Mat, c candidate, ctx float64) (float64, e
 }
 
 // runTile runs the model on one tile and returns candidates above thresh in
-// frame coordinates.
-func (d *BlazeFace) runTile(img gocv.Mat, t Tile, thresh float64) ([]candidate, error) {
+// frame coordinates. Without a batching session the lock is held.
+func (d *BlazeFace) runTile(ctx context.Context, img gocv.Mat, t Tile, thresh float64) ([]candidate, error) {
+	if d.batched != nil {
+		return d.runTileBatched(ctx, img, t, thresh)
+	}
+	ok, err := blazeCrop(img, t, &d.resized, d.sess.Input(0))
+	if !ok || err != nil {
+		return nil, err
+	}
+	if err := d.sess.Run(); err != nil {
+		return nil, fmt.Errorf("face detector: inference: %w", err)
+	}
+	var out []candidate
+	out = d.decode(out, d.sess.Output(0), d.sess.Output(2), d.anchors[:512], t, thresh)
+	out = d.decode(out, d.sess.Output(1), d.sess.Output(3), d.anchors[512:], t, thresh)
+	return out, nil
+}
+
+// runTileBatched is runTile through the batching session.
+func (d *BlazeFace) runTileBatched(ctx context.Context, img gocv.Mat, t Tile, thresh float64) ([]candidate, error) {
+	resized := gocv.NewMat()
+	defer resized.Close()
+	in := make([]float32, blazeInput*blazeInput*3)
+	ok, err := blazeCrop(img, t, &resized, in)
+	if !ok || err != nil {
+		return nil, err
+	}
+	outs, err := d.batched.Run(ctx, [][]float32{in}, [][]int64{blazeInputs[0].Shape})
+	if err != nil {
+		return nil, fmt.Errorf("face detector: inference: %w", err)
+	}
+	for i, o := range outs {
+		if len(o.Data) != int(blazeOutputs[i].Shape[1]*blazeOutputs[i].Shape[2]) {
+			return nil, fmt.Errorf("face detector: output %s has shape %v", blazeOutputs[i].Name, o.Shape)
+		}
+	}
+	var out []candidate
+	out = d.decode(out, outs[0].Data, outs[2].Data, d.anchors[:512], t, thresh)
+	out = d.decode(out, outs[1].Data, outs[3].Data, d.anchors[512:], t, thresh)
+	return out, nil
+}
+
+// blazeCrop writes the model input for tile t into in (one 256×256 RGB
+// crop, scaled to [-1, 1], mid grey past the tile), resizing through
+// resized. It reports false when the tile is too small to look at.
+func blazeCrop(img gocv.Mat, t Tile, resized *gocv.Mat, in []float32) (bool, error) {
 	roi := img.Region(t.Src)
 	defer roi.Close()
 	w := min(blazeInput, int(math.Round(float64(t.Src.Dx())*t.Scale)))
 	h := min(blazeInput, int(math.Round(float64(t.Src.Dy())*t.Scale)))
 	if w < 1 || h < 1 {
-		return nil, nil
+		return false, nil
 	}
 	interp := gocv.InterpolationLinear
 	if t.Scale < 1 {
 		interp = gocv.InterpolationArea // no aliasing when shrinking
 	}
-	gocv.Resize(roi, &d.resized, image.Pt(w, h), 0, 0, interp)
-	px, err := d.resized.DataPtrUint8()
+	gocv.Resize(roi, resized, image.Pt(w, h), 0, 0, interp)
+	px, err := resized.DataPtrUint8()
 	if err != nil {
-		return nil, fmt.Errorf("face detector: %w", err)
+		return false, fmt.Errorf("face detector: %w", err)
 	}
-	in := d.sess.Input(0)
 	clear(in) // padding is mid-grey after normalisation
 	for y := 0; y < h; y++ {
 		row := px[y*w*3 : (y+1)*w*3]
@@ -157,13 +263,7 @@ func (d *BlazeFace) runTile(img gocv.Mat, t Tile, thresh float64) ([]candidate, 
 			dst[x*3+2] = float32(b)/127.5 - 1
 		}
 	}
-	if err := d.sess.Run(); err != nil {
-		return nil, fmt.Errorf("face detector: inference: %w", err)
-	}
-	var out []candidate
-	out = d.decode(out, d.sess.Output(0), d.sess.Output(2), d.anchors[:512], t, thresh)
-	out = d.decode(out, d.sess.Output(1), d.sess.Output(3), d.anchors[512:], t, thresh)
-	return out, nil
+	return true, nil
 }
 
 func (d *BlazeFace) decode(out []candidate, scores, boxes []float32, anchors []anchor, t Tile, thresh float64) []candidate {

@@ -1,9 +1,12 @@
 package detect
 
 import (
+	"context"
 	"image"
+	"math"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"gocv.io/x/gocv"
 
@@ -36,10 +39,11 @@ func TestBlazeAnchors(t *testing.T) {
 	}
 }
 
-func newBlaze(t *testing.T) *BlazeFace {
+func newBlaze(t *testing.T, batch int) *BlazeFace {
 	t.Helper()
 	rt := testenv.ORT(t)
-	d, err := NewBlazeFace(rt, models.FaceVerify().Data, DefaultBlazeFaceConfig(), onnx.SessionOptions{Threads: 2})
+	d, err := NewBlazeFace(rt, models.FaceVerify().Data, DefaultBlazeFaceConfig(),
+		onnx.SessionOptions{Threads: 2, Batch: batch, BatchWait: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,9 +53,10 @@ func newBlaze(t *testing.T) *BlazeFace {
 
 // TestBlazeFaceSecondLook: a proposal on the known face comes out of the
 // second look stronger than it went in; one on the grass, the ball or the
-// blurred crowd is rejected.
+// blurred crowd is rejected. The second look through a batching session,
+// which sends a look's crops at once, gives each the same score.
 func TestBlazeFaceSecondLook(t *testing.T) {
-	d := newBlaze(t)
+	d, batched := newBlaze(t, 1), newBlaze(t, 8)
 	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
 	defer img.Close()
 	for _, tc := range []struct {
@@ -65,12 +70,20 @@ func TestBlazeFaceSecondLook(t *testing.T) {
 		{"crowd", image.Rect(400, 20, 439, 59), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := d.verifyWhole(img, candidate{box: toF(tc.box), score: 0.5}, 0.5)
+			c := candidate{box: toF(tc.box), score: 0.5}
+			got, err := d.verifyWhole(context.Background(), img, c, 0.5)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if tc.face != (got >= 0.6) || (!tc.face && got >= 0.5) {
 				t.Fatalf("second look at %v: %.2f", tc.box, got)
+			}
+			b, err := batched.verifyWhole(context.Background(), img, c, 0.5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(b-got) > 1e-4 {
+				t.Errorf("second look at %v: %.5f batched, %.5f alone", tc.box, b, got)
 			}
 		})
 	}

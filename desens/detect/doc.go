@@ -12,6 +12,17 @@
 // input: a crop round each face, scaled to fit. Text runs within a pixel
 // budget, overlay bands at full resolution.
 //
+// # Batching
+//
+// Every model runs through a batching session (onnx.SessionOptions.Batch):
+// with a Batch over 1, the inputs of one shape that detectors hand a model
+// from every frame and file at work go to it in one run. To give it
+// several at once, a detector with a Batch over 1 makes a frame's runs
+// (proposer scales and tiles, plate scales and regions, a second look's
+// zooms) at once and puts their results together in the order it would
+// have made them, so it finds what it finds with a Batch of 1. A failed
+// run fails the frames whose inputs were in it.
+//
 // # Failure
 //
 // A detector never guesses on error: Result.Err is set and the caller must

@@ -178,6 +178,9 @@ type FaceDetector struct {
 	cfg      FaceConfig
 	proposer proposer
 	verifier *BlazeFace // nil: proposals are judged alone
+	// parallel makes a frame's proposer runs at once, so that a batching
+	// session (a Batch over 1) can share model runs between them.
+	parallel bool
 }
 
 // proposer finds face boxes in a BGR frame: a whole frame is scanned
@@ -185,7 +188,7 @@ type FaceDetector struct {
 // stream makes its runs as it schedules them.
 type proposer interface {
 	// run infers on the region src of a frame scaled by s.
-	run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
+	run(ctx context.Context, img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
 	// scanning reports the proposer's scales and size band.
 	scanning() (ScanConfig, sizeBand)
 	Close() error
@@ -206,7 +209,7 @@ func NewFace(rt *onnx.Runtime, m FaceModels, cfg FaceConfig, so onnx.SessionOpti
 	if err != nil {
 		return nil, err
 	}
-	d := &FaceDetector{cfg: cfg, proposer: p}
+	d := &FaceDetector{cfg: cfg, proposer: p, parallel: so.Batch > 1}
 	if m.Verifier != nil {
 		if d.verifier, err = NewBlazeFace(rt, m.Verifier, cfg.Verify, so); err != nil {
 			p.Close()
@@ -256,11 +259,11 @@ func (d *FaceDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detecti
 		return nil, fmt.Errorf("face detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
 	cfg, band := d.proposer.scanning()
-	cands, err := cfg.scan(ctx, img, band, d.proposer.run)
+	cands, err := cfg.scan(ctx, img, band, d.proposer.run, d.parallel)
 	if err != nil {
 		return nil, err
 	}
-	return d.judge(img, cands, nil)
+	return d.judge(ctx, img, cands, nil)
 }
 
 // verdicts remembers the second looks of a video's recent frames, so a
@@ -276,7 +279,7 @@ type verdicts interface {
 // judge decides which merged candidates, strongest first, are faces:
 // sure proposals pass as they are and uncertain ones get the second look,
 // unless mem (which may be nil) recalls a recent one.
-func (d *FaceDetector) judge(img gocv.Mat, cands []candidate, mem verdicts) ([]Detection, error) {
+func (d *FaceDetector) judge(ctx context.Context, img gocv.Mat, cands []candidate, mem verdicts) ([]Detection, error) {
 	var dets []Detection
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	verified := 0
@@ -298,7 +301,7 @@ func (d *FaceDetector) judge(img gocv.Mat, cands []candidate, mem verdicts) ([]D
 			if verified < d.cfg.MaxVerify {
 				verified++
 				var err error
-				if score, err = d.verifier.verifyWhole(img, c, thresh); err != nil {
+				if score, err = d.verifier.verifyWhole(ctx, img, c, thresh); err != nil {
 					return nil, err
 				}
 				if mem != nil {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"image"
 	"testing"
 
@@ -35,7 +36,7 @@ func BenchmarkBlazeFaceTile(b *testing.B) {
 	t := Tile{Src: image.Rect(0, 0, 256, 256), Scale: 1}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := d.runTile(img, t, 0.5); err != nil {
+		if _, err := d.runTile(context.Background(), img, t, 0.5); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -83,20 +83,13 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	}
 	runs := append(append([]scanRun(nil), s.coarse...), s.fine[n%len(s.fine)]...)
 	runs = append(runs, s.follow(s.size)...)
-	var cands []candidate
-	for _, r := range runs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		found, err := r.do(img, s.d.proposer.run)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, found...)
+	cands, err := doRuns(ctx, img, runs, s.d.proposer.run, s.d.parallel)
+	if err != nil {
+		return nil, err
 	}
 	cands = mergeBoxes(cands, 0.4)
 	s.passed = s.passed[:0]
-	dets, err := s.d.judge(img, cands, s)
+	dets, err := s.d.judge(ctx, img, cands, s)
 	if err != nil {
 		return nil, err
 	}
@@ -118,18 +111,11 @@ func (s *FaceStream) Finish(ctx context.Context, last gocv.Mat) Result {
 			runs = append(runs, share...)
 		}
 	}
-	var cands []candidate
-	for _, r := range runs {
-		if err := ctx.Err(); err != nil {
-			return Result{Err: err}
-		}
-		found, err := r.do(last, s.d.proposer.run)
-		if err != nil {
-			return Result{Err: err}
-		}
-		cands = append(cands, found...)
+	cands, err := doRuns(ctx, last, runs, s.d.proposer.run, s.d.parallel)
+	if err != nil {
+		return Result{Err: err}
 	}
-	dets, err := s.d.judge(last, mergeBoxes(cands, 0.4), s)
+	dets, err := s.d.judge(ctx, last, mergeBoxes(cands, 0.4), s)
 	return Result{Detections: dets, Err: err}
 }
 

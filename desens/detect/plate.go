@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"gocv.io/x/gocv"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/desens/desens/internal/onnx"
 )
@@ -187,11 +188,15 @@ func DefaultPlateConfig() PlateConfig {
 // screws for redaction. It is safe for concurrent use.
 type PlateDetector struct {
 	cfg    PlateConfig
-	sess   *onnx.DynamicSession
+	sess   *onnx.BatchedSession
 	verify *plateVerifier  // nil: the detector's score is final
 	quick  *plateVerifier  // nil: every candidate goes to verify
 	read   *plateReader    // nil: boxes are not read
 	corner *cornerDetector // nil: the own detector alone
+	// parallel runs a frame's scales and the corner detector at once, so
+	// that batching sessions (a Batch over 1) share model runs between
+	// frames and files and a GPU overlaps them.
+	parallel bool
 }
 
 // PlateModels are the plate detector's models (ONNX bytes). Verifier and
@@ -243,9 +248,9 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 	if cfg.Corners && (cfg.CornerCandidate <= 0 || cfg.CornerCandidate >= 1 || cfg.CornerSure < cfg.CornerCandidate || cfg.CornerSureVerify < 0) {
 		return nil, fmt.Errorf("plate detector: bad corner config (candidate %.2f, sure %.2f)", cfg.CornerCandidate, cfg.CornerSure)
 	}
-	d := &PlateDetector{cfg: cfg}
+	d := &PlateDetector{cfg: cfg, parallel: so.Batch > 1}
 	if cfg.Own {
-		sess, err := rt.NewDynamicSession(m.Detector, []string{"image"}, []string{"heat", "box"}, so)
+		sess, err := rt.NewBatchedSession("plate detector", m.Detector, []string{"image"}, []string{"heat", "box"}, so)
 		if err != nil {
 			return nil, fmt.Errorf("plate model: %w", err)
 		}
@@ -259,13 +264,13 @@ func NewPlate(rt *onnx.Runtime, m PlateModels, cfg PlateConfig, so onnx.SessionO
 		}
 	}
 	if m.Verifier != nil {
-		if d.verify, err = newPlateVerifier(rt, m.Verifier, so); err != nil {
+		if d.verify, err = newPlateVerifier(rt, "plate verifier", m.Verifier, so); err != nil {
 			d.Close()
 			return nil, err
 		}
 	}
 	if m.QuickVerifier != nil && cfg.QuickGate > 0 {
-		if d.quick, err = newPlateVerifier(rt, m.QuickVerifier, so); err != nil {
+		if d.quick, err = newPlateVerifier(rt, "plate quick verifier", m.QuickVerifier, so); err != nil {
 			d.Close()
 			return nil, fmt.Errorf("quick %w", err)
 		}
@@ -328,23 +333,28 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
-	cands, err := d.own(ctx, img)
-	if err != nil {
+	var cands, corners []candidate
+	own := func(ctx context.Context) (err error) {
+		cands, err = d.own(ctx, img)
+		return err
+	}
+	corner := func(ctx context.Context) (err error) {
+		if d.corner != nil && withCorners {
+			corners, err = d.corners(ctx, img)
+		}
+		return err
+	}
+	if err := d.each(ctx, own, corner); err != nil {
 		return nil, err
 	}
-	var corners []candidate
-	if d.corner != nil && withCorners {
-		if corners, err = d.corners(img); err != nil {
-			return nil, err
-		}
-	}
+	var err error
 	if d.verify != nil {
 		// Verify before merging: NMS merges by containment too, so a sign's
 		// box would swallow a small plate inside it, and then be rejected.
-		if cands, err = d.verified(img, cands); err != nil {
+		if cands, err = d.verified(ctx, img, cands); err != nil {
 			return nil, err
 		}
-		if corners, err = d.verifiedCorners(img, corners); err != nil {
+		if corners, err = d.verifiedCorners(ctx, img, corners); err != nil {
 			return nil, err
 		}
 		cands = append(cands, corners...)
@@ -371,7 +381,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 		sure = append(sure, d.readSure(c))
 	}
 	if d.read != nil {
-		return d.readOut(img, dets, large, sure)
+		return d.readOut(ctx, img, dets, large, sure)
 	}
 	return dets, nil
 }
@@ -382,7 +392,6 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 	if d.sess == nil {
 		return nil, nil
 	}
-	var cands []candidate
 	thresh := d.cfg.Threshold
 	if d.verify != nil {
 		// A peak under t² cannot reach t as √(peak × verifier) whatever
@@ -392,10 +401,9 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		thresh = max(d.cfg.CandidateThreshold, t*t)
 	}
 	scales := d.scales(img.Cols(), img.Rows())
+	found := make([][]candidate, len(scales))
+	runs := make([]func(context.Context) error, len(scales))
 	for i, s := range scales {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		lo, hi := d.cfg.MinWidth, d.cfg.MaxWidth
 		if i == 0 {
 			lo = 0 // the finest scale keeps the smallest plates it sees
@@ -403,24 +411,48 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		if i == len(scales)-1 {
 			hi = math.Inf(1) // the coarsest keeps the largest
 		}
-		c, err := d.runScale(img, s, lo, hi, thresh)
-		if err != nil {
-			return nil, err
+		runs[i] = func(ctx context.Context) (err error) {
+			found[i], err = d.runScale(ctx, img, s, lo, hi, thresh)
+			return err
 		}
-		cands = append(cands, c...)
 	}
+	if err := d.each(ctx, runs...); err != nil {
+		return nil, err
+	}
+	cands := slices.Concat(found...)
 	for i := range cands {
 		cands[i].peak = cands[i].score
 	}
 	return cands, nil
 }
 
+// each calls the functions one after another, or with parallel all at
+// once; it returns the first error.
+func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) error) error {
+	if !d.parallel {
+		for _, f := range fns {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := f(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, f := range fns {
+		g.Go(func() error { return f(gctx) })
+	}
+	return g.Wait()
+}
+
 // corners returns the corner detector's candidates. A box whose corners
 // describe it (trustedQuad) becomes the corners' bounds, the corners kept
 // in order round the plate; otherwise the box grows to hold the corners
 // too and the corners are dropped, so the rectangle hides them all.
-func (d *PlateDetector) corners(img gocv.Mat) ([]candidate, error) {
-	cands, err := d.corner.detect(img, d.cfg.CornerCandidate, cornerNMSIoU)
+func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+	cands, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +480,7 @@ const cornerNMSIoU = 0.5
 // verifier, as verified does the own detector's; a candidate the corner
 // detector is sure of keeps its own score unless the verifier rules it
 // out (see PlateConfig.CornerSure).
-func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]candidate, error) {
+func (d *PlateDetector) verifiedCorners(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
 	if len(cands) == 0 {
 		return cands, nil
 	}
@@ -461,7 +493,7 @@ func (d *PlateDetector) verifiedCorners(img gocv.Mat, cands []candidate) ([]cand
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.verify.score(in, n)
+	p, err := d.verify.score(ctx, in, n)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +592,7 @@ func (d *PlateDetector) readSure(c candidate) bool {
 // holds at least two digits: Chinese, European and nearly all US plates
 // carry them, and a sign or a car rear boxed that large seldom does. Large
 // boxes are read first, and one left unread is dropped.
-func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large, sure []bool) ([]Detection, error) {
+func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detection, large, sure []bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
 	for _, first := range []bool{true, false} {
@@ -571,7 +603,7 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large, sure []bo
 			}
 		}
 	}
-	rs, err := d.read.read(img, boxes)
+	rs, err := d.read.read(ctx, img, boxes)
 	if err != nil {
 		return nil, err
 	}
@@ -600,7 +632,7 @@ func (d *PlateDetector) readOut(img gocv.Mat, dets []Detection, large, sure []bo
 // maxPlateVerify the rest keep their detector score, judged as without a
 // verifier: for a likely plate that is at least the combined score would
 // be, so a flood of candidates errs towards masking.
-func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, error) {
+func (d *PlateDetector) verified(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
 	n := min(len(cands), maxPlateVerify)
 	boxes := make([]rectF, n)
@@ -621,7 +653,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 		// The quick look scores every candidate; only those it leaves a
 		// chance go on. The rest keep the quick score, which is under the
 		// gate and so under every threshold.
-		q, err := d.quick.score(in, n)
+		q, err := d.quick.score(ctx, in, n)
 		if err != nil {
 			return nil, err
 		}
@@ -633,7 +665,7 @@ func (d *PlateDetector) verified(img gocv.Mat, cands []candidate) ([]candidate, 
 			}
 		}
 	}
-	p, err := d.verify.score(batch, len(idx))
+	p, err := d.verify.score(ctx, batch, len(idx))
 	if err != nil {
 		return nil, err
 	}
@@ -709,12 +741,12 @@ func alignUp(n, a int) int { return (n + a - 1) / a * a }
 
 // runScale runs the model on the frame scaled by s and returns the plates
 // whose width in model pixels is in [lo, hi), in frame coordinates.
-func (d *PlateDetector) runScale(img gocv.Mat, s, lo, hi, thresh float64) ([]candidate, error) {
+func (d *PlateDetector) runScale(ctx context.Context, img gocv.Mat, s, lo, hi, thresh float64) ([]candidate, error) {
 	in, shape, err := plateInput(img, s)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := d.sess.Run([][]float32{in}, [][]int64{shape})
+	outs, err := d.sess.Run(ctx, [][]float32{in}, [][]int64{shape})
 	if err != nil {
 		return nil, fmt.Errorf("plate detector: inference: %w", err)
 	}

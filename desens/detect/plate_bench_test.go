@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"path/filepath"
@@ -94,7 +95,7 @@ func BenchmarkPlateVerify(b *testing.B) {
 		name  string
 		model models.Model
 	}{{"ensemble", models.PlateVerify()}, {"quick", models.PlateVerifyQuick()}} {
-		v, err := newPlateVerifier(rt, m.model.Data, onnx.SessionOptions{Threads: benchThreads})
+		v, err := newPlateVerifier(rt, "plate verifier", m.model.Data, onnx.SessionOptions{Threads: benchThreads})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -134,7 +135,7 @@ func BenchmarkPlateRead(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("boxes=%d", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := r.read(img, boxes); err != nil {
+				if _, err := r.read(context.Background(), img, boxes); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -20,7 +21,7 @@ const hyperLPRStride = 15
 // models/README.md) on the whole frame letterboxed into its square input.
 // It is safe for concurrent use.
 type cornerDetector struct {
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 	size int // the model's square input side
 }
 
@@ -29,7 +30,7 @@ func newCornerDetector(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: %w", err)
 	}
-	sess, err := rt.NewDynamicSession(model, []string{"input"}, []string{"output"}, so)
+	sess, err := rt.NewBatchedSession("plate corners", model, []string{"input"}, []string{"output"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: %w", err)
 	}
@@ -88,12 +89,12 @@ func letterbox(img gocv.Mat, size int) ([]float32, float64, image.Point, error) 
 
 // detect returns the frame's plate candidates scoring at least thresh,
 // each with its four corners, in frame pixels, merged by NMS at nmsIoU.
-func (c *cornerDetector) detect(img gocv.Mat, thresh, nmsIoU float64) ([]candidate, error) {
+func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64) ([]candidate, error) {
 	in, s, off, err := letterbox(img, c.size)
 	if err != nil {
 		return nil, err
 	}
-	outs, err := c.sess.Run([][]float32{in}, [][]int64{{1, 3, int64(c.size), int64(c.size)}})
+	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{1, 3, int64(c.size), int64(c.size)}})
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: inference: %w", err)
 	}

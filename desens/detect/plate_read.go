@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -48,7 +49,7 @@ const maxPlateRead = 32
 // signs in fonts it has not seen; what the text says does not depend on
 // the font.
 type plateReader struct {
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 	keys []string // class i > 0 is keys[i-1]; class 0 is the CTC blank
 }
 
@@ -56,7 +57,7 @@ func newPlateReader(rt *onnx.Runtime, model []byte, keys []string, so onnx.Sessi
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("plate reader: empty character list")
 	}
-	sess, err := rt.NewDynamicSession(model, []string{"x"}, []string{"softmax_11.tmp_0"}, so)
+	sess, err := rt.NewBatchedSession("plate reader", model, []string{"x"}, []string{"softmax_11.tmp_0"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate reader model: %w", err)
 	}
@@ -72,11 +73,11 @@ type reading struct {
 }
 
 // read returns the text in each box, in order.
-func (r *plateReader) read(img gocv.Mat, boxes []image.Rectangle) ([]reading, error) {
+func (r *plateReader) read(ctx context.Context, img gocv.Mat, boxes []image.Rectangle) ([]reading, error) {
 	res := make([]reading, len(boxes))
 	for i, b := range boxes {
 		var err error
-		if res[i], err = r.readOne(img, b); err != nil {
+		if res[i], err = r.readOne(ctx, img, b); err != nil {
 			return nil, err
 		}
 	}
@@ -85,7 +86,7 @@ func (r *plateReader) read(img gocv.Mat, boxes []image.Rectangle) ([]reading, er
 
 // readOne reads one box. Boxes go one at a time: a batch would be padded
 // to its widest crop, and costs more than the runs it saves.
-func (r *plateReader) readOne(img gocv.Mat, b image.Rectangle) (reading, error) {
+func (r *plateReader) readOne(ctx context.Context, img gocv.Mat, b image.Rectangle) (reading, error) {
 	px, py := int(math.Round(plateReadPadX*float64(b.Dx()))), int(math.Round(plateReadPadY*float64(b.Dy())))
 	cr := image.Rect(b.Min.X-px, b.Min.Y-py, b.Max.X+px, b.Max.Y+py).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
 	if cr.Empty() {
@@ -109,7 +110,7 @@ func (r *plateReader) readOne(img gocv.Mat, b image.Rectangle) (reading, error) 
 		in[plane+i] = float32(pix[i*3+1])/127.5 - 1
 		in[2*plane+i] = float32(pix[i*3+2])/127.5 - 1
 	}
-	outs, err := r.sess.Run([][]float32{in}, [][]int64{{1, 3, plateReadH, int64(w)}})
+	outs, err := r.sess.Run(ctx, [][]float32{in}, [][]int64{{1, 3, plateReadH, int64(w)}})
 	if err != nil {
 		return reading{}, fmt.Errorf("plate reader: inference: %w", err)
 	}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"strings"
@@ -84,7 +85,7 @@ func TestPlateReaderReads(t *testing.T) {
 	defer img.Close()
 	gocv.PutText(&img, "PHARMACY", image.Pt(40, 80), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
 	gocv.PutText(&img, "AB 1234", image.Pt(40, 200), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
-	rs, err := r.read(img, []image.Rectangle{image.Rect(30, 30, 420, 95), image.Rect(30, 150, 340, 215)})
+	rs, err := r.read(context.Background(), img, []image.Rectangle{image.Rect(30, 30, 420, 95), image.Rect(30, 150, 340, 215)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestPlateReadOutSparesSureBoxes(t *testing.T) {
 	gocv.PutText(&img, "HOTEL", image.Pt(40, 200), gocv.FontHersheySimplex, 2, color.RGBA{20, 20, 20, 0}, 4)
 	hotel := gocv.GetTextSize("HOTEL", gocv.FontHersheySimplex, 2, 4)
 	long, short := image.Rect(30, 30, 420, 95), image.Rect(30, 150, 50+hotel.X, 215)
-	rs, err := r.read(img, []image.Rectangle{long, short})
+	rs, err := r.read(t.Context(), img, []image.Rectangle{long, short})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestPlateReadOutSparesSureBoxes(t *testing.T) {
 		{"long word, both sure", long, sure, false, false},
 		{"short word, both sure, but large and no digits", short, candidate{peak: 0.8, ver: 1}, true, false},
 	} {
-		dets, err := d.readOut(img, []Detection{{Box: tc.box, Class: Plate}}, []bool{tc.large}, []bool{d.readSure(tc.c)})
+		dets, err := d.readOut(t.Context(), img, []Detection{{Box: tc.box, Class: Plate}}, []bool{tc.large}, []bool{d.readSure(tc.c)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"encoding/json"
 	"image"
 	"math"
@@ -312,11 +313,11 @@ func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v.score(in, len(boxes))
+	return v.score(context.Background(), in, len(boxes))
 }
 
 func TestPlateVerifier(t *testing.T) {
-	v, err := newPlateVerifier(testenv.ORT(t), models.PlateVerify().Data, onnx.SessionOptions{Threads: 2})
+	v, err := newPlateVerifier(testenv.ORT(t), "plate verifier", models.PlateVerify().Data, onnx.SessionOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

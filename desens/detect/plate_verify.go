@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -32,11 +33,11 @@ const maxPlateVerify = 256
 // grilles; the verifier, seeing the whole candidate at one resolution,
 // tells them apart.
 type plateVerifier struct {
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 }
 
-func newPlateVerifier(rt *onnx.Runtime, model []byte, so onnx.SessionOptions) (*plateVerifier, error) {
-	sess, err := rt.NewDynamicSession(model, []string{"crops"}, []string{"plate"}, so)
+func newPlateVerifier(rt *onnx.Runtime, name string, model []byte, so onnx.SessionOptions) (*plateVerifier, error) {
+	sess, err := rt.NewBatchedSession(name, model, []string{"crops"}, []string{"plate"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("plate verifier model: %w", err)
 	}
@@ -61,11 +62,11 @@ func plateCrops(img gocv.Mat, boxes []rectF) ([]float32, error) {
 }
 
 // score runs the verifier on a batch of n crops from plateCrops.
-func (v *plateVerifier) score(in []float32, n int) ([]float64, error) {
+func (v *plateVerifier) score(ctx context.Context, in []float32, n int) ([]float64, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	outs, err := v.sess.Run([][]float32{in}, [][]int64{{int64(n), 3, plateCropH, plateCropW}})
+	outs, err := v.sess.Run(ctx, [][]float32{in}, [][]int64{{int64(n), 3, plateCropH, plateCropW}})
 	if err != nil {
 		return nil, fmt.Errorf("plate verifier: inference: %w", err)
 	}

@@ -73,25 +73,28 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 			s.fine[k] = append(s.fine[k], t)
 		}
 	}
-	var found []Detection
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(img, &small, image.Pt(0, 0), coarse, coarse, gocv.InterpolationArea)
-	whole, err := s.d.DetectFrame(ctx, small)
-	if err != nil {
+	fine := s.fine[n%s.every]
+	parts := make([][]Detection, 1+len(fine)) // the whole frame's, then each region's
+	searches := []func(context.Context) error{func(ctx context.Context) error {
+		whole, err := s.d.DetectFrame(ctx, small)
+		for _, det := range whole {
+			parts[0] = append(parts[0], rescale(det, 1/coarse))
+		}
+		return err
+	}}
+	for i, src := range fine {
+		searches = append(searches, func(ctx context.Context) (err error) {
+			parts[1+i], err = s.region(ctx, img, src)
+			return err
+		})
+	}
+	if err := s.d.each(ctx, searches...); err != nil {
 		return nil, err
 	}
-	for _, det := range whole {
-		found = append(found, rescale(det, 1/coarse))
-	}
-	for _, src := range s.fine[n%s.every] {
-		dets, err := s.region(ctx, img, src)
-		if err != nil {
-			return nil, err
-		}
-		found = append(found, dets...)
-	}
-	return suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: size}), nil
+	return suppress(slices.Concat(parts...), s.d.cfg.NMSIoU, image.Rectangle{Max: size}), nil
 }
 
 // Finish searches last, the frame Detect judged last, in every region

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -26,7 +27,7 @@ type RetinaFaceConfig struct {
 // its size range, with no tiles to stitch for ordinary frames.
 type RetinaFace struct {
 	cfg  RetinaFaceConfig
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 }
 
 // retinaOutputs are the outputs desens reads, per stride: face probability
@@ -59,7 +60,7 @@ var retinaBand = sizeBand{min: retinaMinSide, max: retinaMaxSide}
 // NewRetinaFace loads a RetinaFace model with a dynamic input size (input
 // "data", planar RGB 0-255).
 func NewRetinaFace(rt *onnx.Runtime, model []byte, cfg RetinaFaceConfig, so onnx.SessionOptions) (*RetinaFace, error) {
-	sess, err := rt.NewDynamicSession(model, []string{"data"}, retinaOutputs, so)
+	sess, err := rt.NewBatchedSession("retinaface", model, []string{"data"}, retinaOutputs, so)
 	if err != nil {
 		return nil, fmt.Errorf("face model: %w", err)
 	}
@@ -67,7 +68,7 @@ func NewRetinaFace(rt *onnx.Runtime, model []byte, cfg RetinaFaceConfig, so onnx
 	// fails only when run: run it once on a blank 64×64 input now, so a
 	// wrong file is reported at start-up, not as masked frames.
 	in := make([]float32, 3*64*64)
-	outs, err := sess.Run([][]float32{in}, [][]int64{{1, 3, 64, 64}})
+	outs, err := sess.Run(context.Background(), [][]float32{in}, [][]int64{{1, 3, 64, 64}})
 	if err == nil {
 		for i, o := range outs {
 			if len(o.Shape) != 4 || o.Shape[2]*int64(retinaStrides[i/2].stride) != 64 {
@@ -97,14 +98,14 @@ func (d *RetinaFace) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig
 // run infers on the region src of the frame scaled by s (padded to
 // multiples of 32) and returns boxes above the threshold in frame
 // coordinates.
-func (d *RetinaFace) run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error) {
+func (d *RetinaFace) run(ctx context.Context, img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error) {
 	// Planar RGB 0-255: the model subtracts 127.5 and scales by 1/128
 	// itself, so mid-grey padding reads as zero.
 	in, err := newPlanarInput(img, src, s, true, 127.5)
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w", err)
 	}
-	outs, err := d.sess.Run([][]float32{in.data}, [][]int64{in.shape()})
+	outs, err := d.sess.Run(ctx, [][]float32{in.data}, [][]int64{in.shape()})
 	if err != nil {
 		return nil, fmt.Errorf("face detector: inference: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"gocv.io/x/gocv"
+	"golang.org/x/sync/errgroup"
 )
 
 // ScanConfig says at which scales a fully convolutional face proposer
@@ -102,7 +103,7 @@ func split(n, maxSide, overlap int) (int, []int) {
 
 // tileRun infers on the region src of a BGR frame scaled by s and returns
 // the boxes it finds in frame coordinates.
-type tileRun func(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
+type tileRun func(ctx context.Context, img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error)
 
 // scanRun is one proposer run: the frame region src at scale s, keeping
 // boxes from min to max model pixels high.
@@ -133,8 +134,8 @@ func (c ScanConfig) plan(w, h int, band sizeBand) []scanRun {
 }
 
 // do makes the run r and keeps the boxes in its size band.
-func (r scanRun) do(img gocv.Mat, run tileRun) ([]candidate, error) {
-	found, err := run(img, r.src, r.s)
+func (r scanRun) do(ctx context.Context, img gocv.Mat, run tileRun) ([]candidate, error) {
+	found, err := run(ctx, img, r.src, r.s)
 	if err != nil {
 		return nil, err
 	}
@@ -149,20 +150,48 @@ func (r scanRun) do(img gocv.Mat, run tileRun) ([]candidate, error) {
 
 // scan runs a proposer over a BGR frame at each of c's scales, tile by
 // tile, keeps from each run the box heights band gives it and merges the
-// boxes of all runs (IoU 0.4), strongest first.
-func (c ScanConfig) scan(ctx context.Context, img gocv.Mat, band sizeBand, run tileRun) ([]candidate, error) {
-	var cands []candidate
-	for _, r := range c.plan(img.Cols(), img.Rows(), band) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		found, err := r.do(img, run)
-		if err != nil {
-			return nil, err
-		}
-		cands = append(cands, found...)
+// boxes of all runs (IoU 0.4), strongest first. With parallel the runs
+// are made at once (see doRuns).
+func (c ScanConfig) scan(ctx context.Context, img gocv.Mat, band sizeBand, run tileRun, parallel bool) ([]candidate, error) {
+	cands, err := doRuns(ctx, img, c.plan(img.Cols(), img.Rows(), band), run, parallel)
+	if err != nil {
+		return nil, err
 	}
 	return mergeBoxes(cands, 0.4), nil
+}
+
+// doRuns makes the runs on one frame and returns their boxes in run
+// order. With parallel it makes them all at once, so that a batching
+// session can put those of one shape in one model run; otherwise one
+// after another.
+func doRuns(ctx context.Context, img gocv.Mat, runs []scanRun, run tileRun, parallel bool) ([]candidate, error) {
+	if !parallel || len(runs) < 2 {
+		var cands []candidate
+		for _, r := range runs {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			found, err := r.do(ctx, img, run)
+			if err != nil {
+				return nil, err
+			}
+			cands = append(cands, found...)
+		}
+		return cands, nil
+	}
+	found := make([][]candidate, len(runs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, r := range runs {
+		g.Go(func() error {
+			var err error
+			found[i], err = r.do(gctx, img, run)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(found...), nil
 }
 
 // planarInput is one model input: a frame region, scaled, laid out as

@@ -54,7 +54,7 @@ var (
 // concurrent use: every call brings its own tensors.
 type TextDetector struct {
 	cfg  TextConfig
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 }
 
 // NewText loads a PP-OCR detection model (input x [N,3,H,W], output a
@@ -63,7 +63,7 @@ func NewText(rt *onnx.Runtime, model []byte, cfg TextConfig, so onnx.SessionOpti
 	if cfg.MaxPixels < 32*32 {
 		return nil, fmt.Errorf("text detector: max pixels %d: want 1024 or more", cfg.MaxPixels)
 	}
-	sess, err := rt.NewDynamicSession(model, []string{"x"}, []string{"sigmoid_0.tmp_0"}, so)
+	sess, err := rt.NewBatchedSession("text detector", model, []string{"x"}, []string{"sigmoid_0.tmp_0"}, so)
 	if err != nil {
 		return nil, fmt.Errorf("text model: %w", err)
 	}
@@ -111,7 +111,7 @@ func (d *TextDetector) DetectText(ctx context.Context, img gocv.Mat) ([]Detectio
 			in[c*plane+i] = (float32(px[i*3+c])/255 - textMean[c]) / textStd[c]
 		}
 	}
-	out, err := d.sess.Run([][]float32{in}, [][]int64{{1, 3, int64(h), int64(w)}})
+	out, err := d.sess.Run(ctx, [][]float32{in}, [][]int64{{1, 3, int64(h), int64(w)}})
 	if err != nil {
 		return nil, fmt.Errorf("text detector: inference: %w", err)
 	}

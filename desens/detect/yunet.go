@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -24,7 +25,7 @@ type YuNetConfig struct {
 // of RetinaFace MobileNet-0.25's parameters, and so a cheaper proposer.
 type YuNet struct {
 	cfg  YuNetConfig
-	sess *onnx.DynamicSession
+	sess *onnx.BatchedSession
 }
 
 // yunetStrides are the model's output strides, in output order.
@@ -49,7 +50,7 @@ var yunetBand = sizeBand{min: 32, max: 384}
 // NewYuNet loads a YuNet model with a dynamic input size (input "input",
 // planar BGR 0-255).
 func NewYuNet(rt *onnx.Runtime, model []byte, cfg YuNetConfig, so onnx.SessionOptions) (*YuNet, error) {
-	sess, err := rt.NewDynamicSession(model, []string{"input"}, yunetOutputs, so)
+	sess, err := rt.NewBatchedSession("yunet", model, []string{"input"}, yunetOutputs, so)
 	if err != nil {
 		return nil, fmt.Errorf("face model: %w", err)
 	}
@@ -57,7 +58,7 @@ func NewYuNet(rt *onnx.Runtime, model []byte, cfg YuNetConfig, so onnx.SessionOp
 	// when run: run it once on a blank 64×64 input now, so a wrong file
 	// is reported at start-up, not as masked frames.
 	in := make([]float32, 3*64*64)
-	outs, err := sess.Run([][]float32{in}, [][]int64{{1, 3, 64, 64}})
+	outs, err := sess.Run(context.Background(), [][]float32{in}, [][]int64{{1, 3, 64, 64}})
 	if err == nil {
 		for i, o := range outs {
 			cells := int64(64 / yunetStrides[i/3] * 64 / yunetStrides[i/3])
@@ -89,13 +90,13 @@ func (d *YuNet) scanning() (ScanConfig, sizeBand) { return d.cfg.ScanConfig, yun
 // run infers on the region src of the frame scaled by s (padded to
 // multiples of 32) and returns boxes above the threshold in frame
 // coordinates.
-func (d *YuNet) run(img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error) {
+func (d *YuNet) run(ctx context.Context, img gocv.Mat, src image.Rectangle, s float64) ([]candidate, error) {
 	// Planar BGR 0-255, padded with black as OpenCV's FaceDetectorYN pads.
 	in, err := newPlanarInput(img, src, s, false, 0)
 	if err != nil {
 		return nil, fmt.Errorf("face detector: %w", err)
 	}
-	outs, err := d.sess.Run([][]float32{in.data}, [][]int64{in.shape()})
+	outs, err := d.sess.Run(ctx, [][]float32{in.data}, [][]int64{in.shape()})
 	if err != nil {
 		return nil, fmt.Errorf("face detector: inference: %w", err)
 	}

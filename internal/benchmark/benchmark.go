@@ -118,8 +118,47 @@ type Result struct {
 	// stages overlap, so they add up to more than the pipeline's seconds.
 	PipelineStageMs map[string]float64 `json:"pipeline_stage_ms,omitempty"`
 	FFmpeg          Stage              `json:"ffmpeg"`
+	// Batch is the most inputs one model run takes (--batch), and
+	// Batches how each model's runs were batched over (b) and (c).
+	Batch   int          `json:"batch"`
+	Batches []ModelBatch `json:"batches,omitempty"`
 	// Ratio is Pipeline.FPS / FFmpeg.FPS: the figure that counts.
 	Ratio float64 `json:"pipeline_over_ffmpeg"`
+}
+
+// ModelBatch is how one model's runs were batched: runs, the inputs
+// (frames, tiles, crops) in them, and the time calls waited for their run
+// to start.
+type ModelBatch struct {
+	Model         string  `json:"model"`
+	Runs          int64   `json:"runs"`
+	Inputs        int64   `json:"inputs"`
+	Mean          float64 `json:"mean_batch"`
+	Max           int     `json:"max_batch"`
+	WaitMs        float64 `json:"wait_ms"`          // summed over calls
+	WaitMsPerCall float64 `json:"wait_ms_per_call"` // mean per call
+}
+
+// batchesSince is how d's models were batched since the reading before.
+func batchesSince(d *desens.Desensitizer, before []desens.ModelBatches) []ModelBatch {
+	var out []ModelBatch
+	for _, b := range d.Batches() {
+		for _, o := range before {
+			if o.Model == b.Model {
+				b.Runs, b.Calls, b.Inputs, b.Waited = b.Runs-o.Runs, b.Calls-o.Calls, b.Inputs-o.Inputs, b.Waited-o.Waited
+			}
+		}
+		if b.Runs == 0 {
+			continue
+		}
+		m := ModelBatch{Model: b.Model, Runs: b.Runs, Inputs: b.Inputs, Max: b.Max,
+			Mean: float64(b.Inputs) / float64(b.Runs), WaitMs: float64(b.Waited) / 1e6}
+		if b.Calls > 0 {
+			m.WaitMsPerCall = m.WaitMs / float64(b.Calls)
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // Run measures the four figures for file with d.
@@ -176,6 +215,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	}
 	r.Decode = r.stage(n, secs)
 
+	before := d.Batches()
 	logf("bench: detecting on %s frames", orAll(cfg.Frames))
 	n, secs, err = detectFrames(ctx, d, file, info, cfg.Frames)
 	if err != nil {
@@ -209,6 +249,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 	for k, v := range rep.Timings {
 		r.PipelineStageMs[k] = float64(v)
 	}
+	r.Batch, r.Batches = d.Runtime().Batch, batchesSince(d, before)
 
 	logf("bench: ffmpeg decode + libx264 -preset %s -crf %d", Preset, CRF)
 	n, secs, err = Transcode(ctx, file, filepath.Join(tmp, "ffmpeg.mp4"), cfg.Frames)

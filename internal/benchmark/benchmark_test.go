@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -86,6 +87,12 @@ func TestRun(t *testing.T) {
 			}
 			if r.Ratio <= 0 || r.FaceInferences <= 0 {
 				t.Errorf("ratio %v, face inferences/frame %d; want both positive", r.Ratio, r.FaceInferences)
+			}
+			// The video face proposer ran through its batching session, in
+			// runs of one (the CPU's default batch).
+			if i := slices.IndexFunc(r.Batches, func(b ModelBatch) bool { return b.Model == "yunet" }); r.Batch != 1 || i < 0 ||
+				r.Batches[i].Runs <= 0 || r.Batches[i].Inputs != r.Batches[i].Runs || r.Batches[i].Max != 1 {
+				t.Errorf("batch %d, batches %+v: want yunet's runs at batch 1", r.Batch, r.Batches)
 			}
 			m := r.Machine
 			if m.Cores <= 0 || m.ONNXRuntime == "" || m.Device != "cpu" {

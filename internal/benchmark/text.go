@@ -70,6 +70,17 @@ func (r *Result) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "\npipeline stage ms (stages overlap): %s\n", strings.Join(parts, ", "))
 	}
+	if len(r.Batches) > 0 {
+		fmt.Fprintf(w, "\nmodel runs in (b) and (c), batch %d:\n", r.Batch)
+		bw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(bw, "MODEL                 \tRUNS\tINPUTS\tMEAN BATCH\tMAX\tWAIT ms\tms/CALL\t")
+		for _, b := range r.Batches {
+			fmt.Fprintf(bw, "%-22s\t%d\t%d\t%.2f\t%d\t%.0f\t%.3f\t\n", b.Model, b.Runs, b.Inputs, b.Mean, b.Max, b.WaitMs, b.WaitMsPerCall)
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(w, "\n(e) pipeline / ffmpeg = %.3f  <- the ratio is the figure that counts\n", r.Ratio)
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -184,6 +185,9 @@ func checkGiven(explicit, envValue string) error {
 // Runtime is a handle on the process-wide onnxruntime environment.
 type Runtime struct {
 	once sync.Once
+
+	mu      sync.Mutex
+	batched []*BatchedSession // for BatchStats
 }
 
 // Open initialises onnxruntime from the library at libPath, or wherever
@@ -239,6 +243,12 @@ type SessionOptions struct {
 	Device  Device
 	Threads int // intra-op threads; 0 means all cores
 	GPUID   int
+	// Batch is the most inputs a BatchedSession gathers into one run,
+	// from all its callers; 1 or less runs each call on its own, at once.
+	Batch int
+	// BatchWait is the longest a BatchedSession holds an input back, while
+	// the model is busy, for others to join its run.
+	BatchWait time.Duration
 }
 
 // Tensor describes one named float32 input or output of fixed shape.

@@ -66,6 +66,7 @@ type sceneSign struct {
 	img   *fimg     // the sign at no less than its largest size in the frame; alpha 0 where it is not
 	at    fbox      // in the world
 	lines []fbox    // its lines of text, in img px
+	kind  int       // signShop...
 	mask  []float32 // nil: img's alpha alone
 }
 
@@ -116,6 +117,9 @@ const (
 	signRoad          // text painted on the road
 	signKinds
 )
+
+// signTypes name the kinds of sign in the labels' type.
+var signTypes = [signKinds]string{"shop", "yellow", "blue", "latin", "phone", "road"}
 
 // drawSign renders a sign of kind with its lines h px high (the first
 // line; further lines are smaller) and returns it with the lines' boxes.
@@ -270,7 +274,7 @@ func (c *clip) planText(rng *rand.Rand, art *plateArtist) {
 				continue
 			}
 			taken = append(taken, at)
-			s := sceneSign{img: img, at: at, lines: lines}
+			s := sceneSign{img: img, at: at, lines: lines, kind: kind}
 			if road {
 				// foreshortened: the image is squashed when drawn
 				s.img = img.resize(img.W, max(2, img.H/2))
@@ -374,8 +378,11 @@ func (c *clip) textLabels(id int) []Track {
 		srcs = append(srcs, src{-1, j})
 	}
 	tracks := make([]Track, len(srcs))
-	for i := range tracks {
-		tracks[i] = Track{ID: id + i, Class: TextClass}
+	for i, s := range srcs {
+		tracks[i] = Track{ID: id + i, Class: TextClass, Type: "vehicle"}
+		if s.sign >= 0 {
+			tracks[i].Type = signTypes[c.signs[s.sign].kind]
+		}
 	}
 	for t := 0; t < c.n; t++ {
 		front := c.occluderRects(t)

@@ -302,7 +302,9 @@ func (c *clip) planText(rng *rand.Rand, art *plateArtist) {
 			area = fbox{0.16 * W, 0.07 * H, 0.84 * W, 0.31 * H}
 			col = jitter(rng, [][3]float32{{240, 240, 240}, {245, 210, 40}, {230, 60, 50}}[rng.IntN(3)], 8)
 		} else {
-			area = fbox{0.23 * W, 0.36 * H, 0.77 * W, float64(tr.plate[1]) - 0.08*H}
+			// clear of the plate by more than what hides a plate
+			// takes round it (its frame and screws, grown)
+			area = fbox{0.23 * W, 0.36 * H, 0.77 * W, float64(tr.plate[1]) - 0.6*float64(tr.plate[3]) - 0.04*H}
 			body := tr.car.Pix[(int(0.36*H)*tr.car.W+int(0.5*W))*4:]
 			col = [3]float32{240, 240, 240}
 			if body[0]+body[1]+body[2] > 3*140 {

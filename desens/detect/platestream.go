@@ -161,14 +161,24 @@ func seenBefore(b image.Rectangle, prev [][]image.Rectangle) bool {
 // of a plate box to see the line of text it may be part of.
 const plateContext = 1
 
+// A box less than plateTwoLines times as wide as it is high, and at least
+// twice plateLineMinH high, may hold two lines of text, which the
+// recogniser, reading one line, cannot: its halves are read too.
+const (
+	plateTwoLines = 2.5
+	plateLineMinH = 12
+)
+
 // readInContext drops the boxes whose text, read on the full-size frame,
 // no plate carries (see signText): the box itself, which
 // the half-size search may have found too small to read, and the box
 // widened by plateContext on either side, which reads the rest of a line
 // of sign text (a phone number, a shop's name, a word) of which the
 // detector boxed a part that looks like a plate. A plate stands apart on
-// its car, so its widened reading is the plate and some bodywork. Boxes
-// under plateReadMinW wide and past maxPlateRead are kept unread.
+// its car, so its widened reading is the plate and some bodywork. A box
+// that may hold two lines (a sign's name above its phone number) is also
+// read half by half. Boxes under plateReadMinW wide and past maxPlateRead
+// are kept unread.
 func (s *PlateStream) readInContext(img gocv.Mat, dets []Detection) ([]Detection, error) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	out := dets[:0]
@@ -182,11 +192,18 @@ func (s *PlateStream) readInContext(img gocv.Mat, dets []Detection) ([]Detection
 		read++
 		pad := int(math.Round(plateContext * float64(b.Dx())))
 		wide := image.Rect(b.Min.X-pad, b.Min.Y, b.Max.X+pad, b.Max.Y).Intersect(bounds)
-		rs, err := s.d.read.read(img, []image.Rectangle{b, wide})
+		boxes := []image.Rectangle{b, wide}
+		if b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLines*float64(b.Dy()) {
+			mid := (b.Min.Y + b.Max.Y) / 2
+			boxes = append(boxes, image.Rect(b.Min.X, b.Min.Y, b.Max.X, mid), image.Rect(b.Min.X, mid, b.Max.X, b.Max.Y))
+		}
+		rs, err := s.d.read.read(img, boxes)
 		if err != nil {
 			return nil, err
 		}
-		if !signText(rs[0]) && !signText(rs[1]) {
+		// A half holds one row of a two-row plate, which may be a
+		// number alone: only notPlate rules a half out.
+		if !signText(rs[0]) && !signText(rs[1]) && !slices.ContainsFunc(rs[2:], notPlate) {
 			out = append(out, det)
 		}
 	}

@@ -157,6 +157,29 @@ func TestPlateStreamReadsContext(t *testing.T) {
 	}
 }
 
+// TestPlateStreamReadsTwoLines: a box round a whole sign, a name above a
+// phone number, is read half by half and dropped.
+func TestPlateStreamReadsTwoLines(t *testing.T) {
+	d := newPlate(t)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 125, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	font := gocv.FontHersheyDuplex
+	sign := image.Rect(400, 300, 700, 440)
+	gocv.Rectangle(&frame, sign, color.RGBA{25, 195, 242, 0}, -1) // yellow (BGR)
+	gocv.PutText(&frame, "BAKERY", image.Pt(440, 360), font, 1.6, color.RGBA{20, 20, 20, 0}, 3)
+	gocv.PutText(&frame, "0571-8765-4321", image.Pt(420, 415), font, 0.9, color.RGBA{20, 20, 20, 0}, 2)
+	if r, err := d.read.read(frame, []image.Rectangle{sign}); err != nil || signText(r[0]) {
+		t.Fatalf("the sign read whole gives %+v (%v): want a reading that leaves it to the halves", r, err)
+	}
+	got, err := d.Stream().readInContext(frame, []Detection{{Box: sign, Class: Plate, Score: 0.7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("kept the sign %v", sign)
+	}
+}
+
 // TestSignText: readings a stream takes for sign text, beyond notPlate's.
 func TestSignText(t *testing.T) {
 	for _, tc := range []struct {

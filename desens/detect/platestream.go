@@ -170,15 +170,15 @@ const (
 )
 
 // readInContext drops the boxes whose text, read on the full-size frame,
-// no plate carries (see signText): the box itself, which
-// the half-size search may have found too small to read, and the box
-// widened by plateContext on either side, which reads the rest of a line
-// of sign text (a phone number, a shop's name, a word) of which the
-// detector boxed a part that looks like a plate. A plate stands apart on
-// its car, so its widened reading is the plate and some bodywork. A box
-// that may hold two lines (a sign's name above its phone number) is also
-// read half by half. Boxes under plateReadMinW wide and past maxPlateRead
-// are kept unread.
+// no plate carries (see signText): the box itself, which the half-size
+// search may have found too small to read, and the box widened by
+// plateContext on either side, which reads the rest of a line of sign
+// text (a phone number, a shop's name, a word) of which the detector
+// boxed a part that looks like a plate. A plate stands apart on its car,
+// so its widened reading is the plate and some bodywork. A box that may
+// hold two lines (a sign's name above its phone number) is also read
+// half by half. Boxes under plateReadMinW wide and past maxPlateRead are
+// kept unread.
 func (s *PlateStream) readInContext(img gocv.Mat, dets []Detection) ([]Detection, error) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	out := dets[:0]
@@ -292,10 +292,10 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 // letters (lowerCase).
 func signText(r reading) bool { return notPlate(r) || numberOnly(r) || lowerCase(r) }
 
-// lowerCase reports whether a confident reading holds a small letter that
-// looks like no capital and no digit: plates are written in capitals, and
-// the recogniser tells "a" or "h" from any of them, unlike "o", "l" or
-// "s".
+// lowerCase reports whether a confident reading holds a small letter the
+// recogniser seldom gives for a capital or a digit: plates are written
+// in capitals, and their letters are read as such, while "o", "l", "s"
+// and the like may stand for a capital or a digit and are left out.
 func lowerCase(r reading) bool {
 	return r.conf >= plateReadSure && strings.ContainsAny(r.text, "abdefghijkmnpqrty")
 }

@@ -63,11 +63,11 @@ func phone(rng *rand.Rand, cjk bool) string {
 // sceneSign is a sign, a shop front or text painted on the road, standing
 // still in the world.
 type sceneSign struct {
-	img   *fimg     // the sign at no less than its largest size in the frame; alpha 0 where it is not
-	at    fbox      // in the world
-	lines []fbox    // its lines of text, in img px
-	kind  int       // signShop...
-	mask  []float32 // nil: img's alpha alone
+	img   *fimg  // the sign at no less than its largest size in the frame; alpha 0 where it is not
+	at    fbox   // in the world
+	lines []fbox // its lines of text, in img px
+	kind  int    // signShop...
+	board bool   // feathered at its edges when drawn; else img's alpha alone
 }
 
 // vanText is a line of lettering on a car: its box in the car's image.
@@ -282,7 +282,7 @@ func (c *clip) planText(rng *rand.Rand, art *plateArtist) {
 					s.lines[i].y0, s.lines[i].y1 = s.lines[i].y0/2, s.lines[i].y1/2
 				}
 			} else {
-				s.mask = featherMask(img.W, img.H, 2)
+				s.board = true
 			}
 			c.signs = append(c.signs, s)
 			c.st.Signs++
@@ -354,7 +354,7 @@ func (c *clip) drawSigns(canvas *fimg, t int) {
 			continue
 		}
 		var mask []float32
-		if s.mask != nil {
+		if s.board {
 			mask = featherMask(w, h, max(1, min(w, h)/30))
 		}
 		canvas.composite(s.img.resize(w, h), mask, x, y)

@@ -48,7 +48,12 @@ height or plate width, the frames that left one visible, the longest run
 of frames one stayed visible, false hidden regions per frame (regions of
 the class touching no labelled or ignore box of any class) and the time
 desens took; then the frames that left an object of any class scored
-visible. --fail-under-recall gates on each class's per-frame recall;
+visible. Labelled scene text (class "text": signs, shop fronts, road
+text, lettering on vehicles) is never a target: whatever --targets, the
+share of its lines, over frames, left readable (the output hides less
+than 20% of the box) is reported per clip and in total, with the class
+that hid the others; a hidden region over text alone counts as false.
+--fail-under-recall gates on each class's per-frame recall;
 there is no sweep and no --html for videos. All DIRs must be of one kind.
 
 The sweep comes from a second detection pass at --sweep-from, because a

@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"slices"
+	"strings"
 
 	"gocv.io/x/gocv"
 )
@@ -20,13 +21,21 @@ import (
 // the tracker's hold covers a plate between two searches of its share.
 // Each search is a DetectFrame of its own, verifier and reader included;
 // the corner detector, which sees a fixed square whatever it is given,
-// runs on the whole-frame search only.
+// runs on the whole-frame search only. The plates found are then read
+// again on the full-size frame, each on its own and widened along its
+// line, and dropped when what they say is sign text (readInContext).
 type PlateStream struct {
 	d     *PlateDetector
 	every int
 	n     int
 	size  image.Point
 	fine  [][]image.Rectangle
+	// recent holds the plates found in the last plateConfirm frames,
+	// confirmed or not, the latest last.
+	recent [][]image.Rectangle
+	// unconfirmed holds the latest frame's plates confirmed leaves out:
+	// at the end of the video no later frame can confirm them.
+	unconfirmed []Detection
 }
 
 // plateTile is the side of the full-size regions a stream's fine search
@@ -94,13 +103,129 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	if err := s.d.each(ctx, searches...); err != nil {
 		return nil, err
 	}
-	return suppress(slices.Concat(parts...), s.d.cfg.NMSIoU, image.Rectangle{Max: size}), nil
+	found := suppress(slices.Concat(parts...), s.d.cfg.NMSIoU, image.Rectangle{Max: size})
+	if s.d.read != nil {
+		var err error
+		if found, err = s.readInContext(ctx, img, found); err != nil {
+			return nil, err
+		}
+	}
+	return s.confirmed(found, coarse), nil
+}
+
+// plateConfirm is how many frames back a stream looks for a plate found
+// before, to confirm one the whole-frame search sees well.
+const plateConfirm = 3
+
+// confirmed drops the plates wide enough for the whole-frame search (at
+// scale coarse, run on every frame) to see well that it found in none of
+// the last plateConfirm frames. A plate that size is found again within a
+// frame or two, and the tracker then leads its track in over the frames
+// before; a sign or a patch of foliage the detector takes for a plate in
+// one frame alone, which the tracker would spread over frames before and
+// after, is left out. Smaller plates, which only the full-size search
+// finds, once in Every frames, pass as they are.
+func (s *PlateStream) confirmed(dets []Detection, coarse float64) []Detection {
+	var boxes []image.Rectangle
+	for _, det := range dets {
+		boxes = append(boxes, det.Box)
+	}
+	prev := s.recent
+	s.recent = append(s.recent, boxes)
+	if len(s.recent) > plateConfirm {
+		s.recent = s.recent[1:]
+	}
+	minW := 2 * s.d.cfg.MinWidth / coarse
+	out := dets[:0]
+	s.unconfirmed = s.unconfirmed[:0]
+	for _, det := range dets {
+		if float64(det.Box.Dx()) < minW || seenBefore(det.Box, prev) {
+			out = append(out, det)
+		} else {
+			s.unconfirmed = append(s.unconfirmed, det)
+		}
+	}
+	return out
+}
+
+// seenBefore reports whether a box in prev (frames, the latest last) may
+// be the same plate as b: about its size, and near enough, for the frames
+// between, that b's centre lies in it grown by half its longer side per
+// frame.
+func seenBefore(b image.Rectangle, prev [][]image.Rectangle) bool {
+	c := b.Min.Add(b.Max).Div(2)
+	for k, boxes := range prev {
+		gap := float64(len(prev) - k)
+		for _, p := range boxes {
+			r := float64(b.Dx()) / float64(max(1, p.Dx()))
+			g := int(0.5 * gap * float64(max(p.Dx(), p.Dy())))
+			if r >= 0.5 && r <= 2 && c.In(p.Inset(-g)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plateContext is how far, in box widths, a stream reads on either side
+// of a plate box to see the line of text it may be part of.
+const plateContext = 1
+
+// A box less than plateTwoLines times as wide as it is high, and at least
+// twice plateLineMinH high, may hold two lines of text, which the
+// recogniser, reading one line, cannot: its halves are read too.
+const (
+	plateTwoLines = 2.5
+	plateLineMinH = 12
+)
+
+// readInContext drops the boxes whose text, read on the full-size frame,
+// no plate carries (see signText): the box itself, which the half-size
+// search may have found too small to read, and the box widened by
+// plateContext on either side, which reads the rest of a line of sign
+// text (a phone number, a shop's name, a word) of which the detector
+// boxed a part that looks like a plate. A plate stands apart on its car,
+// so its widened reading is the plate and some bodywork. A box that may
+// hold two lines (a sign's name above its phone number) is also read
+// half by half. Boxes under plateReadMinW wide and past maxPlateRead are
+// kept unread.
+func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []Detection) ([]Detection, error) {
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	out := dets[:0]
+	read := 0
+	for _, det := range dets {
+		b := det.Box
+		if b.Dx() < plateReadMinW || read >= maxPlateRead {
+			out = append(out, det)
+			continue
+		}
+		read++
+		pad := int(math.Round(plateContext * float64(b.Dx())))
+		wide := image.Rect(b.Min.X-pad, b.Min.Y, b.Max.X+pad, b.Max.Y).Intersect(bounds)
+		boxes := []image.Rectangle{b, wide}
+		if b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLines*float64(b.Dy()) {
+			mid := (b.Min.Y + b.Max.Y) / 2
+			boxes = append(boxes, image.Rect(b.Min.X, b.Min.Y, b.Max.X, mid), image.Rect(b.Min.X, mid, b.Max.X, b.Max.Y))
+		}
+		rs, err := s.d.read.read(ctx, img, boxes)
+		if err != nil {
+			return nil, err
+		}
+		// A half holds one row of a two-row plate, which may be a
+		// number alone: only notPlate rules a half out.
+		if !signText(rs[0]) && !signText(rs[1]) && !slices.ContainsFunc(rs[2:], notPlate) {
+			out = append(out, det)
+		}
+	}
+	return out, nil
 }
 
 // Finish searches last, the frame Detect judged last, in every region
 // the schedule did not search on it, when the video ends there: a plate
 // that came into view after its region was last searched is found no
 // later, and the caller's tracker leads it back to the frames before.
+// The plates the last frame left out for want of confirmation are hidden
+// too: no later frame can confirm them.
 func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
 		return Result{}
@@ -118,7 +243,14 @@ func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 			found = append(found, dets...)
 		}
 	}
-	return Result{Detections: suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: s.size})}
+	found = suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: s.size})
+	if s.d.read != nil {
+		var err error
+		if found, err = s.readInContext(ctx, last, found); err != nil {
+			return Result{Err: err}
+		}
+	}
+	return Result{Detections: append(found, s.unconfirmed...)}
 }
 
 // rescale maps a detection made on a frame resized by 1/f back to the
@@ -196,4 +328,42 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 		out = append(out, mapPoints(det, func(q image.Point) image.Point { return q.Add(src.Min) }))
 	}
 	return out, nil
+}
+
+// signText reports whether a reading is text no plate carries: what
+// notPlate rules out, a number alone (numberOnly), or a word in small
+// letters (lowerCase).
+func signText(r reading) bool { return notPlate(r) || numberOnly(r) || lowerCase(r) }
+
+// lowerCase reports whether a confident reading holds a small letter the
+// recogniser seldom gives for a capital or a digit: plates are written
+// in capitals, and their letters are read as such, while "o", "l", "s"
+// and the like may stand for a capital or a digit and are left out.
+func lowerCase(r reading) bool {
+	return r.conf >= plateReadSure && strings.ContainsAny(r.text, "abdefghijkmnpqrty")
+}
+
+// numberOnly reports whether a confident reading is a number and nothing
+// else: digits without a letter or a Chinese character, five or more of
+// them, or four or more in groups split by a dash or a space, as phone
+// numbers are written. A Chinese or European plate always holds a letter,
+// and nearly every plate elsewhere does; a plate of digits alone, read
+// surely, is dropped too: the price of leaving phone numbers readable.
+func numberOnly(r reading) bool {
+	if r.conf < plateReadSure {
+		return false
+	}
+	n, split := 0, false
+	for _, c := range r.text {
+		switch {
+		case c >= '0' && c <= '9':
+			n++
+		case (c == '-' || c == ' ') && n > 0:
+			split = true
+		case c == '-' || c == ' ' || c == '.':
+		default:
+			return false
+		}
+	}
+	return n >= 5 || (split && n >= 4)
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"image"
+	"image/color"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -91,6 +92,12 @@ func TestPlateStreamFinds(t *testing.T) {
 // about 40 px wide, and where the plate is.
 func plateFrame(t *testing.T) (gocv.Mat, image.Rectangle) {
 	t.Helper()
+	return plateFrameAt(t, 0.4)
+}
+
+// plateFrameAt is plateFrame with the plate crop scaled by scale.
+func plateFrameAt(t *testing.T, scale float64) (gocv.Mat, image.Rectangle) {
+	t.Helper()
 	var label plateLabel
 	for _, l := range loadPlateLabels(t, "plates") {
 		if l.File == "cn-blue_0.jpg" {
@@ -99,7 +106,6 @@ func plateFrame(t *testing.T) (gocv.Mat, image.Rectangle) {
 	}
 	crop := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", label.File), gocv.IMReadColor)
 	defer crop.Close()
-	const scale = 0.4
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(crop, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
@@ -148,5 +154,176 @@ func TestPlateStreamFinish(t *testing.T) {
 				t.Errorf("plate at %v not found in the last frame: Detect %v, Finish %v", want, res[0].Detections, fin.Detections)
 			}
 		})
+	}
+}
+
+// TestPlateStreamReadsContext: a stream reads each box widened along its
+// line, so a part of a phone number that could be a plate ("L 0571" of
+// "TEL 0571 8765 4321") is dropped, while a plate below it is kept.
+func TestPlateStreamReadsContext(t *testing.T) {
+	d := newPlate(t)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 125, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	// a sign: a white board with a phone number in black
+	const text, scale, thick = "TEL 0571 8765 4321", 2.2, 4
+	font := gocv.FontHersheyDuplex
+	gocv.Rectangle(&frame, image.Rect(60, 100, 1220, 200), color.RGBA{240, 240, 240, 0}, -1)
+	org := image.Pt(100, 175)
+	gocv.PutText(&frame, text, org, font, scale, color.RGBA{20, 20, 20, 0}, thick)
+	x0 := org.X + gocv.GetTextSize("TE", font, scale, thick).X
+	x1 := org.X + gocv.GetTextSize("TEL 0571", font, scale, thick).X
+	part := image.Rect(x0, 115, x1+6, 190)
+	// a plate from the committed crops, pasted below it
+	var plate image.Rectangle
+	for _, im := range loadPlateLabels(t, "plates") {
+		if im.File != "cn-blue_0.jpg" {
+			continue
+		}
+		src := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
+		defer src.Close()
+		at := image.Pt(400, 400)
+		dst := frame.Region(image.Rect(at.X, at.Y, at.X+src.Cols(), at.Y+src.Rows()))
+		src.CopyTo(&dst)
+		dst.Close()
+		b := im.Objects[0].Box
+		plate = image.Rect(b[0], b[1], b[0]+b[2], b[1]+b[3]).Add(at)
+	}
+	if plate.Empty() {
+		t.Fatal("no plate crop cn-blue_0.jpg")
+	}
+	s := d.Stream()
+	if r, err := d.read.read(t.Context(), frame, []image.Rectangle{part}); err != nil || signText(r[0]) {
+		t.Fatalf("the part alone reads %+v (%v): want a reading that could be a plate", r, err)
+	}
+	got, err := s.readInContext(t.Context(), frame, []Detection{
+		{Box: part, Class: Plate, Score: 0.7},
+		{Box: plate, Class: Plate, Score: 0.7},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Box != plate {
+		t.Errorf("kept %+v, want the plate %v alone", got, plate)
+	}
+}
+
+// TestPlateStreamReadsTwoLines: a box round a whole sign, a name above a
+// phone number, is read half by half and dropped.
+func TestPlateStreamReadsTwoLines(t *testing.T) {
+	d := newPlate(t)
+	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 125, 0), 720, 1280, gocv.MatTypeCV8UC3)
+	defer frame.Close()
+	font := gocv.FontHersheyDuplex
+	sign := image.Rect(400, 300, 700, 440)
+	gocv.Rectangle(&frame, sign, color.RGBA{25, 195, 242, 0}, -1) // yellow (BGR)
+	gocv.PutText(&frame, "BAKERY", image.Pt(440, 360), font, 1.6, color.RGBA{20, 20, 20, 0}, 3)
+	gocv.PutText(&frame, "0571-8765-4321", image.Pt(420, 415), font, 0.9, color.RGBA{20, 20, 20, 0}, 2)
+	if r, err := d.read.read(t.Context(), frame, []image.Rectangle{sign}); err != nil || signText(r[0]) {
+		t.Fatalf("the sign read whole gives %+v (%v): want a reading that leaves it to the halves", r, err)
+	}
+	got, err := d.Stream().readInContext(t.Context(), frame, []Detection{{Box: sign, Class: Plate, Score: 0.7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Errorf("kept the sign %v", sign)
+	}
+}
+
+// TestSignText: readings a stream takes for sign text, beyond notPlate's.
+func TestSignText(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		conf float64
+		want bool
+	}{
+		{"255 6206", 0.9, true},
+		{"376-2716", 1, true},
+		{"0-376-2716", 0.92, true},
+		{"2556206", 0.9, true},
+		{"56206", 0.87, true},
+		{"255-6206", 0.6, false}, // not sure enough
+		{"2716", 1, false},       // too few digits without a dash
+		{"16-27", 1, true},
+		{"D1VZ663", 0.95, false},
+		{"陕B21ES0", 0.9, false},
+		{"M22189", 0.96, false},
+		{"桂E：S2P30", 0.95, false},
+		{"a35 6206", 0.81, true}, // a small letter
+		{"Open 24h", 0.9, true},
+		{"e caS", 0.32, false}, // not sure enough
+		{"SOL0", 0.9, false},   // capitals, digits
+		{"24小时营业", 0.9, true},  // notPlate's
+		{"", 0, false},
+	} {
+		if got := signText(reading{text: tc.text, conf: tc.conf}); got != tc.want {
+			t.Errorf("signText(%q at %v) = %v, want %v", tc.text, tc.conf, got, tc.want)
+		}
+	}
+}
+
+// TestPlateStreamConfirms: a plate wide enough for the whole-frame search
+// is reported only once a plate near it was found in one of the last
+// plateConfirm frames; smaller ones pass at once.
+func TestPlateStreamConfirms(t *testing.T) {
+	s := &PlateStream{d: &PlateDetector{cfg: DefaultPlateConfig()}}
+	big := func(x int) Detection { return Detection{Box: image.Rect(x, 500, x+120, 540), Class: Plate} }
+	small := Detection{Box: image.Rect(100, 100, 140, 112), Class: Plate}
+	for i, tc := range []struct {
+		name string
+		dets []Detection
+		want int
+	}{
+		{"a large box seen first is held back, a small one is not", []Detection{big(800), small}, 1},
+		{"seen again, moved by 40 px, it is reported", []Detection{big(840)}, 1},
+		{"and again", []Detection{big(880)}, 1},
+		{"a large box far from any before is held back", []Detection{big(100)}, 0},
+		{"nothing for two frames", nil, 0},
+		{"nor for the third", nil, 0},
+		{"a plate near 880, found three frames after it, is new again", []Detection{big(900)}, 0},
+		{"seen in the next frame, it is reported", []Detection{big(920)}, 1},
+		{"missed once", nil, 0},
+		{"found again after the miss, it is reported", []Detection{big(960)}, 1},
+	} {
+		got := s.confirmed(slices.Clone(tc.dets), s.d.cfg.StreamCoarse)
+		if len(got) != tc.want {
+			t.Errorf("frame %d, %s: %d of %d reported, want %d", i, tc.name, len(got), len(tc.dets), tc.want)
+		}
+	}
+}
+
+// TestPlateStreamFinishUnconfirmed shows a plate the whole-frame search
+// sees well only in the last frame of a video: the stream leaves it out
+// of that frame for want of confirmation, and Finish hides it.
+func TestPlateStreamFinishUnconfirmed(t *testing.T) {
+	d := newPlate(t)
+	frame, want := plateFrameAt(t, 1)
+	defer frame.Close()
+	if float64(want.Dx()) < 2*d.cfg.MinWidth/d.cfg.StreamCoarse {
+		t.Fatalf("plate %v too narrow to need confirmation", want)
+	}
+	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	blank.SetTo(gocv.NewScalar(100, 100, 100, 0))
+	s := d.Stream()
+	for range 3 {
+		if res := s.Detect(t.Context(), []gocv.Mat{blank}); res[0].Err != nil {
+			t.Fatal(res[0].Err)
+		}
+	}
+	res := s.Detect(t.Context(), []gocv.Mat{frame})
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	hit := func(det Detection) bool { return IoU(det.Box, want) >= 0.4 }
+	if slices.ContainsFunc(res[0].Detections, hit) {
+		t.Fatalf("a plate seen in one frame only was reported unconfirmed: %v", res[0].Detections)
+	}
+	fin := s.Finish(t.Context(), frame)
+	if fin.Err != nil {
+		t.Fatal(fin.Err)
+	}
+	if !slices.ContainsFunc(fin.Detections, hit) {
+		t.Errorf("Finish did not hide the last frame's unconfirmed plate %v: %v", want, fin.Detections)
 	}
 }

@@ -99,6 +99,91 @@ func inConvex(pts []image.Point, x, y float64) bool {
 	return true
 }
 
+// TextClass is the class of labelled scene text: signs, shop fronts, road
+// text and lettering on vehicles. No target hides it: video evaluation
+// counts how much of it a run leaves readable, whatever the targets.
+const TextClass detect.Class = "text"
+
+// ReadableBar is the rule for scene text: a labelled line of text stays
+// readable in a frame when what the output hides there covers less than
+// this share of its box's pixels (HiddenShare).
+const ReadableBar = 0.2
+
+// TextCounts are the per-frame tallies of labelled scene text in a clip or
+// in several.
+type TextCounts struct {
+	Frames int `json:"frames"`
+	// Truths counts labelled lines of text over frames; Excluded are
+	// ignore boxes and those under the minimum size.
+	Truths   int `json:"gt"`
+	Readable int `json:"readable"`
+	Excluded int `json:"excluded"`
+	// ObscuredBy counts the lines left unreadable by the class whose
+	// regions cover the most of each ("masked" for frames hidden whole).
+	ObscuredBy map[string]int `json:"obscured_by,omitempty"`
+	// TypeTruths and TypeReadable are Truths and Readable by the tracks'
+	// type, where they have one.
+	TypeTruths   map[string]int `json:"type_gt,omitempty"`
+	TypeReadable map[string]int `json:"type_readable,omitempty"`
+}
+
+// addTo adds o's counts to *m, making it when needed.
+func addTo(m *map[string]int, o map[string]int) {
+	for k, n := range o {
+		if *m == nil {
+			*m = map[string]int{}
+		}
+		(*m)[k] += n
+	}
+}
+
+// Add adds o's counts to c.
+func (c *TextCounts) Add(o TextCounts) {
+	c.Frames += o.Frames
+	c.Truths += o.Truths
+	c.Readable += o.Readable
+	c.Excluded += o.Excluded
+	addTo(&c.ObscuredBy, o.ObscuredBy)
+	addTo(&c.TypeTruths, o.TypeTruths)
+	addTo(&c.TypeReadable, o.TypeReadable)
+}
+
+// TextScore is how much labelled scene text a run left readable, in a
+// clip or in total.
+type TextScore struct {
+	Counts TextCounts `json:"counts"`
+	// Readable is Counts.Readable / Counts.Truths: the share of labelled
+	// lines of text, over frames, left readable.
+	Readable float64 `json:"readable_share"`
+}
+
+func (ts *TextScore) finish() {
+	ts.Readable = Counts{Truths: ts.Counts.Truths, Hits: ts.Counts.Readable}.Recall()
+}
+
+// obscurer names the class whose regions cover the most of box in fr.
+func obscurer(box image.Rectangle, fr desens.FrameRegions, bounds image.Rectangle) string {
+	if fr.Masked {
+		return "masked"
+	}
+	best, most := "", -1.0
+	for _, h := range fr.Hidden {
+		if string(h.Class) == best {
+			continue
+		}
+		var only desens.FrameRegions
+		for _, o := range fr.Hidden {
+			if o.Class == h.Class {
+				only.Hidden = append(only.Hidden, o)
+			}
+		}
+		if s := HiddenShare(box, only, bounds); s > most {
+			best, most = string(h.Class), s
+		}
+	}
+	return best
+}
+
 // faceState is what happened to one labelled track in one frame.
 type faceState uint8
 
@@ -189,7 +274,8 @@ type VideoCounts struct {
 	ObjectFrames int `json:"frames_with_objects"`
 	LeakFrames   int `json:"frames_with_visible"`
 	// Regions counts the regions of the class hidden; FalseRegions those
-	// that touch no labelled box of any class, ignore boxes included.
+	// that touch no labelled box of any class, ignore boxes included;
+	// scene text (TextClass) is not something to hide and clears none.
 	// MaskedFrames were hidden whole.
 	Regions      int `json:"regions_hidden"`
 	FalseRegions int `json:"false_regions"`
@@ -260,6 +346,17 @@ type Leak struct {
 	Share float64      `json:"hidden_share"` // HiddenShare of its box
 }
 
+// ObscuredText is a labelled line of scene text left unreadable in one
+// frame.
+type ObscuredText struct {
+	Frame int     `json:"frame"`
+	Track int     `json:"track"`
+	Box   Box     `json:"box"`
+	Share float64 `json:"hidden_share"` // HiddenShare of its box
+	// By is the class whose regions cover the most of it, or "masked".
+	By string `json:"by"`
+}
+
 // FalseRegion is a region hidden in one frame that touches no labelled
 // box.
 type FalseRegion struct {
@@ -282,6 +379,11 @@ type ClipResult struct {
 	LeakFrames int           `json:"frames_with_visible"`
 	Leaks      []Leak        `json:"leaks,omitempty"`
 	False      []FalseRegion `json:"false_hidden,omitempty"`
+	// Text is the scene text left readable, when the clip has some
+	// labelled; Obscured lists the lines of it left unreadable, each with
+	// the class that hid it most.
+	Text     *TextScore     `json:"text,omitempty"`
+	Obscured []ObscuredText `json:"text_obscured,omitempty"`
 	// Millis is the time desens took on the clip, as desens run would.
 	Millis float64 `json:"ms"`
 	Error  string  `json:"error,omitempty"`
@@ -312,6 +414,10 @@ type VideoResult struct {
 	// Classes holds the totals of each class scored.
 	Classes    []VideoClass `json:"classes"`
 	LeakFrames int          `json:"frames_with_visible"`
+	// Text is the scene text left readable over the clips that have some
+	// labelled, at ReadableBar.
+	ReadableBar float64    `json:"readable_bar"`
+	Text        *TextScore `json:"text,omitempty"`
 	// Millis is the time desens took on the evaluated clips, FPS the
 	// frames it processed per second.
 	Millis float64      `json:"ms"`
@@ -394,7 +500,7 @@ func (e *VideoEvaluator) Run(ctx context.Context, dirs ...string) (*VideoResult,
 	if len(classes) == 0 {
 		classes = []detect.Class{detect.Face}
 	}
-	res := &VideoResult{Dirs: dirs, CoverBar: CoverBar, MinSize: e.MinSize}
+	res := &VideoResult{Dirs: dirs, CoverBar: CoverBar, ReadableBar: ReadableBar, MinSize: e.MinSize}
 	for _, l := range sets {
 		for _, v := range l.Videos {
 			if err := ctx.Err(); err != nil {
@@ -449,6 +555,9 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int, classes
 			states[tr.ID] = make([]faceState, v.Frames)
 		}
 	}
+	if slices.ContainsFunc(v.Tracks, func(tr Track) bool { return tr.Class == TextClass }) {
+		cr.Text = &TextScore{}
+	}
 	bounds := image.Rect(0, 0, v.Width, v.Height)
 	objects, leaked := make([]bool, len(classes)), make([]bool, len(classes))
 	for f, boxes := range v.byFrame() {
@@ -466,7 +575,14 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int, classes
 				cr.Classes[i].Counts.MaskedFrames++
 			}
 		}
+		if cr.Text != nil {
+			cr.Text.Counts.Frames++
+		}
 		for _, b := range boxes {
+			if b.class == TextClass {
+				cr.scoreText(b, f, fr, bounds, minSize)
+				continue
+			}
 			i, ok := idx[b.class]
 			if !ok {
 				continue // a class not scored: its boxes only clear regions of being false
@@ -522,7 +638,9 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int, classes
 			seen = append(seen, r)
 			c := &cr.Classes[i].Counts
 			c.Regions++
-			if !slices.ContainsFunc(boxes, func(b frameBox) bool { return b.rect.Overlaps(r) }) {
+			// Scene text is not something to hide: a region over it
+			// alone is false.
+			if !slices.ContainsFunc(boxes, func(b frameBox) bool { return b.class != TextClass && b.rect.Overlaps(r) }) {
 				c.FalseRegions++
 				cr.False = append(cr.False, FalseRegion{Frame: f, Class: h.Class, Box: BoxOf(r)})
 			}
@@ -540,13 +658,42 @@ func scoreClip(v Video, frames map[int]desens.FrameRegions, minSize int, classes
 	for i := range cr.Classes {
 		cr.Classes[i].finish()
 	}
+	if cr.Text != nil {
+		cr.Text.finish()
+	}
 	return cr
+}
+
+// scoreText scores a labelled line of scene text, b, in frame f: readable
+// when the hidden regions cover less than ReadableBar of it.
+func (cr *ClipResult) scoreText(b frameBox, f int, fr desens.FrameRegions, bounds image.Rectangle, minSize int) {
+	c := &cr.Text.Counts
+	r := b.rect.Intersect(bounds)
+	if b.ignore || r.Dy() < minSize || r.Empty() {
+		c.Excluded++
+		return
+	}
+	c.Truths++
+	if b.typ != "" {
+		addTo(&c.TypeTruths, map[string]int{b.typ: 1})
+	}
+	share := HiddenShare(r, fr, bounds)
+	if share < ReadableBar {
+		c.Readable++
+		if b.typ != "" {
+			addTo(&c.TypeReadable, map[string]int{b.typ: 1})
+		}
+		return
+	}
+	by := obscurer(r, fr, bounds)
+	addTo(&c.ObscuredBy, map[string]int{by: 1})
+	cr.Obscured = append(cr.Obscured, ObscuredText{Frame: f, Track: b.track, Box: BoxOf(r), Share: round4(share), By: by})
 }
 
 // summarize fills the totals of classes from the clips that were
 // evaluated.
 func (r *VideoResult) summarize(classes []detect.Class) {
-	r.Classes, r.Evaluated, r.Frames, r.LeakFrames, r.Millis = nil, 0, 0, 0, 0
+	r.Classes, r.Evaluated, r.Frames, r.LeakFrames, r.Millis, r.Text = nil, 0, 0, 0, 0, nil
 	for _, c := range classes {
 		r.Classes = append(r.Classes, newVideoClass(c))
 	}
@@ -558,6 +705,12 @@ func (r *VideoResult) summarize(classes []detect.Class) {
 		r.Frames += cr.Frames
 		r.LeakFrames += cr.LeakFrames
 		r.Millis += cr.Millis
+		if cr.Text != nil {
+			if r.Text == nil {
+				r.Text = &TextScore{}
+			}
+			r.Text.Counts.Add(cr.Text.Counts)
+		}
 		for i := range r.Classes {
 			t, c := &r.Classes[i], cr.Class(r.Classes[i].Class)
 			if c == nil {
@@ -576,6 +729,9 @@ func (r *VideoResult) summarize(classes []detect.Class) {
 	}
 	for i := range r.Classes {
 		r.Classes[i].finish()
+	}
+	if r.Text != nil {
+		r.Text.finish()
 	}
 	if r.Millis > 0 {
 		r.FPS = round4(float64(r.Frames) / (r.Millis / 1000))

@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -353,5 +354,55 @@ func TestCoversQuad(t *testing.T) {
 		if got := covers(h, tc.x, tc.y); got != tc.want {
 			t.Errorf("covers(%d, %d) = %v, want %v", tc.x, tc.y, got, tc.want)
 		}
+	}
+}
+
+// TestScoreClipText: scene text is scored as text to keep readable,
+// whatever the classes scored, and a region over text alone is false.
+func TestScoreClipText(t *testing.T) {
+	v := Video{File: "c.mp4", Width: 200, Height: 100, FPS: 25, Frames: 3, Tracks: []Track{
+		{ID: 1, Class: detect.Plate, Boxes: []TrackBox{{Frame: 0, Box: Box{100, 60, 40, 12}}}},
+		{ID: 2, Class: TextClass, Boxes: []TrackBox{
+			{Frame: 0, Box: Box{10, 10, 50, 10}}, {Frame: 1, Box: Box{10, 10, 50, 10}}, {Frame: 2, Box: Box{10, 10, 50, 10}},
+		}},
+		{ID: 3, Class: TextClass, Boxes: []TrackBox{{Frame: 0, Box: Box{150, 10, 40, 10}, Ignore: true}, {Frame: 1, Box: Box{150, 10, 40, 10}}}},
+	}}
+	frames := map[int]desens.FrameRegions{
+		// the plate hidden; the text touched at its edge (10% of it)
+		0: {Frame: 0, Hidden: []desens.HiddenRegion{plateRegion(98, 58, 142, 74), plateRegion(5, 5, 15, 25)}},
+		// a plate region over half of text 2, and a face over all of text 3
+		1: {Frame: 1, Hidden: []desens.HiddenRegion{plateRegion(10, 5, 35, 25), rectRegion(148, 8, 192, 22)}},
+		2: {Frame: 2, Masked: true},
+	}
+	cr := scoreClip(v, frames, 0, []detect.Class{detect.Plate})
+	if cr.Error != "" {
+		t.Fatal(cr.Error)
+	}
+	want := TextCounts{Frames: 3, Truths: 4, Readable: 1, Excluded: 1, ObscuredBy: map[string]int{"plate": 1, "face": 1, "masked": 1}}
+	if cr.Text == nil || !reflect.DeepEqual(cr.Text.Counts, want) || cr.Text.Readable != 0.25 {
+		t.Fatalf("text %+v, want %+v and a readable share of 0.25", cr.Text, want)
+	}
+	if len(cr.Obscured) != 3 || cr.Obscured[0] != (ObscuredText{Frame: 1, Track: 2, Box: Box{10, 10, 50, 10}, Share: 0.5, By: "plate"}) {
+		t.Errorf("obscured %+v, want text 2 in frame 1 first, half hidden by a plate", cr.Obscured)
+	}
+	pc := cr.Class(detect.Plate)
+	if pc.Counts.Regions != 3 || pc.Counts.FalseRegions != 2 {
+		t.Errorf("plate regions %d, false %d; want 3, 2 (those over text alone)", pc.Counts.Regions, pc.Counts.FalseRegions)
+	}
+	res := &VideoResult{ReadableBar: ReadableBar, Clips: []ClipResult{cr, {Error: "broken"}}}
+	res.summarize([]detect.Class{detect.Plate})
+	if res.Text == nil || res.Text.Counts.Truths != 4 || res.Text.Readable != 0.25 {
+		t.Errorf("total text %+v, want 1 of 4 readable", res.Text)
+	}
+	var buf strings.Builder
+	if err := res.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "scene text readable 25.0%") || !strings.Contains(buf.String(), "face 1, masked 1, plate 1") {
+		t.Errorf("text tables lack the readable share or what hid the text:\n%s", buf.String())
+	}
+	if plain := scoreClip(Video{File: "d.mp4", Width: 200, Height: 100, FPS: 25, Frames: 1, Tracks: v.Tracks[:1]},
+		map[int]desens.FrameRegions{0: {}}, 0, []detect.Class{detect.Plate}); plain.Text != nil {
+		t.Errorf("a clip without text labels got a text score %+v", plain.Text)
 	}
 }

@@ -38,7 +38,10 @@ type Video struct {
 type Track struct {
 	ID    int          `json:"id"`
 	Class detect.Class `json:"class"`
-	Boxes []TrackBox   `json:"boxes"`
+	// Type, optional, is the kind of object within its class (for scene
+	// text, the kind of sign); video evaluation reports scene text by it.
+	Type  string     `json:"type,omitempty"`
+	Boxes []TrackBox `json:"boxes"`
 }
 
 // TrackBox is a track's box in one frame: the visible part of the object,
@@ -123,6 +126,7 @@ func (l *VideoLabels) validate() error {
 type frameBox struct {
 	track  int
 	class  detect.Class
+	typ    string
 	rect   image.Rectangle
 	ignore bool
 }
@@ -132,7 +136,7 @@ func (v *Video) byFrame() [][]frameBox {
 	out := make([][]frameBox, v.Frames)
 	for _, tr := range v.Tracks {
 		for _, b := range tr.Boxes {
-			out[b.Frame] = append(out[b.Frame], frameBox{track: tr.ID, class: tr.Class, rect: b.Box.Rect(), ignore: b.Ignore})
+			out[b.Frame] = append(out[b.Frame], frameBox{track: tr.ID, class: tr.Class, typ: tr.Type, rect: b.Box.Rect(), ignore: b.Ignore})
 		}
 	}
 	return out

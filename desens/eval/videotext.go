@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -97,6 +98,12 @@ func (r *VideoResult) WriteText(w io.Writer) error {
 		}
 	}
 
+	if r.Text != nil {
+		if err := r.writeText(w, width); err != nil {
+			return err
+		}
+	}
+
 	fmt.Fprintln(w)
 	if len(r.Classes) > 1 {
 		fmt.Fprintf(w, "%d of %d frames left a labelled object of a class scored visible\n", r.LeakFrames, r.Frames)
@@ -118,4 +125,49 @@ func (r *VideoResult) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// writeText prints the scene text table: per clip and in total, how many
+// labelled lines of text stayed readable and what hid the others.
+func (r *VideoResult) writeText(w io.Writer, width int) error {
+	fmt.Fprintf(w, "\nSCENE TEXT (to stay readable)\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\tFRAMES\tTEXT\tREADABLE\tSHARE\tOBSCURED BY\t\n", width, "CLIP")
+	row := func(name string, ts *TextScore) {
+		c := ts.Counts
+		var by []string
+		for k, n := range c.ObscuredBy {
+			by = append(by, fmt.Sprintf("%s %d", k, n))
+		}
+		slices.Sort(by)
+		fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%s\t%s\t\n", width, name, c.Frames, c.Truths, c.Readable, pctOf(ts.Readable, c.Truths), cmp.Or(strings.Join(by, ", "), "-"))
+	}
+	for _, c := range r.Clips {
+		if c.Error == "" && c.Text != nil {
+			row(c.Name, c.Text)
+		}
+	}
+	row(fmt.Sprintf("TOTAL (%d clips)", r.Evaluated), r.Text)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nscene text readable %s (a labelled line of text stays readable in a frame when the output hides less than %.0f%% of its box)\n",
+		pctOf(r.Text.Readable, r.Text.Counts.Truths), 100*r.ReadableBar)
+	if tt := r.Text.Counts.TypeTruths; len(tt) > 0 {
+		var by []string
+		for k, n := range tt {
+			m := r.Text.Counts.TypeReadable[k]
+			by = append(by, fmt.Sprintf("%s %s (%d of %d)", k, pct(float64(m)/float64(n)), m, n))
+		}
+		slices.Sort(by)
+		fmt.Fprintf(w, "readable by type: %s\n", strings.Join(by, ", "))
+	}
+	if r.Text.Counts.Excluded > 0 {
+		fmt.Fprintf(w, "%d labelled text boxes marked ignore", r.Text.Counts.Excluded)
+		if r.MinSize > 0 {
+			fmt.Fprintf(w, " or under %d px high", r.MinSize)
+		}
+		fmt.Fprintln(w, " count neither way")
+	}
+	return nil
 }

@@ -107,17 +107,25 @@ type VideoStats struct {
 	// Cars carry the plates; PlateBoxes counts labelled plate boxes (one
 	// per plate and frame, ignore boxes not included), PlateBoxes30 those
 	// at least 30 px wide.
-	Cars             int      `json:"cars"`
-	PlateTracks      int      `json:"plate_tracks"`
-	PlateBoxes       int      `json:"plate_boxes"`
-	PlateBoxes30     int      `json:"plate_boxes_30px"`
-	PlateOccluded    int      `json:"occluded_plate_boxes"`
-	PlateIgnoreBoxes int      `json:"ignore_plate_boxes"`
-	PlateMinWidth    int      `json:"plate_min_width"`
-	PlateMaxWidth    int      `json:"plate_max_width"`
-	FaceSources      []string `json:"face_sources"`
-	Backgrounds      []string `json:"backgrounds"`
-	Missing          []string `json:"missing_sources"`
+	Cars             int `json:"cars"`
+	PlateTracks      int `json:"plate_tracks"`
+	PlateBoxes       int `json:"plate_boxes"`
+	PlateBoxes30     int `json:"plate_boxes_30px"`
+	PlateOccluded    int `json:"occluded_plate_boxes"`
+	PlateIgnoreBoxes int `json:"ignore_plate_boxes"`
+	PlateMinWidth    int `json:"plate_min_width"`
+	PlateMaxWidth    int `json:"plate_max_width"`
+	// Signs stand in the world (shop fronts, road signs, text on the
+	// road); Lettered counts the cars with lettering. TextBoxes counts
+	// labelled text lines over frames, ignore boxes not included.
+	Signs           int      `json:"signs"`
+	Lettered        int      `json:"lettered_cars"`
+	TextTracks      int      `json:"text_tracks"`
+	TextBoxes       int      `json:"text_boxes"`
+	TextIgnoreBoxes int      `json:"ignore_text_boxes"`
+	FaceSources     []string `json:"face_sources"`
+	Backgrounds     []string `json:"backgrounds"`
+	Missing         []string `json:"missing_sources"`
 }
 
 // GenerateVideo builds a labelled video set into cfg.Out: H.264 clips
@@ -178,6 +186,9 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 		// Cars come from a stream of their own: a seed's faces stay as
 		// they were before clips had cars.
 		c.planCars(rand.New(rand.NewPCG(cfg.Seed^0x3c6ef372fe94f82b, uint64(i))), art)
+		// Scene text too: faces and plates stay as they were before
+		// clips had text.
+		c.planText(rand.New(rand.NewPCG(cfg.Seed^0xa54ff53a5f1d36f1, uint64(i))), art)
 		v := c.labels(fmt.Sprintf("clip_%03d.mp4", i))
 		if err := c.render(filepath.Join(cfg.Out, v.File)); err != nil {
 			return nil, err
@@ -185,7 +196,7 @@ func GenerateVideo(cfg VideoConfig) (*VideoStats, error) {
 		set.Videos = append(set.Videos, v)
 		st.Clips++
 		st.Frames += v.Frames
-		cfg.logf("%s %dx%d %d frames: %d face tracks, %d cars, %d occluders", v.File, w, h, v.Frames, len(c.faces), len(c.cars), len(c.occ))
+		cfg.logf("%s %dx%d %d frames: %d face tracks, %d cars, %d occluders, %d signs", v.File, w, h, v.Frames, len(c.faces), len(c.cars), len(c.occ), len(c.signs))
 	}
 	if st.MinHeight == math.MaxInt {
 		st.MinHeight = 0
@@ -317,6 +328,8 @@ type clip struct {
 	worldIgnore []fbox  // ignore regions in the world
 	worldPlates []fbox  // licence plates in the world
 	cars        []*carTrack
+	signs       []sceneSign
+	vanText     []vanText
 	cam         camera
 	occ         []*occluder
 	negs        []negative
@@ -881,6 +894,10 @@ func (c *clip) labels(file string) Video {
 	v.Tracks = append(v.Tracks, ignores...)
 	c.st.IgnoreTracks += len(ignores)
 	v.Tracks = append(v.Tracks, c.plateLabels(nextID)...)
+	for _, tr := range v.Tracks {
+		nextID = max(nextID, tr.ID+1)
+	}
+	v.Tracks = append(v.Tracks, c.textLabels(nextID)...)
 	return v
 }
 
@@ -917,6 +934,7 @@ func (c *clip) drawFrame(canvas *fimg, t int, noise *rand.Rand) {
 		}
 		canvas.composite(ng.img.resize(dw, dh), mask, int(math.Round(x0)), int(math.Round(y0)))
 	}
+	c.drawSigns(canvas, t)
 	c.drawCars(canvas, t)
 	for _, tr := range c.faces {
 		if t < tr.t0 || t > tr.end {

@@ -73,7 +73,7 @@ func TestGenerateVideoTiny(t *testing.T) {
 	})
 
 	t.Run("tracks", func(t *testing.T) {
-		faces, plates := 0, 0
+		faces, plates, text := 0, 0, 0
 		for _, v := range set.Videos {
 			for _, tr := range v.Tracks {
 				for _, b := range tr.Boxes {
@@ -93,6 +93,11 @@ func TestGenerateVideoTiny(t *testing.T) {
 						if b.Box[2] > 45 {
 							t.Errorf("%s: track %d frame %d: plate %v wider than 45 px", v.File, tr.ID, b.Frame, b.Box)
 						}
+					case TextClass:
+						text++
+						if b.Box[3] < minTextHeight {
+							t.Errorf("%s: track %d frame %d: text %v under %d px high not marked ignore", v.File, tr.ID, b.Frame, b.Box, minTextHeight)
+						}
 					default:
 						t.Errorf("%s: track %d class %q", v.File, tr.ID, tr.Class)
 					}
@@ -104,6 +109,9 @@ func TestGenerateVideoTiny(t *testing.T) {
 		}
 		if plates == 0 || plates != st.PlateBoxes {
 			t.Errorf("%d labelled plate boxes (stats %d), want some", plates, st.PlateBoxes)
+		}
+		if text != st.TextBoxes || st.Signs == 0 {
+			t.Errorf("%d labelled text boxes (stats %d), %d signs; want the stats' count and some signs", text, st.TextBoxes, st.Signs)
 		}
 	})
 

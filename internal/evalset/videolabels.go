@@ -34,8 +34,12 @@ type Video struct {
 // hiding something counts neither way (a face in a background photo, a
 // drawn face).
 type Track struct {
-	ID    int        `json:"id"`
-	Class string     `json:"class"`
+	ID    int    `json:"id"`
+	Class string `json:"class"`
+	// Type, optional, says what kind of object of its class the track
+	// is: for scene text, the kind of sign (shop, yellow, blue, latin,
+	// phone, road) or vehicle for lettering on a car.
+	Type  string     `json:"type,omitempty"`
 	Boxes []TrackBox `json:"boxes"`
 }
 

@@ -183,7 +183,7 @@ func (s *FaceStream) note(c candidate, score float64) {
 // turns down is still followed into the next frame: the follow run looks
 // at it closer than the search that proposed it, where a small real face
 // scores higher.
-const followScore = 0.3
+const followScore = 0.2
 
 // continues reports whether box b, in the frame after box a, may be the
 // same object: they overlap well, or b is about a's size and its centre

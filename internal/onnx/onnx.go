@@ -298,6 +298,13 @@ func configure(opts *ort.SessionOptions, o SessionOptions) error {
 	}
 	switch o.Device {
 	case "", CPU:
+		// Inputs change size from run to run (regions round faces, frames
+		// of each video's size), and onnxruntime keeps a memory pattern
+		// planned for every input shape it has seen: memory would grow
+		// with the number of shapes a long video shows.
+		if err := opts.SetMemPattern(false); err != nil {
+			return err
+		}
 	case CUDA:
 		env.Lock()
 		lib := env.lib

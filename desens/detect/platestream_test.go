@@ -134,24 +134,11 @@ func TestPlateStreamFinish(t *testing.T) {
 		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
 			s := d.Stream()
 			s.every = every
-			for range before {
-				if res := s.Detect(t.Context(), []gocv.Mat{blank}); res[0].Err != nil {
-					t.Fatal(res[0].Err)
-				}
-			}
-			res := s.Detect(t.Context(), []gocv.Mat{frame})
-			if res[0].Err != nil {
-				t.Fatal(res[0].Err)
-			}
-			fin := s.Finish(t.Context(), frame)
-			if fin.Err != nil {
-				t.Fatal(fin.Err)
-			}
-			found := slices.ContainsFunc(append(res[0].Detections, fin.Detections...), func(det Detection) bool {
+			found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
 				return IoU(det.Box, want) >= 0.4
 			})
 			if !found {
-				t.Errorf("plate at %v not found in the last frame: Detect %v, Finish %v", want, res[0].Detections, fin.Detections)
+				t.Errorf("plate at %v not found in the last frame", want)
 			}
 		})
 	}

@@ -484,12 +484,7 @@ func (d *PlateDetector) verifiedCorners(ctx context.Context, img gocv.Mat, cands
 	if len(cands) == 0 {
 		return cands, nil
 	}
-	n := min(len(cands), maxPlateVerify)
-	boxes := make([]rectF, n)
-	for i := range boxes {
-		boxes[i] = cands[i].box
-	}
-	in, err := plateCrops(img, boxes)
+	in, n, err := verifierCrops(img, cands)
 	if err != nil {
 		return nil, err
 	}
@@ -628,18 +623,25 @@ func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detect
 	return out, nil
 }
 
-// verified rescores candidates with the verifier, strongest first. Past
-// maxPlateVerify the rest keep their detector score, judged as without a
-// verifier: for a likely plate that is at least the combined score would
-// be, so a flood of candidates errs towards masking.
-func (d *PlateDetector) verified(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
-	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+// verifierCrops cuts the verifier's crops of the first maxPlateVerify
+// candidates, and reports how many it cut.
+func verifierCrops(img gocv.Mat, cands []candidate) ([]float32, int, error) {
 	n := min(len(cands), maxPlateVerify)
 	boxes := make([]rectF, n)
 	for i := range boxes {
 		boxes[i] = cands[i].box
 	}
 	in, err := plateCrops(img, boxes)
+	return in, n, err
+}
+
+// verified rescores candidates with the verifier, strongest first. Past
+// maxPlateVerify the rest keep their detector score, judged as without a
+// verifier: for a likely plate that is at least the combined score would
+// be, so a flood of candidates errs towards masking.
+func (d *PlateDetector) verified(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(b.score, a.score) })
+	in, n, err := verifierCrops(img, cands)
 	if err != nil {
 		return nil, err
 	}

@@ -849,7 +849,7 @@ func (c *clip) labels(file string) Video {
 			over := slices.Clone(occl)
 			for j := i + 1; j < len(c.faces); j++ { // drawn over this one
 				if t >= c.faces[j].t0 && t <= c.faces[j].end {
-					over = append(over, poses[j].box)
+					over = append(over, poses[j].cover())
 				}
 			}
 			vb, frac := c.visible(p.box, over)

@@ -76,12 +76,22 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("face detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
+	first := false
 	if size := image.Pt(img.Cols(), img.Rows()); size != s.size {
 		s.size = size
 		s.coarse, s.fine = s.schedule(size.X, size.Y)
 		s.tracks = nil
+		first = true
 	}
-	runs := append(append([]scanRun(nil), s.coarse...), s.fine[n%len(s.fine)]...)
+	runs := append([]scanRun(nil), s.coarse...)
+	if first {
+		// The first frame is searched in full: the tracker cannot lead a
+		// face back before it, and a face there may be hidden again
+		// before its share of the frame comes round.
+		runs = append(runs, s.others(-1)...)
+	} else {
+		runs = append(runs, s.fine[n%len(s.fine)]...)
+	}
 	runs = append(runs, s.follow(s.size)...)
 	cands, err := doRuns(ctx, img, runs, s.d.proposer.run, s.d.parallel)
 	if err != nil {
@@ -105,18 +115,24 @@ func (s *FaceStream) Finish(ctx context.Context, last gocv.Mat) Result {
 	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
 		return Result{}
 	}
-	var runs []scanRun
-	for k, share := range s.fine {
-		if k != s.frame%len(s.fine) {
-			runs = append(runs, share...)
-		}
-	}
-	cands, err := doRuns(ctx, last, runs, s.d.proposer.run, s.d.parallel)
+	cands, err := doRuns(ctx, last, s.others(s.frame%len(s.fine)), s.d.proposer.run, s.d.parallel)
 	if err != nil {
 		return Result{Err: err}
 	}
 	dets, err := s.d.judge(ctx, last, mergeBoxes(cands, 0.4), s)
 	return Result{Detections: dets, Err: err}
+}
+
+// others lists the runs of every share of the enlarged search but share
+// skip (-1 for none).
+func (s *FaceStream) others(skip int) []scanRun {
+	var runs []scanRun
+	for k, share := range s.fine {
+		if k != skip {
+			runs = append(runs, share...)
+		}
+	}
+	return runs
 }
 
 // recall vouches for a box that continues a face verified within the

@@ -175,24 +175,7 @@ func TestFaceStreamNothingInBlankOrNoise(t *testing.T) {
 // last frame gets, Detect and then Finish on that frame find the face.
 func TestFaceStreamFinish(t *testing.T) {
 	d := newYuNetFace(t, true)
-	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
-	defer img.Close()
-	const scale = 0.6
-	small := gocv.NewMat()
-	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
-	bg := gocv.NewScalar(90, 110, 120, 0)
-	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
-	defer blank.Close()
-	blank.SetTo(bg)
-	frame := blank.Clone()
-	defer frame.Close()
-	at := image.Pt(700, 300)
-	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
-	small.CopyTo(&roi)
-	roi.Close()
-	want := scaleRect(messiFace, scale).Add(at)
-
+	blank, frame, want := smallFaceFrame(t)
 	const every = 4
 	for before := range every {
 		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
@@ -214,6 +197,45 @@ func TestFaceStreamFinish(t *testing.T) {
 			t.Errorf("a stream that searches every frame in full found %v (%v) when finishing", fin.Detections, fin.Err)
 		}
 	})
+}
+
+// TestFaceStreamFirstFrame: a video's first frame is searched in full,
+// so a small face there is found at once, before any share comes round.
+func TestFaceStreamFirstFrame(t *testing.T) {
+	d := newYuNetFace(t, true)
+	_, frame, want := smallFaceFrame(t)
+	s := d.Stream()
+	s.every = 4
+	res := s.Detect(t.Context(), []gocv.Mat{frame})
+	if res[0].Err != nil {
+		t.Fatal(res[0].Err)
+	}
+	if !slices.ContainsFunc(res[0].Detections, func(det Detection) bool { return IoU(det.Box, want) > 0.3 }) {
+		t.Errorf("face at %v not found in the first frame: %v", want, res[0].Detections)
+	}
+}
+
+// smallFaceFrame returns a blank 1280×720 frame and the same frame with a
+// face about 20 px high (one only the enlarged search finds), and where
+// that face is.
+func smallFaceFrame(t *testing.T) (blank, frame gocv.Mat, want image.Rectangle) {
+	t.Helper()
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
+	defer img.Close()
+	const scale = 0.6
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
+	blank = gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	t.Cleanup(func() { blank.Close() })
+	blank.SetTo(gocv.NewScalar(90, 110, 120, 0))
+	frame = blank.Clone()
+	t.Cleanup(func() { frame.Close() })
+	at := image.Pt(700, 300)
+	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
+	small.CopyTo(&roi)
+	roi.Close()
+	return blank, frame, scaleRect(messiFace, scale).Add(at)
 }
 
 func TestContinues(t *testing.T) {

@@ -37,6 +37,7 @@ type track struct {
 	vx, vy float64 // the box centre's motion, pixels a frame
 	moved  bool    // vx, vy come from two detections
 	held   []held  // the boxes carried since the last detection
+	lead   []held  // the lead-in boxes, while the motion is unknown
 }
 
 // held is a carried box: frame f's extra[i].
@@ -101,16 +102,23 @@ func (t *tracker) push(f *frame) []*frame {
 				best, bestIoU = i, iou
 			}
 		}
+		if best < 0 && t.duplicate(d, matched) {
+			// The same object found twice in one frame (by two searches)
+			// is one track.
+			continue
+		}
 		if best < 0 {
 			// New track: cover the frames before it, too.
+			nt := &track{box: d.Box, class: d.Class, seen: f.seq}
 			for _, old := range t.buf {
 				if f.seq-old.seq > t.reach(d.Class) {
 					continue
 				}
 				box := grow(d.Box, 0, 0, growths[d.Class].lead*float64(f.seq-old.seq))
 				old.extra = append(old.extra, detect.Detection{Box: box, Class: d.Class})
+				nt.lead = append(nt.lead, held{old, len(old.extra) - 1})
 			}
-			t.tracks = append(t.tracks, &track{box: d.Box, class: d.Class, seen: f.seq})
+			t.tracks = append(t.tracks, nt)
 			matched = append(matched, true)
 			continue
 		}
@@ -134,7 +142,11 @@ func (t *tracker) push(f *frame) []*frame {
 				}
 			}
 		}
+		first, firstSeq, moved := tr.box, tr.seen, tr.moved
 		tr.follow(d.Box, f.seq)
+		if !moved && growths[tr.class].lead > 0 {
+			t.leadAlong(tr, first, firstSeq)
+		}
 	}
 	kept := t.tracks[:0]
 	for i, tr := range t.tracks {
@@ -162,6 +174,37 @@ func (t *tracker) push(f *frame) []*frame {
 		t.buf = t.buf[1:]
 	}
 	return out
+}
+
+// duplicate reports whether d nearly repeats the box of a track a
+// detection in the same frame already matched or started.
+func (t *tracker) duplicate(d detect.Detection, matched []bool) bool {
+	for i, tr := range t.tracks {
+		if matched[i] && tr.class == d.Class && detect.IoU(tr.box, d.Box) > dupIoU {
+			return true
+		}
+	}
+	return false
+}
+
+// dupIoU is the overlap at which two detections of a class in one frame
+// are taken for one object.
+const dupIoU = 0.5
+
+// leadAlong redraws tr's lead-in boxes once its second detection shows
+// its motion: each follows the track back from first, its first
+// detection in frame firstSeq, and grows as a carried box does. Only
+// frames still held back change.
+func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
+	rate := growths[tr.class].hold
+	for _, h := range tr.lead {
+		if len(t.buf) == 0 || h.f.seq < t.buf[0].seq {
+			continue
+		}
+		k := float64(firstSeq - h.f.seq)
+		h.f.extra[h.i].Box = grow(first, -tr.vx*k, -tr.vy*k, rate*k)
+	}
+	tr.lead = nil
 }
 
 // flush returns the frames still held back, at the end of the stream.

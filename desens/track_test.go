@@ -46,6 +46,7 @@ func TestTracker(t *testing.T) {
 		dets    map[int][]image.Rectangle
 		covered map[int]image.Rectangle // frame -> a box that must lie within one hidden there
 		bare    []int                   // frames that must have nothing hidden
+		within  map[int]image.Rectangle // frame -> a box every box hidden there lies within
 	}{
 		{
 			name: "a box outlives its last detection by hold frames",
@@ -82,6 +83,18 @@ func TestTracker(t *testing.T) {
 			covered: map[int]image.Rectangle{4: a.Add(image.Pt(-10, 0)), 3: a.Add(image.Pt(-20, 4)), 2: a.Add(image.Pt(-30, -6))},
 		},
 		{
+			name: "once its motion is known, a lead-in box follows it back",
+			hold: 4, n: 10, dets: map[int][]image.Rectangle{5: {a}, 6: {b}},
+			covered: map[int]image.Rectangle{4: a.Add(image.Pt(-10, 0)), 3: a.Add(image.Pt(-20, 2)), 2: a.Add(image.Pt(-30, -3))},
+			within:  map[int]image.Rectangle{2: image.Rect(50, 70, 160, 170)},
+		},
+		{
+			name: "an object found twice in one frame is one track",
+			hold: 3, n: 9, dets: map[int][]image.Rectangle{4: {a}, 5: {b, b.Add(image.Pt(1, 1))}},
+			covered: map[int]image.Rectangle{3: a.Add(image.Pt(-10, 0)), 2: a.Add(image.Pt(-20, 0))},
+			within:  map[int]image.Rectangle{2: image.Rect(50, 70, 160, 170)},
+		},
+		{
 			name: "hold 0 passes detections through",
 			hold: 0, n: 4, dets: map[int][]image.Rectangle{1: {a}},
 			covered: map[int]image.Rectangle{1: a},
@@ -96,6 +109,13 @@ func TestTracker(t *testing.T) {
 			for f, want := range tc.covered {
 				if !slices.ContainsFunc(got[f], want.In) {
 					t.Errorf("frame %d hides %v, want %v among them", f, got[f], want)
+				}
+			}
+			for f, bound := range tc.within {
+				for _, b := range got[f] {
+					if !b.In(bound) {
+						t.Errorf("frame %d hides %v, beyond %v", f, b, bound)
+					}
 				}
 			}
 			for _, f := range tc.bare {

@@ -55,14 +55,31 @@ type held struct {
 // bounds how many frames a class's boxes are carried or led in, below the
 // tracker's hold: the plate detector takes scene text for plates now and
 // then, and a long hold would spread each such box over many frames.
+// flat, when set, grows a box along each axis by its own side there
+// rather than by its longer side: a plate is wide and flat, and grown up
+// and down by its width it soon covers the lettering above it.
 type growth struct {
 	lead, hold float64
 	reach      int
+	flat       bool
 }
 
 var growths = map[detect.Class]growth{
 	detect.Face:  {lead: 0.3, hold: 0.1},
-	detect.Plate: {lead: 0.15, hold: 0.05, reach: plateReach},
+	detect.Plate: {lead: 0.15, hold: 0.05, reach: plateReach, flat: true},
+}
+
+// grow returns b moved by (dx, dy) and grown on each side by f of its
+// longer side (for a flat class, of its side along that axis), plus a
+// pixel.
+func (g growth) grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
+	sx, sy := max(b.Dx(), b.Dy()), max(b.Dx(), b.Dy())
+	if g.flat {
+		sx, sy = b.Dx(), b.Dy()
+	}
+	gx, gy := int(f*float64(sx)+1.5), int(f*float64(sy)+1.5)
+	b = b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy))))
+	return image.Rect(b.Min.X-gx, b.Min.Y-gy, b.Max.X+gx, b.Max.Y+gy)
 }
 
 // plateReach is how many frames a plate box is carried or led in at most.
@@ -74,13 +91,6 @@ func (t *tracker) reach(c detect.Class) int {
 		return min(r, t.hold)
 	}
 	return t.hold
-}
-
-// grow returns b moved by (dx, dy) and grown on each side by f of its
-// longer side, plus a pixel.
-func grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
-	g := int(f*float64(max(b.Dx(), b.Dy())) + 1.5)
-	return b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy)))).Inset(-g)
 }
 
 func newTracker(hold int) *tracker { return &tracker{hold: max(0, hold)} }
@@ -114,7 +124,8 @@ func (t *tracker) push(f *frame) []*frame {
 				if f.seq-old.seq > t.reach(d.Class) {
 					continue
 				}
-				box := grow(d.Box, 0, 0, growths[d.Class].lead*float64(f.seq-old.seq))
+				g := growths[d.Class]
+				box := g.grow(d.Box, 0, 0, g.lead*float64(f.seq-old.seq))
 				old.extra = append(old.extra, detect.Detection{Box: box, Class: d.Class})
 				nt.lead = append(nt.lead, held{old, len(old.extra) - 1})
 			}
@@ -160,7 +171,7 @@ func (t *tracker) push(f *frame) []*frame {
 			if !tr.moved {
 				rate = growths[tr.class].lead
 			}
-			box := grow(tr.box, tr.vx*age, tr.vy*age, rate*age)
+			box := growths[tr.class].grow(tr.box, tr.vx*age, tr.vy*age, rate*age)
 			f.extra = append(f.extra, detect.Detection{Box: box, Class: tr.class})
 			tr.held = append(tr.held, held{f, len(f.extra) - 1})
 		}
@@ -196,13 +207,13 @@ const dupIoU = 0.5
 // detection in frame firstSeq, and grows as a carried box does. Only
 // frames still held back change.
 func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
-	rate := growths[tr.class].hold
+	g := growths[tr.class]
 	for _, h := range tr.lead {
 		if len(t.buf) == 0 || h.f.seq < t.buf[0].seq {
 			continue
 		}
 		k := float64(firstSeq - h.f.seq)
-		h.f.extra[h.i].Box = grow(first, -tr.vx*k, -tr.vy*k, rate*k)
+		h.f.extra[h.i].Box = g.grow(first, -tr.vx*k, -tr.vy*k, g.hold*k)
 	}
 	tr.lead = nil
 }

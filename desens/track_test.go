@@ -156,3 +156,27 @@ func TestTrackerPlateReach(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackerPlateGrowsFlat: a plate's lead-in box grows up and down by
+// its height, not its width, so it stays off the lettering above it.
+func TestTrackerPlateGrowsFlat(t *testing.T) {
+	plate := image.Rect(400, 300, 500, 325)
+	tr := newTracker(3)
+	var out []*frame
+	for i := range 8 {
+		f := &frame{seq: i}
+		if i == 5 {
+			f.dets = []detect.Detection{{Box: plate, Class: detect.Plate, Score: 1}}
+		}
+		out = append(out, tr.push(f)...)
+	}
+	out = append(out, tr.flush()...)
+	f := out[2] // led in 3 frames back
+	if len(f.extra) != 1 {
+		t.Fatalf("frame 2 hides %v, want one lead-in box", f.extra)
+	}
+	got := f.extra[0].Box
+	if !plate.In(got) || got.Dy() > 2*plate.Dy() {
+		t.Errorf("lead-in box %v for plate %v: want it round the plate and under twice its height", got, plate)
+	}
+}

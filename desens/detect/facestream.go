@@ -51,8 +51,9 @@ type doubt struct {
 type faceTrack struct {
 	box     rectF
 	score   float64
-	seen    int // frame of the last detection
-	checked int // frame of the last second look (or sure proposal)
+	seen    int     // frame of the last detection
+	checked int     // frame of the last second look (or sure proposal)
+	vx, vy  float64 // the box centre's motion, pixels a frame
 }
 
 // Stream returns a detector for one video, whose frames must then arrive
@@ -217,9 +218,9 @@ func continues(a, b rectF) bool {
 	return math.Hypot(dx, dy) <= sa/2
 }
 
-// update makes the faces found in frame n the recent faces, keeping the
-// ones not found again for up to Every frames, so they are still
-// followed.
+// update makes the faces found in frame n the recent faces, learning
+// the motion of those that continue one, and keeps the ones not found
+// again for up to lostFor×Every frames, so they are still followed.
 func (s *FaceStream) update(n int, dets []Detection) {
 	var next []faceTrack
 	used := make([]bool, len(s.tracks))
@@ -233,15 +234,19 @@ func (s *FaceStream) update(n int, dets []Detection) {
 			}
 		}
 		for i, old := range s.tracks {
-			if !used[i] && continues(old.box, b) {
+			if !used[i] && continues(old.at(n), b) {
 				used[i] = true
+				if gap := float64(n - old.seen); gap > 0 {
+					t.vx = ((b.x0+b.x1-old.box.x0-old.box.x1)/2/gap + old.vx) / 2
+					t.vy = ((b.y0+b.y1-old.box.y0-old.box.y1)/2/gap + old.vy) / 2
+				}
 				break
 			}
 		}
 		next = append(next, t)
 	}
 	for i, old := range s.tracks {
-		if !used[i] && n-old.seen < s.every {
+		if !used[i] && n-old.seen < lostFor*s.every {
 			next = append(next, old)
 		}
 	}
@@ -254,6 +259,20 @@ func (s *FaceStream) update(n int, dets []Detection) {
 		}
 	}
 	s.doubtful = kept
+}
+
+// lostFor is how long, in Every frames, a face not found again is still
+// looked for where its motion would have taken it: a face that walks
+// behind something comes out on the other side, and the run round it
+// finds it there sooner than its share of the enlarged search.
+const lostFor = 2
+
+// at is where the track's box would be in frame n, had the face gone on
+// as it moved.
+func (t faceTrack) at(n int) rectF {
+	k := float64(n - t.seen)
+	dx, dy := t.vx*k, t.vy*k
+	return rectF{t.box.x0 + dx, t.box.y0 + dy, t.box.x1 + dx, t.box.y1 + dy}
 }
 
 // schedule splits the proposer's runs on a w×h frame into the coarsest,
@@ -308,26 +327,34 @@ const followEnlarge = 2
 // to.
 const followSide = 40
 
-// follow lists a run round each recent face and each doubtful box, scaled
-// so the face is about followSide model pixels high, from the proposer's
-// coarsest scale up to followEnlarge times its finest: the region is
-// small, so a tiny face can be looked at closer than the whole frame is.
+// follow lists a run round each recent face, where its motion would have
+// taken it (the region widening with each frame it is not found), and
+// round each doubtful box, scaled so the face is about followSide model
+// pixels high, from the proposer's coarsest scale up to followEnlarge
+// times its finest: the region is small, so a tiny face can be looked at
+// closer than the whole frame is.
 func (s *FaceStream) follow(frame image.Point) []scanRun {
 	cfg, _ := s.d.proposer.scanning()
 	scales := cfg.runScales(frame.X, frame.Y)
 	finest, coarsest := scales[0], scales[len(scales)-1]
 	bounds := image.Rect(0, 0, frame.X, frame.Y)
-	boxes := make([]rectF, 0, len(s.tracks)+len(s.doubtful))
+	type look struct {
+		box   rectF
+		slack float64 // room for where a face not seen of late may be
+	}
+	looks := make([]look, 0, len(s.tracks)+len(s.doubtful))
 	for _, t := range s.tracks {
-		boxes = append(boxes, t.box)
+		age := float64(s.frame - t.seen - 1)
+		looks = append(looks, look{t.at(s.frame), max(0, age) * (math.Hypot(t.vx, t.vy)/2 + 2)})
 	}
 	for _, d := range s.doubtful {
-		boxes = append(boxes, d.box)
+		looks = append(looks, look{box: d.box})
 	}
 	var runs []scanRun
-	for _, b := range boxes {
+	for _, l := range looks {
+		b := l.box
 		side := max(b.w(), b.h())
-		span := side*followSpan + 2*followMargin
+		span := side*followSpan + 2*followMargin + 2*l.slack
 		cx, cy := (b.x0+b.x1)/2, (b.y0+b.y1)/2
 		src := image.Rect(int(cx-span/2), int(cy-span/2), int(cx+span/2), int(cy+span/2)).Intersect(bounds)
 		if src.Empty() {

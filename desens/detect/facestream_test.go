@@ -285,3 +285,43 @@ func detectLast(t *testing.T, s videoStream, before int, blank, last gocv.Mat) [
 	}
 	return append(res[0].Detections, fin.Detections...)
 }
+
+// TestFollowLost: a face not found for a few frames is still looked for,
+// where its motion would have taken it, in a region that widens with each
+// frame it is missing.
+func TestFollowLost(t *testing.T) {
+	d := newYuNetFace(t, true)
+	s := d.Stream()
+	s.every = 4
+	last := rectF{100, 300, 120, 325}
+	s.update(5, nil)
+	s.tracks = []faceTrack{{box: last, seen: 5, checked: 5, vx: 6}}
+	for _, tc := range []struct {
+		frame int
+		want  image.Rectangle // where the face would be
+		kept  bool
+	}{
+		{6, image.Rect(106, 300, 126, 325), true},
+		{10, image.Rect(130, 300, 150, 325), true},
+		{5 + lostFor*4, image.Rect(148, 300, 168, 325), true},
+		{5 + lostFor*4 + 1, image.Rectangle{}, false},
+	} {
+		s.frame = tc.frame
+		s.update(tc.frame-1, nil) // keeps or drops the track as frame tc.frame-1 ends
+		runs := s.follow(image.Pt(1280, 720))
+		if !tc.kept {
+			if len(runs) != 0 {
+				t.Errorf("frame %d: %d runs for a face lost %d frames ago, want none", tc.frame, len(runs), tc.frame-5)
+			}
+			continue
+		}
+		if len(runs) != 1 {
+			t.Fatalf("frame %d: %d runs, want 1", tc.frame, len(runs))
+		}
+		// The region holds the predicted box with room for a face's own
+		// span round it.
+		if src := runs[0].src; !tc.want.Inset(-10).In(src) {
+			t.Errorf("frame %d: follow run over %v, want it round %v", tc.frame, src, tc.want)
+		}
+	}
+}

@@ -23,7 +23,9 @@ import (
 //
 // A carried box follows the track's last motion and grows with each frame
 // it is carried, and a lead-in box grows with each frame it reaches back,
-// so a face that moves while no detection pins it down stays covered.
+// so a face that moves while no detection pins it down stays covered. Once
+// a track's second detection shows its motion, its lead-in boxes still
+// held back follow that motion back and grow as carried boxes do.
 type tracker struct {
 	hold   int
 	tracks []*track

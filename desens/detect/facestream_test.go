@@ -78,26 +78,12 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 			if yunet {
 				d = newYuNetFace(t, true)
 			}
-			img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
-			defer img.Close()
-			const scale = 0.6
-			small := gocv.NewMat()
-			defer small.Close()
-			gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
-			// Pad it to 720p, so the enlarged search takes several tiles.
-			frame := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
-			defer frame.Close()
-			frame.SetTo(gocv.NewScalar(90, 110, 120, 0))
-			at := image.Pt(700, 300)
-			roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
-			small.CopyTo(&roi)
-			roi.Close()
-			want := scaleRect(messiFace, scale).Add(at)
+			_, frame, want := smallFaceFrame(t)
 			near := toF(want).scale(2).rect()
-			crowd := scaleRect(messiCrowd, scale).Add(at)
+			crowd := scaleRect(messiCrowd, smallFaceScale).Add(smallFaceAt)
 			// A spectator's blurred face in the stands, which the stream's
 			// persistence rule may find.
-			stands := scaleRect(image.Rect(190, 5, 230, 45), scale).Add(at)
+			stands := scaleRect(image.Rect(190, 5, 230, 45), smallFaceScale).Add(smallFaceAt)
 
 			s := d.Stream()
 			s.every = 4
@@ -215,27 +201,32 @@ func TestFaceStreamFirstFrame(t *testing.T) {
 	}
 }
 
-// smallFaceFrame returns a blank 1280×720 frame and the same frame with a
-// face about 20 px high (one only the enlarged search finds), and where
-// that face is.
+// smallFaceScale and smallFaceAt: smallFaceFrame shrinks messi5.jpg by
+// smallFaceScale and puts its top-left corner at smallFaceAt.
+const smallFaceScale = 0.6
+
+var smallFaceAt = image.Pt(700, 300)
+
+// smallFaceFrame returns a blank 1280×720 frame and the same frame with
+// messi5.jpg shrunk so its face is about 20 px high (one only the enlarged
+// search finds; 720p, so that search takes several tiles), and where that
+// face is.
 func smallFaceFrame(t *testing.T) (blank, frame gocv.Mat, want image.Rectangle) {
 	t.Helper()
 	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
 	defer img.Close()
-	const scale = 0.6
 	small := gocv.NewMat()
 	defer small.Close()
-	gocv.Resize(img, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
+	gocv.Resize(img, &small, image.Pt(0, 0), smallFaceScale, smallFaceScale, gocv.InterpolationArea)
 	blank = gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
 	t.Cleanup(func() { blank.Close() })
 	blank.SetTo(gocv.NewScalar(90, 110, 120, 0))
 	frame = blank.Clone()
 	t.Cleanup(func() { frame.Close() })
-	at := image.Pt(700, 300)
-	roi := frame.Region(image.Rectangle{Min: at, Max: at.Add(image.Pt(small.Cols(), small.Rows()))})
+	roi := frame.Region(image.Rectangle{Min: smallFaceAt, Max: smallFaceAt.Add(image.Pt(small.Cols(), small.Rows()))})
 	small.CopyTo(&roi)
 	roi.Close()
-	return blank, frame, scaleRect(messiFace, scale).Add(at)
+	return blank, frame, scaleRect(messiFace, smallFaceScale).Add(smallFaceAt)
 }
 
 func TestContinues(t *testing.T) {

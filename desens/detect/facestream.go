@@ -144,6 +144,14 @@ func (s *FaceStream) others(skip int) []scanRun {
 // whatever the second look says: a real face the verifier is blind to
 // (cut by the frame's edge, turned, half hidden) persists from frame to
 // frame, and following it costs little.
+//
+// A box at least SmallFace high that the proposer scores under
+// followScore, and that continues no recent face, is turned down without
+// a look: it keeps the proposer's score. A face that size is seen at
+// several scales and in every frame, and scores well in most of them;
+// the weak boxes that size are shadows, folds and the edges of larger
+// faces, which the second look, the stream's costliest part, turns down.
+// Weak small boxes still get the look: far faces score low.
 func (s *FaceStream) recall(c candidate) (float64, bool) {
 	if t, ok := s.match(c.box); ok && s.frame-t.checked < vouchFor*s.every && s.d.cfg.Passes(c.box.h(), t.score) {
 		return t.score, true
@@ -154,6 +162,9 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 				return max(c.score, s.d.cfg.Threshold), true
 			}
 		}
+	}
+	if c.score < followScore && c.box.h() >= s.d.cfg.SmallFace {
+		return c.score, true
 	}
 	return 0, false
 }

@@ -316,3 +316,33 @@ func TestFollowLost(t *testing.T) {
 		}
 	}
 }
+
+// TestRecallWeakLarge: a weak box of a face's size is turned down
+// without a second look unless it continues a face found of late; weak
+// small boxes, which far faces make, still get the look.
+func TestRecallWeakLarge(t *testing.T) {
+	s := &FaceStream{d: &FaceDetector{cfg: DefaultFaceConfig()}, every: 12, frame: 10}
+	track := rectF{500, 100, 540, 150}
+	s.tracks = []faceTrack{{box: track, score: 0.8, seen: 9, checked: 9}}
+	for _, tc := range []struct {
+		name   string
+		c      candidate
+		ok     bool
+		passes bool
+	}{
+		{"weak, 40 px, alone", candidate{box: rectF{100, 100, 132, 140}, score: 0.15}, true, false},
+		{"weak, 40 px, continuing a face", candidate{box: rectF{502, 101, 542, 151}, score: 0.15}, true, true},
+		{"weak, 20 px", candidate{box: rectF{100, 100, 116, 120}, score: 0.15}, false, false},
+		{"at followScore, 40 px", candidate{box: rectF{100, 100, 132, 140}, score: followScore}, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			score, ok := s.recall(tc.c)
+			if ok != tc.ok {
+				t.Fatalf("recall(%v) ok = %v, want %v", tc.c, ok, tc.ok)
+			}
+			if passes := ok && s.d.cfg.Passes(tc.c.box.h(), score); passes != tc.passes {
+				t.Errorf("recall(%v) = %.2f: passes %v, want %v", tc.c, score, passes, tc.passes)
+			}
+		})
+	}
+}

@@ -68,3 +68,17 @@ func BenchmarkFace(b *testing.B) {
 }
 
 var benchThreads = 1
+
+// BenchmarkPlanarInput is the pre-processing of one of YuNet's enlarged
+// tiles: half a 1080p frame scaled 2× into planar floats.
+func BenchmarkPlanarInput(b *testing.B) {
+	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	gocv.RandU(&img, gocv.NewScalar(0, 0, 0, 0), gocv.NewScalar(255, 255, 255, 0))
+	src := image.Rect(0, 0, 1064, 1080)
+	for b.Loop() {
+		if _, err := newPlanarInput(img, src, 2, false, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -232,18 +232,19 @@ func newPlanarInput(img gocv.Mat, src image.Rectangle, s float64, rgb bool, pad 
 			p.data[i] = pad
 		}
 	}
-	// Plane k takes the pixel's channel order[k].
-	order := [3]int{0, 1, 2}
+	// The first plane takes blue, or red with rgb.
+	first, third := p.data[:plane], p.data[2*plane:]
 	if rgb {
-		order = [3]int{2, 1, 0}
+		first, third = third, first
 	}
+	green := p.data[plane : 2*plane]
 	for y := 0; y < h; y++ {
 		row := px[y*w*3 : (y+1)*w*3]
 		o := y * p.pw
-		for x := 0; x < w; x++ {
-			p.data[o+x] = float32(row[x*3+order[0]])
-			p.data[plane+o+x] = float32(row[x*3+order[1]])
-			p.data[2*plane+o+x] = float32(row[x*3+order[2]])
+		b, g, r := first[o:o+w], green[o:o+w], third[o:o+w]
+		for x := range b {
+			c := row[3*x : 3*x+3 : 3*x+3]
+			b[x], g[x], r[x] = float32(c[0]), float32(c[1]), float32(c[2])
 		}
 	}
 	return p, nil

@@ -306,13 +306,22 @@ func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
 		if i > 0 {
 			lo = band.min
 		}
-		for _, src := range cfg.tiles(w, h, sc, band.max) {
-			runs = append(runs, scanRun{src: src, s: sc, min: lo, max: band.max})
+		// The coarsest run, made on every frame, finds the faces from
+		// band.min of its pixels up: the finer ones need keep only a
+		// little past that, so their tiles overlap less.
+		hi := min(band.max, band.min*sc/last*handover)
+		for _, src := range cfg.tiles(w, h, sc, hi) {
+			runs = append(runs, scanRun{src: src, s: sc, min: lo, max: hi})
 		}
 	}
 	deal(fine, runs)
 	return coarse, fine
 }
+
+// handover is how far past the smallest face the coarsest run keeps, as a
+// share of its height, the finer runs of a stream keep faces: a face near
+// that size is looked for by both.
+const handover = 1.15
 
 // deal spreads runs evenly over the slots, in order.
 func deal(slots [][]scanRun, runs []scanRun) {

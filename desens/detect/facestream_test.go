@@ -14,8 +14,10 @@ import (
 )
 
 // TestFaceStreamSchedule checks that a stream makes every run of a full
-// search once in Every frames: the coarsest on every frame, each finer
-// tile in exactly one slot, the slots evenly loaded.
+// search once in Every frames: the coarsest on every frame; at each finer
+// scale, tiles that cover the frame and overlap by more than the largest
+// face they keep, which reaches past the smallest the coarsest run keeps,
+// each tile in exactly one slot, the slots evenly loaded.
 func TestFaceStreamSchedule(t *testing.T) {
 	d := newYuNetFace(t, false)
 	cfg, band := d.proposer.scanning()
@@ -33,34 +35,65 @@ func TestFaceStreamSchedule(t *testing.T) {
 					t.Fatal("no coarse run")
 				}
 				for _, r := range coarse {
-					if r.s != last {
-						t.Errorf("coarse run at scale %v, want %v", r.s, last)
+					if r.s != last || r.min != band.min {
+						t.Errorf("coarse run at scale %v from %v px, want %v from %v", r.s, r.min, last, band.min)
 					}
 				}
-				want := map[scanRun]int{}
-				for _, r := range cfg.plan(size.X, size.Y, band) {
-					if r.s != last {
-						want[scanRun{src: r.src, s: r.s}]++
-					}
-				}
-				got := map[scanRun]int{}
-				least, most := len(want), 0
+				got := map[float64][]scanRun{}
+				least, most := len(fine[0]), 0
+				seen := map[scanRun]bool{}
 				for _, slot := range fine {
 					least, most = min(least, len(slot)), max(most, len(slot))
 					for _, r := range slot {
-						got[scanRun{src: r.src, s: r.s}]++
-					}
-				}
-				if len(got) != len(want) {
-					t.Errorf("fine runs cover %d regions, the full search %d", len(got), len(want))
-				}
-				for r, n := range got {
-					if n != 1 || want[r] != 1 {
-						t.Errorf("run %v made %d times in %d frames (full search: %d)", r, n, every, want[r])
+						if seen[r] {
+							t.Errorf("run %v made twice in %d frames", r, every)
+						}
+						seen[r] = true
+						got[r.s] = append(got[r.s], r)
 					}
 				}
 				if most-least > 1 {
 					t.Errorf("slots hold %d to %d runs: not evenly spread", least, most)
+				}
+				for _, sc := range scales[:len(scales)-1] {
+					runs := got[sc]
+					if len(runs) == 0 {
+						t.Fatalf("no fine run at scale %v", sc)
+					}
+					var cover image.Rectangle
+					for _, r := range runs {
+						cover = cover.Union(r.src)
+						if handed := band.min * sc / last; r.max < handed || r.max > band.max {
+							t.Errorf("run %v keeps faces to %.0f px, want %.0f-%.0f", r, r.max, handed, band.max)
+						}
+						for _, o := range runs {
+							if in := r.src.Intersect(o.src); in != r.src && !in.Empty() && float64(min(in.Dx(), in.Dy())) <= r.max/sc {
+								t.Errorf("runs %v and %v overlap by %v: a face of %.0f px may lie whole in neither", r.src, o.src, in.Size(), r.max/sc)
+							}
+						}
+					}
+					if cover != image.Rect(0, 0, size.X, size.Y) {
+						t.Errorf("runs at scale %v cover %v", sc, cover)
+					}
+				}
+				// Keeping only the faces the coarsest run does not find,
+				// the tiles overlap less than an image's: at 1080p, four
+				// tiles at 2× instead of six.
+				area := func(runs []scanRun) (a int) {
+					for _, r := range runs {
+						if r.s != last {
+							a += r.src.Dx() * r.src.Dy()
+						}
+					}
+					return a
+				}
+				var all []scanRun
+				for _, slot := range fine {
+					all = append(all, slot...)
+				}
+				full := cfg.plan(size.X, size.Y, band)
+				if a, b := area(all), area(full); a > b || (size == image.Pt(1920, 1080) && a >= b) {
+					t.Errorf("fine runs cover %d px, an image's full search %d", a, b)
 				}
 			})
 		}

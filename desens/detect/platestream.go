@@ -23,7 +23,8 @@ import (
 // the corner detector, which sees a fixed square whatever it is given,
 // runs on the whole-frame search only. The plates found are then read
 // again on the full-size frame, each on its own and widened along its
-// line, and dropped when what they say is sign text (readInContext).
+// line, and dropped when what they say is sign text (readInContext); a
+// reading stands for the same object over the next frames.
 type PlateStream struct {
 	d     *PlateDetector
 	every int
@@ -36,7 +37,23 @@ type PlateStream struct {
 	// unconfirmed holds the latest frame's plates confirmed leaves out:
 	// at the end of the video no later frame can confirm them.
 	unconfirmed []Detection
+	// readings holds readInContext's verdicts of the last plateReread
+	// frames.
+	readings []readVerdict
 }
+
+// readVerdict is what readInContext made of a box: keep it or drop it as
+// sign text, read in frame at; box is where the object was last seen.
+type readVerdict struct {
+	box  image.Rectangle
+	keep bool
+	at   int
+}
+
+// plateReread is how many frames a reading stands for the boxes that
+// continue its box: one object reads the same from frame to frame, and
+// reading is the stream's costliest part.
+const plateReread = 3
 
 // plateTile is the side of the full-size regions a stream's fine search
 // cuts a frame into, and plateOverlap how far they overlap: more than the
@@ -188,14 +205,29 @@ const (
 // so its widened reading is the plate and some bodywork. A box that may
 // hold two lines (a sign's name above its phone number) is also read
 // half by half. Boxes under plateReadMinW wide and past maxPlateRead are
-// kept unread.
+// kept unread. A box that continues one read in the last plateReread
+// frames gets that reading's verdict without a new one.
 func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []Detection) ([]Detection, error) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	frame := s.n - 1
+	s.readings = slices.DeleteFunc(s.readings, func(v readVerdict) bool { return frame-v.at >= plateReread })
+	seen := len(s.readings) // verdicts of earlier frames; those after are this frame's
 	out := dets[:0]
 	read := 0
 	for _, det := range dets {
 		b := det.Box
-		if b.Dx() < plateReadMinW || read >= maxPlateRead {
+		if b.Dx() < plateReadMinW {
+			out = append(out, det)
+			continue
+		}
+		if i := slices.IndexFunc(s.readings[:seen], func(v readVerdict) bool { return IoU(v.box, b) >= 0.5 }); i >= 0 {
+			s.readings[i].box = b
+			if s.readings[i].keep {
+				out = append(out, det)
+			}
+			continue
+		}
+		if read >= maxPlateRead {
 			out = append(out, det)
 			continue
 		}
@@ -213,9 +245,11 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 		}
 		// A half holds one row of a two-row plate, which may be a
 		// number alone: only notPlate rules a half out.
-		if !signText(rs[0]) && !signText(rs[1]) && !slices.ContainsFunc(rs[2:], notPlate) {
+		keep := !signText(rs[0]) && !signText(rs[1]) && !slices.ContainsFunc(rs[2:], notPlate)
+		if keep {
 			out = append(out, det)
 		}
+		s.readings = append(s.readings, readVerdict{box: b, keep: keep, at: frame})
 	}
 	return out, nil
 }

@@ -314,3 +314,38 @@ func TestPlateStreamFinishUnconfirmed(t *testing.T) {
 		t.Errorf("Finish did not hide the last frame's unconfirmed plate %v: %v", want, fin.Detections)
 	}
 }
+
+// TestReadInContextRemembers: a box that continues one read in the last
+// plateReread frames gets that reading's verdict without a new one (on a
+// blank frame a new reading finds nothing and keeps the box); an older
+// reading, or one of another place, is not used.
+func TestReadInContextRemembers(t *testing.T) {
+	d := newPlate(t)
+	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
+	defer blank.Close()
+	read := image.Rect(400, 300, 480, 324)
+	for _, tc := range []struct {
+		name  string
+		frame int
+		box   image.Rectangle
+		kept  bool
+	}{
+		{"the next frame, moved 4 px", 1, read.Add(image.Pt(4, 0)), false},
+		{"the last frame it stands for", plateReread - 1, read, false},
+		{"too late", plateReread, read, true},
+		{"elsewhere", 1, read.Add(image.Pt(200, 0)), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := d.Stream()
+			s.n = tc.frame + 1
+			s.readings = []readVerdict{{box: read, keep: false, at: 0}}
+			out, err := s.readInContext(t.Context(), blank, []Detection{{Box: tc.box, Class: Plate, Score: 0.9}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := len(out) == 1; kept != tc.kept {
+				t.Errorf("box %v in frame %d: kept %v, want %v", tc.box, tc.frame, kept, tc.kept)
+			}
+		})
+	}
+}

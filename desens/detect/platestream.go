@@ -85,6 +85,7 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	}
 	if size != s.size {
 		s.size = size
+		s.readings = nil
 		s.fine = make([][]image.Rectangle, s.every)
 		var tiles []image.Rectangle
 		sx, xs := split(size.X, plateTile, plateOverlap)

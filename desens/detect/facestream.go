@@ -318,9 +318,9 @@ func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
 	return coarse, fine
 }
 
-// handover is how far past the smallest face the coarsest run keeps, as a
-// share of its height, the finer runs of a stream keep faces: a face near
-// that size is looked for by both.
+// handover: the finer runs of a stream keep faces up to handover times
+// the smallest the coarsest run keeps, so a face near that size is looked
+// for by both.
 const handover = 1.15
 
 // deal spreads runs evenly over the slots, in order.

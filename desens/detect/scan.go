@@ -232,16 +232,16 @@ func newPlanarInput(img gocv.Mat, src image.Rectangle, s float64, rgb bool, pad 
 			p.data[i] = pad
 		}
 	}
-	// The first plane takes blue, or red with rgb.
-	first, third := p.data[:plane], p.data[2*plane:]
+	// Blue goes to the first plane and red to the third, or the other
+	// way round with rgb.
+	blue, green, red := p.data[:plane], p.data[plane:2*plane], p.data[2*plane:]
 	if rgb {
-		first, third = third, first
+		blue, red = red, blue
 	}
-	green := p.data[plane : 2*plane]
 	for y := 0; y < h; y++ {
 		row := px[y*w*3 : (y+1)*w*3]
 		o := y * p.pw
-		b, g, r := first[o:o+w], green[o:o+w], third[o:o+w]
+		b, g, r := blue[o:o+w], green[o:o+w], red[o:o+w]
 		for x := range b {
 			c := row[3*x : 3*x+3 : 3*x+3]
 			b[x], g[x], r[x] = float32(c[0]), float32(c[1]), float32(c[2])

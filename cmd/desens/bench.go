@@ -20,8 +20,9 @@ detection alone on the decoded frames, (c) the whole desens pipeline
 (decode, detect, track, redact, encode into a temporary file), (d) FFmpeg's
 own decode and libx264 encode of the same file with the preset and CRF
 desens uses, and (e) the ratio of (c) to (d) in frames per second. With
---targets plate, the plate detector is also timed alone, on the file's
-frames and on its first frame scaled to 1920x1080 (ms per 1080p frame).
+--targets plate, the plate detector is also timed alone: on the file's
+frames searched in full as images are, on its first frame scaled to
+1920x1080 (ms per 1080p frame), and as the plate stream a video gets.
 For each model it reports how its runs in (b) and (c) were batched
 (--batch): runs, inputs, mean and largest batch, and the time spent
 waiting for a batch.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/desens/desens/desens"
+	"github.com/desens/desens/desens/detect"
 	"github.com/desens/desens/internal/testenv"
 	"github.com/desens/desens/internal/video"
 )
@@ -193,3 +194,38 @@ func BenchmarkDecode720p(b *testing.B) {
 
 // liveMats counts open gocv Mats (-1 without -tags matprofile).
 func liveMats() int { n, _ := testenv.LiveMats(); return n }
+
+// TestRunPlateStages: with plates among the targets, the plate detector
+// is timed on every frame searched in full and as the stream a video
+// gets, on the same frames.
+func TestRunPlateStages(t *testing.T) {
+	clip := testClip(t, 320, 240, 10, 0.5)
+	testenv.ORT(t)
+	opts := benchOptions
+	opts.Targets = []detect.Class{detect.Plate}
+	d, err := desens.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	r, err := Run(t.Context(), d, clip, Config{TempDir: t.TempDir(), Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.Plate
+	if p == nil {
+		t.Fatal("no plate stage")
+	}
+	for name, s := range map[string]Stage{"in full": p.Stage, "stream": p.Stream} {
+		if s.Frames != 5 || s.Seconds <= 0 || s.MsPerFrame <= 0 {
+			t.Errorf("plates %s: %+v, want 5 frames timed", name, s)
+		}
+	}
+	var text strings.Builder
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "(b) plate stream") {
+		t.Errorf("no plate stream row in\n%s", text.String())
+	}
+}

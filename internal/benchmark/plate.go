@@ -16,10 +16,15 @@ import (
 	"github.com/desens/desens/internal/video"
 )
 
-// PlateStage is the plate detector alone: on the file's frames, and on its
-// first frame scaled to 1920×1080, the size its cost is quoted for.
+// PlateStage is the plate detector alone: on the file's frames, each
+// searched in full as an image is, and on its first frame scaled to
+// 1920×1080, the size its cost is quoted for; and the plate stream a
+// video gets (a share of each frame at full size, readings reused) on
+// the same frames.
 type PlateStage struct {
 	Stage
+	// Stream is the plate stream on the file's frames.
+	Stream Stage `json:"stream"`
 	// Scales are the sizes each frame is run at (the model sees the whole
 	// frame at each, no tiles).
 	Scales []float64 `json:"scales"`
@@ -75,6 +80,12 @@ func plateStage(ctx context.Context, file string, info video.Info, cfg Config, r
 	}
 	s := PlateStage{Stage: r.stage(frames, spent.Seconds()), Scales: detect.DefaultPlateConfig().Scales}
 	s.MBps = 0 // reads no file
+	n, secs, err := detectFrames(ctx, pd, file, info, cfg.Frames)
+	if err != nil {
+		return fmt.Errorf("plate stream: %w", err)
+	}
+	s.Stream = r.stage(n, secs)
+	s.Stream.MBps = 0
 	if !big.Empty() {
 		if _, err := pd.Detect(ctx, big); err != nil { // warm-up: first-run allocations
 			return err

@@ -46,7 +46,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		row(fmt.Sprintf("(b) overlays, every %d", o.Every), o.Stage, fmt.Sprintf("  text detector on %d frames", o.Runs))
 	}
 	if p := r.Plate; p != nil {
-		row("(b) plates only", p.Stage, fmt.Sprintf("  scales %v; %.0f ms per 1920x1080 frame", p.Scales, p.MsPer1080p))
+		row("(b) plates only", p.Stage, fmt.Sprintf("  scales %v, every frame in full; %.0f ms per 1920x1080 frame", p.Scales, p.MsPer1080p))
+		row("(b) plate stream", p.Stream, "  as a video gets it: a share of each frame at full size")
 	}
 	row("(c) whole pipeline", r.Pipeline, "")
 	row("(d) ffmpeg decode + x264", r.FFmpeg, fmt.Sprintf("  -preset %s -crf %d", Preset, CRF))

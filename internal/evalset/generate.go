@@ -109,6 +109,8 @@ type bgSample struct {
 	img    *fimg
 	ignore []Box
 	plates []Box
+	// blurred are plates no one can read (Source.BlurredPlates).
+	blurred []Box
 }
 
 type negSample struct {
@@ -192,7 +194,7 @@ func loadSources(cfg *Config) (*sources, error) {
 				s.faces = append(s.faces, cutFace(fmt.Sprintf("%s#%d", p.ID, fi), im, f.Box, others))
 			}
 		case RoleBackground:
-			s.bgs = append(s.bgs, bgSample{id: p.ID, img: im, ignore: p.Ignore, plates: p.Plates})
+			s.bgs = append(s.bgs, bgSample{id: p.ID, img: im, ignore: p.Ignore, plates: p.Plates, blurred: p.BlurredPlates})
 		case RoleNegative:
 			patch := im
 			if !p.Patch.Empty() {

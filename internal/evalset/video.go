@@ -327,6 +327,7 @@ type clip struct {
 	s           float64 // world px per photo px
 	worldIgnore []fbox  // ignore regions in the world
 	worldPlates []fbox  // licence plates in the world
+	worldUnread []fbox  // plates in the world no one can read, labelled ignore
 	cars        []*carTrack
 	signs       []sceneSign
 	vanText     []vanText
@@ -387,12 +388,17 @@ func (c *clip) planWorld(bg bgSample) {
 		}
 		c.worldIgnore = append(c.worldIgnore, fbox{x0 * c.s, float64(b.Y0()) * c.s, x1 * c.s, float64(b.Y1()) * c.s})
 	}
-	for _, b := range bg.plates {
+	for k, b := range slices.Concat(bg.plates, bg.blurred) {
 		x0, x1 := float64(b.X0()), float64(b.X1())
 		if flip {
 			x0, x1 = pw-x1, pw-x0
 		}
-		c.worldPlates = append(c.worldPlates, fbox{x0 * c.s, float64(b.Y0()) * c.s, x1 * c.s, float64(b.Y1()) * c.s})
+		r := fbox{x0 * c.s, float64(b.Y0()) * c.s, x1 * c.s, float64(b.Y1()) * c.s}
+		if k < len(bg.plates) {
+			c.worldPlates = append(c.worldPlates, r)
+		} else {
+			c.worldUnread = append(c.worldUnread, r)
+		}
 	}
 
 	z0, z1 := 1.0, c.uniform(0.93, 1.15)
@@ -456,7 +462,7 @@ func (c *clip) planOccluders(world bgSample) {
 		vx := c.sign() * c.uniform(4, 25) * c.sc
 		tm, xm := c.rng.IntN(c.n), c.uniform(0, float64(c.w-ow))
 		o := &occluder{patch: patch, mask: featherMask(ow, oh, max(2, ow/40)), y: c.h - oh, x0: xm - vx*float64(tm), vx: vx}
-		for _, pb := range bg.plates {
+		for _, pb := range slices.Concat(bg.plates, bg.blurred) {
 			sx, sy := float64(ow)/float64(win[2]), float64(oh)/float64(win[3])
 			b := pb.Intersect(win)
 			if b2 := boxFromEdges(float64(b[0]-win[0])*sx, float64(b[1]-win[1])*sy, float64(b.X1()-win[0])*sx,

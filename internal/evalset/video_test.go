@@ -288,3 +288,32 @@ func TestClipArgs(t *testing.T) {
 		t.Error("childEnv(nil) is nil, which exec.Cmd takes as the whole environment")
 	}
 }
+
+// TestPlateLabelsBlurred: a background photo's plate that no one can read
+// is an ignore box in every frame it shows in, and a readable one is a
+// plate to find.
+func TestPlateLabelsBlurred(t *testing.T) {
+	c := &clip{w: 640, h: 360, n: 5, st: &VideoStats{},
+		cam:         camera{w: 640, h: 360, n: 5, c0: [2]float64{320, 180}, c1: [2]float64{340, 180}, z0: 1, z1: 1},
+		worldPlates: []fbox{{100, 100, 200, 140}},
+		worldUnread: []fbox{{400, 200, 520, 250}},
+	}
+	tracks := c.plateLabels(1)
+	if len(tracks) != 2 {
+		t.Fatalf("%d tracks, want 2: %+v", len(tracks), tracks)
+	}
+	for k, wantIgnore := range []bool{false, true} {
+		tr := tracks[k]
+		if len(tr.Boxes) != c.n {
+			t.Errorf("track %d: %d boxes, want one in each of %d frames", k, len(tr.Boxes), c.n)
+		}
+		for _, b := range tr.Boxes {
+			if b.Ignore != wantIgnore {
+				t.Errorf("track %d frame %d: ignore %v, want %v", k, b.Frame, b.Ignore, wantIgnore)
+			}
+		}
+	}
+	if c.st.PlateBoxes != c.n {
+		t.Errorf("%d plate boxes counted, want %d (the readable plate's)", c.st.PlateBoxes, c.n)
+	}
+}

@@ -164,8 +164,9 @@ func (c *clip) drawCars(canvas *fimg, t int) {
 // plateLabels computes the clip's plate tracks: each car's plate as
 // visible (what occluders, faces and nearer cars leave of it) or, where
 // more than half of it is hidden, an ignore box; the plates of the
-// background photo the same way; and ignore tracks for plates in occluder
-// patches. Track ids start at id.
+// background photo the same way, but those no one can read as ignore
+// boxes throughout; and ignore tracks for plates in occluder patches.
+// Track ids start at id.
 func (c *clip) plateLabels(id int) []Track {
 	frame := Box{0, 0, c.w, c.h}
 	cars := make([]Track, len(c.cars))
@@ -176,6 +177,11 @@ func (c *clip) plateLabels(id int) []Track {
 	world := make([]Track, len(c.worldPlates))
 	for i := range world {
 		world[i] = Track{ID: id, Class: "plate"}
+		id++
+	}
+	unread := make([]Track, len(c.worldUnread))
+	for i := range unread {
+		unread[i] = Track{ID: id, Class: "plate"}
 		id++
 	}
 	var occl []Track
@@ -228,6 +234,13 @@ func (c *clip) plateLabels(id int) []Track {
 			x1, y1 := c.cam.screen(t, r.x1, r.y1)
 			label(&world[i], boxFromEdges(x0, y0, x1, y1), append(slices.Clone(front), carOver...))
 		}
+		for i, r := range c.worldUnread {
+			x0, y0 := c.cam.screen(t, r.x0, r.y0)
+			x1, y1 := c.cam.screen(t, r.x1, r.y1)
+			if b := boxFromEdges(x0, y0, x1, y1).Intersect(frame); !b.Empty() {
+				unread[i].Boxes = append(unread[i].Boxes, TrackBox{Frame: t, Box: b, Ignore: true})
+			}
+		}
 		for i, o := range c.occ {
 			r := o.rect(t)
 			for j, pb := range o.plates {
@@ -251,6 +264,11 @@ func (c *clip) plateLabels(id int) []Track {
 		if len(tr.Boxes) > 0 {
 			out = append(out, tr)
 			c.st.PlateTracks++
+		}
+	}
+	for _, tr := range unread {
+		if len(tr.Boxes) > 0 {
+			out = append(out, tr)
 		}
 	}
 	return append(out, occl...)

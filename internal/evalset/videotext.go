@@ -240,6 +240,7 @@ func (c *clip) planText(rng *rand.Rand, art *plateArtist) {
 	var taken []fbox
 	taken = append(taken, c.worldIgnore...)
 	taken = append(taken, c.worldPlates...)
+	taken = append(taken, c.worldUnread...)
 	for _, ng := range c.negs {
 		taken = append(taken, ng.at)
 	}

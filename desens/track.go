@@ -105,12 +105,12 @@ func (t *tracker) push(f *frame) []*frame {
 	}
 	matched := make([]bool, len(t.tracks))
 	for _, d := range f.dets {
-		best, bestIoU := -1, 0.15
+		best, bestIoU := -1, 0.0
 		for i, tr := range t.tracks {
 			if matched[i] || tr.class != d.Class {
 				continue
 			}
-			if iou := detect.IoU(tr.box, d.Box); iou > bestIoU {
+			if iou := tr.overlap(d.Box, f.seq); iou > bestIoU {
 				best, bestIoU = i, iou
 			}
 		}
@@ -226,6 +226,37 @@ func (t *tracker) flush() []*frame {
 	t.buf = nil
 	return out
 }
+
+// overlap scores how well box b in frame seq continues the track: its
+// IoU with where the track's motion would have taken its box, when over
+// matchIoU; else, within nearFrames of the last detection, a small score
+// for a box about the track's size whose centre lies within half a side a
+// frame of there (a small face moving fast overlaps its last box little,
+// the less the more frames lie between two searches); else 0.
+func (tr *track) overlap(b image.Rectangle, seq int) float64 {
+	gap := float64(seq - tr.seen)
+	at := tr.box.Add(image.Pt(int(math.Round(tr.vx*gap)), int(math.Round(tr.vy*gap))))
+	if iou := max(detect.IoU(at, b), detect.IoU(tr.box, b)); iou > matchIoU {
+		return iou
+	}
+	sa, sb := float64(max(at.Dx(), at.Dy())), float64(max(b.Dx(), b.Dy()))
+	if gap > nearFrames || sb > 1.5*sa || sa > 1.5*sb {
+		return 0
+	}
+	c0, c1 := centre(at), centre(b)
+	if math.Hypot(c1.x-c0.x, c1.y-c0.y) <= sa/2*gap {
+		return matchIoU / 2
+	}
+	return 0
+}
+
+// matchIoU is the overlap at which a detection continues a track, and
+// nearFrames how many frames after its last detection a track may be
+// continued by a box that is near it without overlapping it well.
+const (
+	matchIoU   = 0.15
+	nearFrames = 2
+)
 
 // follow moves the track to its detection box b in frame seq, learning
 // its motion.

@@ -40,6 +40,7 @@ func TestTracker(t *testing.T) {
 	a := image.Rect(100, 100, 140, 140)
 	b := image.Rect(110, 100, 150, 140) // a, moved right
 	far := image.Rect(500, 500, 540, 540)
+	small := image.Rect(100, 100, 110, 112)
 	for _, tc := range []struct {
 		name    string
 		hold, n int
@@ -64,6 +65,16 @@ func TestTracker(t *testing.T) {
 			name: "a gap is bridged by interpolation",
 			hold: 4, n: 12, dets: map[int][]image.Rectangle{2: {a}, 6: {b}},
 			covered: map[int]image.Rectangle{3: image.Rect(103, 100, 143, 140), 4: image.Rect(105, 100, 145, 140), 5: image.Rect(108, 100, 148, 140)},
+		},
+		{
+			// Two frames apart (the face detector searching every other
+			// frame), a small face a side to the right overlaps its last
+			// box not at all: it is the same face, and the frame between
+			// gets the path between, not two grown boxes.
+			name: "a small face a side away two frames on is the same track",
+			hold: 4, n: 10, dets: map[int][]image.Rectangle{2: {small}, 4: {small.Add(image.Pt(11, 0))}},
+			covered: map[int]image.Rectangle{3: small.Add(image.Pt(6, 0))},
+			within:  map[int]image.Rectangle{3: image.Rect(103, 98, 119, 114)},
 		},
 		{
 			name: "a distant detection starts a new track",

@@ -137,6 +137,9 @@ func (t *tracker) push(f *frame) []*frame {
 		}
 		tr := t.tracks[best]
 		matched[best] = true
+		if cut := tr.leaving(d.Box, f); !cut.Empty() {
+			f.extra = append(f.extra, detect.Detection{Box: cut, Class: tr.class})
+		}
 		if gap := f.seq - tr.seen; gap > 1 {
 			// The gap is bridged: the boxes carried into it give way to
 			// the path between its two ends.
@@ -248,6 +251,27 @@ func (tr *track) overlap(b image.Rectangle, seq int) float64 {
 		return matchIoU / 2
 	}
 	return 0
+}
+
+// leaving returns, for a detection b in frame f that a frame edge cuts,
+// the track's last box moved on to f and cut by the frame there, when
+// that is the larger: a face or plate leaving the frame is boxed by what
+// is left of it, which a detector judges poorly, and its size a moment
+// before is the better guess. It returns the empty rectangle otherwise.
+func (tr *track) leaving(b image.Rectangle, f *frame) image.Rectangle {
+	if f.img.Ptr() == nil || f.img.Empty() {
+		return image.Rectangle{}
+	}
+	bounds := image.Rect(0, 0, f.img.Cols(), f.img.Rows())
+	if b.Min.X > bounds.Min.X && b.Min.Y > bounds.Min.Y && b.Max.X < bounds.Max.X && b.Max.Y < bounds.Max.Y {
+		return image.Rectangle{}
+	}
+	gap := float64(f.seq - tr.seen)
+	at := tr.box.Add(image.Pt(int(math.Round(tr.vx*gap)), int(math.Round(tr.vy*gap)))).Intersect(bounds)
+	if at.Dx()*at.Dy() <= b.Dx()*b.Dy() {
+		return image.Rectangle{}
+	}
+	return at
 }
 
 // matchIoU is the overlap at which a detection continues a track, and

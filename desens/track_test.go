@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"gocv.io/x/gocv"
+
 	"github.com/desens/desens/desens/detect"
 )
 
@@ -189,5 +191,34 @@ func TestTrackerPlateGrowsFlat(t *testing.T) {
 	got := f.extra[0].Box
 	if !plate.In(got) || got.Dy() > 2*plate.Dy() {
 		t.Errorf("lead-in box %v for plate %v: want it round the plate and under twice its height", got, plate)
+	}
+}
+
+// TestTrackerLeaving: a face leaving the frame is boxed by what is left
+// of it; the track's box moved on, cut by the frame, is hidden as well.
+func TestTrackerLeaving(t *testing.T) {
+	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	tr := newTracker(3)
+	step := image.Pt(24, 0)
+	face := image.Rect(544, 200, 577, 243)
+	var out []*frame
+	for i := range 4 {
+		b := face.Add(step.Mul(i)).Intersect(image.Rect(0, 0, 640, 360))
+		if i == 3 {
+			b = image.Rect(620, 206, 640, 238) // what the detector makes of the rest
+		}
+		out = append(out, tr.push(&frame{seq: i, img: img, dets: []detect.Detection{{Box: b, Class: detect.Face, Score: 1}}})...)
+	}
+	out = append(out, tr.flush()...)
+	want := image.Rect(616, 200, 640, 243) // the face moved on, cut by the frame
+	last := out[3]
+	if !slices.ContainsFunc(last.extra, func(d detect.Detection) bool { return want.In(d.Box) }) {
+		t.Errorf("last frame hides %v and %v, want %v covered", last.dets, last.extra, want)
+	}
+	for _, f := range out[:3] {
+		if len(f.extra) > 0 {
+			t.Errorf("frame %d, in the open, got %v besides its detection", f.seq, f.extra)
+		}
 	}
 }

@@ -75,7 +75,7 @@ func (ds *detectors) model(path string, embedded func() models.Model, class dete
 
 func (ds *detectors) loadFace(rt *onnx.Runtime, o FaceOptions, so onnx.SessionOptions) error {
 	cfg := detect.DefaultFaceConfig().WithThreshold(o.Threshold).WithScale(o.Scale)
-	cfg.Every = o.Every
+	cfg.Every, cfg.Stride = o.Every, o.Stride
 	var err error
 	if cfg.Proposer, err = detect.ParseProposer(o.Proposer); err != nil {
 		return fmt.Errorf("%w: %w", ErrOptions, err)
@@ -154,7 +154,7 @@ func (ds *detectors) loadPlate(rt *onnx.Runtime, o PlateOptions, so onnx.Session
 		}
 	}
 	cfg := detect.DefaultPlateConfig().WithThreshold(o.Threshold)
-	cfg.Every = o.Every
+	cfg.Every, cfg.Stride = o.Every, o.Stride
 	pd, err := detect.NewPlate(rt, m, cfg, so)
 	if err != nil {
 		return fmt.Errorf("%s: %w", modelSource(o.Model), err)

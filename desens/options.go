@@ -101,6 +101,14 @@ type FaceOptions struct {
 	// capped at Hold+1, so the tracker's lead-in covers the frames before
 	// a face is first found.
 	Every int
+	// Stride searches one video frame in Stride for faces at all (where
+	// Every is over Stride): the tracker carries the boxes over the frames
+	// between and, once the next search finds a face again, puts its box
+	// there on the path between. 0 means 1, every frame; 2 is cheaper and
+	// finds a little less (figures in models/README.md). It is
+	// capped at Hold+1, so a box is carried over every frame between two
+	// searches.
+	Stride int
 }
 
 // PlateOptions choose the plate detector's models and bar. Zero values
@@ -132,6 +140,13 @@ type PlateOptions struct {
 	// detector takes for a plate now and then is not spread over many
 	// frames.
 	Every int
+	// Stride searches one video frame in Stride for plates at all (where
+	// Every is over Stride): the tracker carries the boxes over the frames
+	// between and, once the next search finds a plate again, puts its box
+	// there on the path between. 0 means 1, every frame; 2 is cheaper
+	// (figures in models/README.md). It is capped at Hold+1 and at 6, as
+	// Every is.
+	Stride int
 	// CornerModel is a plate detector ONNX file with four corner points
 	// (HyperLPR3's y5fu shape: input [1,3,S,S], output [1,N,15]), run
 	// beside the own detector instead of the embedded one.
@@ -299,10 +314,15 @@ func (f FaceOptions) withDefaults(hold int) (FaceOptions, error) {
 	if f.Every == 0 {
 		f.Every = detect.DefaultFaceConfig().Every
 	}
+	if f.Stride == 0 {
+		f.Stride = detect.DefaultFaceConfig().Stride
+	}
 	// A face that appears between two searches of its part of the frame
 	// is covered only by the tracker's lead-in, which reaches Hold frames
-	// back.
+	// back; a frame not searched at all only by the boxes the tracker
+	// carries, Hold frames at most.
 	f.Every = min(f.Every, max(0, hold)+1)
+	f.Stride = min(f.Stride, max(0, hold)+1)
 	return f, nil
 }
 
@@ -310,6 +330,8 @@ func (f FaceOptions) validate() error {
 	switch {
 	case f.Every < 0:
 		return optionErr("face every %d: want 1 or more (0 for the default)", f.Every)
+	case f.Stride < 0:
+		return optionErr("face stride %d: want 1 or more (0 for the default)", f.Stride)
 	case f.Threshold < 0 || f.Threshold >= 1:
 		return optionErr("face threshold %.2f: must be in (0,1) (0 keeps the default)", f.Threshold)
 	case f.Scale < 0 || f.Scale > 4:
@@ -332,8 +354,13 @@ func (p PlateOptions) withDefaults(hold int) (PlateOptions, error) {
 	if p.Every == 0 {
 		p.Every = detect.DefaultPlateConfig().Every
 	}
-	// Plate boxes are led in over plateReach frames at most (track.go).
+	if p.Stride == 0 {
+		p.Stride = detect.DefaultPlateConfig().Stride
+	}
+	// Plate boxes are led in and carried over plateReach frames at most
+	// (track.go).
 	p.Every = min(p.Every, min(max(0, hold), plateReach)+1)
+	p.Stride = min(p.Stride, min(max(0, hold), plateReach)+1)
 	return p, nil
 }
 
@@ -347,6 +374,8 @@ func (p PlateOptions) validate() error {
 		return optionErr("plate reader %s: given, and turned off", p.ReadModel)
 	case p.Every < 0:
 		return optionErr("plate every %d: want 1 or more (0 for the default)", p.Every)
+	case p.Stride < 0:
+		return optionErr("plate stride %d: want 1 or more (0 for the default)", p.Stride)
 	case p.NoCorners && p.CornerModel != "":
 		return optionErr("plate corner model %s: given, and turned off", p.CornerModel)
 	}

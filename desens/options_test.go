@@ -33,6 +33,8 @@ func TestOptionsBadValues(t *testing.T) {
 		{"unknown overlay mode", Options{Targets: overlay, Overlay: OverlayOptions{Mode: "gps"}}, `"gps"`},
 		{"roi mode without a file", Options{Targets: overlay, Overlay: OverlayOptions{Mode: detect.OverlayROI}}, "ROI file"},
 		{"negative overlay interval", Options{Targets: overlay, Overlay: OverlayOptions{Every: -2}}, "overlay every -2"},
+		{"negative face stride", Options{Face: FaceOptions{Stride: -1}}, "face stride -1"},
+		{"negative plate stride", Options{Plate: PlateOptions{Stride: -1}}, "plate stride -1"},
 		{"unknown style", Options{Redact: RedactOptions{Style: "smudge"}}, `"smudge"`},
 		{"unknown shape", Options{Redact: RedactOptions{Shape: "star"}}, `"star"`},
 		{"expand under 1", Options{Redact: RedactOptions{Expand: 0.5}}, "expand 0.5"},
@@ -98,6 +100,33 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 	if o, err = (Options{Runtime: RuntimeOptions{Device: "CUDA"}}).withDefaults(); err != nil || o.Runtime.Device != "cuda" || o.Runtime.Batch != 8 {
 		t.Errorf("device CUDA: %q batch %d, %v; want cuda batch 8", o.Runtime.Device, o.Runtime.Batch, err)
+	}
+}
+
+// TestFaceOptionsSchedule: Every and Stride default to 12 and 1, and
+// neither reaches past Hold+1 frames, so the tracker's lead-in covers a
+// face found late and its carried boxes every frame between two searches.
+func TestFaceOptionsSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		in                FaceOptions
+		hold              int
+		every, wantStride int
+	}{
+		{"defaults", FaceOptions{}, 14, 12, 1},
+		{"given", FaceOptions{Every: 8, Stride: 3}, 14, 8, 3},
+		{"short hold", FaceOptions{Every: 12, Stride: 4}, 2, 3, 3},
+		{"no tracker", FaceOptions{Stride: 2}, 0, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.in.withDefaults(tc.hold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Every != tc.every || got.Stride != tc.wantStride {
+				t.Errorf("every %d stride %d, want %d and %d", got.Every, got.Stride, tc.every, tc.wantStride)
+			}
+		})
 	}
 }
 

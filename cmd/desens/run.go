@@ -32,7 +32,9 @@ func modelFlags() []cli.Flag {
 		&cli.StringFlag{Name: "plate-verify-model", Usage: "load this plate verifier ONNX file (see models/README.md) instead of the embedded one, run on every candidate; none turns the verifier off", EnvVars: []string{"DESENS_PLATE_VERIFY_MODEL"}},
 		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the default, 3× and 2× (faces from about 14 px high); a value runs that one enlargement: 2 takes about a third of the time and finds about 3% fewer faces"},
 		&cli.IntFlag{Name: "face-every", Value: 12, Usage: "in video, spread the enlarged search for small faces over N frames: each frame is searched whole for large faces, one share of it enlarged for small ones, and round the faces of the last frames (at most --hold+1; 1 = search every frame in full, several times slower)"},
+		&cli.IntFlag{Name: "face-stride", Value: 1, Usage: "in video, search for faces in one frame of N at all: the tracker carries the boxes over the frames between and, once the next search finds a face again, puts its box there on the path between (at most --hold+1; applies where --face-every is over N); 2 costs about a third less than searching every frame and finds a little less (see models/README.md)"},
 		&cli.IntFlag{Name: "plate-every", Value: 6, Usage: "in video, spread the full-size search for small plates over N frames: each frame is searched whole at half size and one share of it at full size (at most --hold+1 and 6: plate boxes are carried and led in over 5 frames at most; 1 = search every frame in full)"},
+		&cli.IntFlag{Name: "plate-stride", Value: 1, Usage: "in video, search for plates in one frame of N at all, as --face-stride does for faces (at most --hold+1 and 6; applies where --plate-every is over N)"},
 		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
 		&cli.StringFlag{Name: "overlays", Value: "geo", Usage: "with --targets overlay, which text: geo (text that stands still in the top and bottom fifths: coordinates, speed, time, IDs), all-text (all text that stands still) or roi (the rectangles of --overlay-roi)"},
 		&cli.IntFlag{Name: "overlay-every", Value: 5, Usage: "run the text detector on every N-th frame and reuse its boxes in between (at most --hold+1; 1 = every frame)"},
@@ -72,9 +74,9 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Targets: targets,
 		Face: desens.FaceOptions{
 			Threshold: c.Float64("threshold"), Scale: c.Float64("face-scale"), Model: c.String("face-model"),
-			Proposer: c.String("face-proposer"), Every: c.Int("face-every"),
+			Proposer: c.String("face-proposer"), Every: c.Int("face-every"), Stride: c.Int("face-stride"),
 		},
-		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model"), Every: c.Int("plate-every")},
+		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model"), Every: c.Int("plate-every"), Stride: c.Int("plate-stride")},
 		Overlay: desens.OverlayOptions{
 			Every: c.Int("overlay-every"), ROI: c.String("overlay-roi"), TextModel: c.String("text-model"),
 		},
@@ -91,8 +93,14 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	if o.Face.Every < 1 {
 		return o, usagef(fmt.Sprintf("--face-every %d: want 1 or more", o.Face.Every))
 	}
+	if o.Face.Stride < 1 {
+		return o, usagef(fmt.Sprintf("--face-stride %d: want 1 or more", o.Face.Stride))
+	}
 	if o.Plate.Every < 1 {
 		return o, usagef(fmt.Sprintf("--plate-every %d: want 1 or more", o.Plate.Every))
+	}
+	if o.Plate.Stride < 1 {
+		return o, usagef(fmt.Sprintf("--plate-stride %d: want 1 or more", o.Plate.Stride))
 	}
 	if o.Overlay.Every < 1 {
 		return o, usagef(fmt.Sprintf("--overlay-every %d: want 1 or more", o.Overlay.Every))

@@ -46,6 +46,10 @@ type FaceConfig struct {
 	// Every spreads a video's enlarged search over this many frames (see
 	// FaceStream); 1 searches every frame in full.
 	Every int
+	// Stride searches one video frame in Stride, leaving the frames
+	// between to the caller's tracker (see FaceStream); 1 searches every
+	// frame. It applies only where Every is over Stride.
+	Stride int
 }
 
 // DefaultFaceConfig finds faces from about 14 px high to the whole frame.
@@ -89,6 +93,7 @@ func DefaultFaceConfig() FaceConfig {
 		},
 		Verify: DefaultBlazeFaceConfig(),
 		Every:  12,
+		Stride: 1,
 	}
 }
 

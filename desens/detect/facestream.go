@@ -25,10 +25,19 @@ import (
 // Every-1 frames late; the caller's tracker covers those frames (see
 // desens's Hold, which bounds Every). A face the stream has followed since
 // a recent second look needs no new one.
+//
+// With a Stride over 1 only one frame in Stride is searched at all, and
+// the Every frames of the enlarged search are counted in frames given.
+// The frames between get no detections: the caller's tracker carries the
+// boxes over them and, once the next search finds a face again, puts its
+// box there on the path between.
 type FaceStream struct {
 	d      *FaceDetector
-	every  int
-	frame  int // the frame being judged, from 0
+	every  int  // shares of the enlarged search, one per searched frame
+	stride int  // one frame in stride is searched
+	seen   int  // frames given, searched or not
+	idle   bool // the latest frame given was not searched
+	frame  int  // the searched frame being judged, from 0
 	size   image.Point
 	coarse []scanRun   // every frame
 	fine   [][]scanRun // one share per frame, in turn
@@ -57,10 +66,14 @@ type faceTrack struct {
 }
 
 // Stream returns a detector for one video, whose frames must then arrive
-// in order. With FaceConfig.Every of 1 it searches every frame in full,
-// as Detect does.
+// in order. With FaceConfig.Every of 1, or not over Stride, it searches
+// every frame in full, as Detect does.
 func (d *FaceDetector) Stream() *FaceStream {
-	return &FaceStream{d: d, every: max(1, d.cfg.Every), frame: -1}
+	every, stride := max(1, d.cfg.Every), max(1, d.cfg.Stride)
+	if every <= stride {
+		every, stride = 1, 1
+	}
+	return &FaceStream{d: d, every: every / stride, stride: stride, frame: -1}
 }
 
 // Detect finds faces in the next frames of the video (BGR), in order.
@@ -69,6 +82,12 @@ func (s *FaceStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 }
 
 func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	s.seen++
+	// The first frame, and the first of a new size, are always searched.
+	s.idle = s.stride > 1 && (s.seen-1)%s.stride != 0 && image.Pt(img.Cols(), img.Rows()) == s.size
+	if s.idle {
+		return nil, nil
+	}
 	s.frame++
 	n := s.frame
 	if s.every == 1 {
@@ -109,14 +128,19 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 }
 
 // Finish searches last, the frame Detect judged last, at every scale the
-// schedule did not run on it, when the video ends there: a face that came
-// into view after its share of the frame was last searched is found no
-// later, and the caller's tracker leads it back to the frames before.
+// schedule did not run on it (all of them, where it was not searched),
+// when the video ends there: a face that came into view after its share
+// of the frame was last searched is found no later, and the caller's
+// tracker leads it back to the frames before.
 func (s *FaceStream) Finish(ctx context.Context, last gocv.Mat) Result {
 	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
 		return Result{}
 	}
-	cands, err := doRuns(ctx, last, s.others(s.frame%len(s.fine)), s.d.proposer.run, s.d.parallel)
+	runs := s.others(s.frame % len(s.fine))
+	if s.idle {
+		runs = slices.Concat(s.coarse, s.others(-1), s.follow(s.size))
+	}
+	cands, err := doRuns(ctx, last, runs, s.d.proposer.run, s.d.parallel)
 	if err != nil {
 		return Result{Err: err}
 	}
@@ -158,7 +182,7 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 	}
 	if c.score >= sureScore {
 		for _, d := range s.doubtful {
-			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box) {
+			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box, s.stride) {
 				return max(c.score, s.d.cfg.Threshold), true
 			}
 		}
@@ -196,7 +220,7 @@ func (s *FaceStream) note(c candidate, score float64) {
 		count = 1
 	}
 	for i, d := range s.doubtful {
-		if d.seen == s.frame-1 && continues(d.box, c.box) {
+		if d.seen == s.frame-1 && continues(d.box, c.box, s.stride) {
 			if count > 0 {
 				count += d.count
 			}
@@ -213,11 +237,12 @@ func (s *FaceStream) note(c candidate, score float64) {
 // scores higher.
 const followScore = 0.2
 
-// continues reports whether box b, in the frame after box a, may be the
-// same object: they overlap well, or b is about a's size and its centre
-// has moved less than half a's side. A small face moving a few pixels a
-// frame overlaps its last box little.
-func continues(a, b rectF) bool {
+// continues reports whether box b, in the searched frame after box a and
+// steps frames later, may be the same object: they overlap well, or b is
+// about a's size and its centre has moved less than half a's side a
+// frame. A small face moving a few pixels a frame overlaps its last box
+// little.
+func continues(a, b rectF, steps int) bool {
 	if a.iou(b) > 0.3 {
 		return true
 	}
@@ -226,7 +251,7 @@ func continues(a, b rectF) bool {
 		return false
 	}
 	dx, dy := (b.x0+b.x1-a.x0-a.x1)/2, (b.y0+b.y1-a.y0-a.y1)/2
-	return math.Hypot(dx, dy) <= sa/2
+	return math.Hypot(dx, dy) <= sa/2*float64(max(1, steps))
 }
 
 // update makes the faces found in frame n the recent faces, learning
@@ -245,7 +270,7 @@ func (s *FaceStream) update(n int, dets []Detection) {
 			}
 		}
 		for i, old := range s.tracks {
-			if !used[i] && continues(old.at(n), b) {
+			if !used[i] && continues(old.at(n), b, s.stride) {
 				used[i] = true
 				if gap := float64(n - old.seen); gap > 0 {
 					t.vx = ((b.x0+b.x1-old.box.x0-old.box.x1)/2/gap + old.vx) / 2
@@ -386,11 +411,14 @@ func (s *FaceStream) follow(frame image.Point) []scanRun {
 	return runs
 }
 
-// match finds the recent face a box continues.
+// match finds the recent face a box continues from where the face's
+// motion would have taken it: a face that passes near another's last box
+// is not taken for it.
 func (s *FaceStream) match(b rectF) (faceTrack, bool) {
 	best, bestIoU := -1, -1.0
 	for i, t := range s.tracks {
-		if iou := t.box.iou(b); iou > bestIoU && continues(t.box, b) {
+		at := t.at(s.frame)
+		if iou := at.iou(b); iou > bestIoU && continues(at, b, 1) {
 			best, bestIoU = i, iou
 		}
 	}

@@ -103,12 +103,17 @@ func TestFaceStreamSchedule(t *testing.T) {
 // TestFaceStreamFindsAndFollows feeds a video of one still picture with a
 // distant face (messi5.jpg shrunk so the face is 20 px high, which only the
 // enlarged search finds): the stream must find it within Every frames and
-// then keep finding it in every frame, and find nothing away from it.
+// then keep finding it in every frame it searches (with a stride of 2,
+// every other frame, and nothing in the frames between), and find nothing
+// away from it.
 func TestFaceStreamFindsAndFollows(t *testing.T) {
-	for _, yunet := range []bool{true, false} {
-		t.Run(fmt.Sprintf("yunet %v", yunet), func(t *testing.T) {
+	for _, tc := range []struct {
+		yunet  bool
+		stride int
+	}{{true, 1}, {false, 1}, {true, 2}} {
+		t.Run(fmt.Sprintf("yunet %v stride %d", tc.yunet, tc.stride), func(t *testing.T) {
 			d := newFace(t)
-			if yunet {
+			if tc.yunet {
 				d = newYuNetFace(t, true)
 			}
 			_, frame, want := smallFaceFrame(t)
@@ -119,9 +124,9 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 			stands := scaleRect(image.Rect(190, 5, 230, 45), smallFaceScale).Add(smallFaceAt)
 
 			s := d.Stream()
-			s.every = 4
+			s.every, s.stride = 4, tc.stride
 			first := -1
-			for i := 0; i < 3*s.every; i++ {
+			for i := 0; i < 3*s.every*s.stride; i++ {
 				res := s.Detect(t.Context(), []gocv.Mat{frame})
 				if res[0].Err != nil {
 					t.Fatal(res[0].Err)
@@ -135,15 +140,18 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 						t.Errorf("frame %d: unexpected detection %v (%.2f)", i, det.Box, det.Score)
 					}
 				}
+				searched := i%s.stride == 0
 				switch {
+				case !searched && len(res[0].Detections) > 0:
+					t.Errorf("frame %d, not to be searched: found %v", i, res[0].Detections)
 				case found && first < 0:
 					first = i
-				case !found && first >= 0:
+				case searched && !found && first >= 0:
 					t.Errorf("frame %d: the face found in frame %d is lost", i, first)
 				}
 			}
-			if first < 0 || first >= s.every {
-				t.Fatalf("face at %v first found in frame %d, want within %d frames", want, first, s.every)
+			if first < 0 || first >= s.every*s.stride {
+				t.Fatalf("face at %v first found in frame %d, want within %d frames", want, first, s.every*s.stride)
 			}
 		})
 	}
@@ -199,7 +207,21 @@ func TestFaceStreamFinish(t *testing.T) {
 	for before := range every {
 		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
 			s := d.Stream()
-			s.every = every
+			s.every, s.stride = every, 1
+			found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
+				return IoU(det.Box, want) > 0.3
+			})
+			if !found {
+				t.Errorf("face at %v not found in the last frame", want)
+			}
+		})
+	}
+	// With a stride of 2, a last frame that is not searched is searched
+	// in full when the video ends there.
+	for before := range 2 * every {
+		t.Run(fmt.Sprintf("stride 2, %d frames before", before), func(t *testing.T) {
+			s := d.Stream()
+			s.every, s.stride = every, 2
 			found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
 				return IoU(det.Box, want) > 0.3
 			})
@@ -276,7 +298,7 @@ func TestContinues(t *testing.T) {
 		{"far apart", rectF{0, 0, 20, 20}, rectF{300, 300, 320, 320}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := continues(tc.a, tc.b); got != tc.want {
+			if got := continues(tc.a, tc.b, 1); got != tc.want {
 				t.Errorf("continues(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
 			}
 		})

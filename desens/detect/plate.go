@@ -62,6 +62,10 @@ type PlateConfig struct {
 	// Every spreads a video's full-size search over this many frames (see
 	// PlateStream); 1 searches every frame in full.
 	Every int
+	// Stride searches one video frame in Stride, leaving the frames
+	// between to the caller's tracker (see PlateStream); 1 searches every
+	// frame. It applies only where Every is over Stride.
+	Stride int
 	// StreamCoarse is the size, relative to the frame, at which a video's
 	// frames are searched whole on every frame.
 	StreamCoarse float64
@@ -163,6 +167,7 @@ func DefaultPlateConfig() PlateConfig {
 		MaxWidth:            200,
 		NMSIoU:              0.3,
 		Every:               6,
+		Stride:              1,
 		StreamCoarse:        0.5,
 		Own:                 true,
 		Corners:             true,

@@ -25,12 +25,20 @@ import (
 // again on the full-size frame, each on its own and widened along its
 // line, and dropped when what they say is sign text (readInContext); a
 // reading stands for the same object over the next frames.
+//
+// With a Stride over 1 only one frame in Stride is searched at all, and
+// the Every frames of the full-size search are counted in frames given;
+// the frames between get no detections, and the caller's tracker carries
+// the boxes over them, as FaceStream's.
 type PlateStream struct {
-	d     *PlateDetector
-	every int
-	n     int
-	size  image.Point
-	fine  [][]image.Rectangle
+	d      *PlateDetector
+	every  int  // shares of the full-size search, one per searched frame
+	stride int  // one frame in stride is searched
+	seen   int  // frames given, searched or not
+	idle   bool // the latest frame given was not searched
+	n      int  // frames searched
+	size   image.Point
+	fine   [][]image.Rectangle
 	// recent holds the plates found in the last plateConfirm frames,
 	// confirmed or not, the latest last.
 	recent [][]image.Rectangle
@@ -67,7 +75,11 @@ const (
 // in order. With PlateConfig.Every of 1 it searches every frame in full,
 // as Detect does.
 func (d *PlateDetector) Stream() *PlateStream {
-	return &PlateStream{d: d, every: max(1, d.cfg.Every)}
+	every, stride := max(1, d.cfg.Every), max(1, d.cfg.Stride)
+	if every <= stride {
+		every, stride = 1, 1
+	}
+	return &PlateStream{d: d, every: every / stride, stride: stride}
 }
 
 // Detect finds plates in the next frames of the video (BGR), in order.
@@ -76,9 +88,15 @@ func (s *PlateStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 }
 
 func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
+	size := image.Pt(img.Cols(), img.Rows())
+	s.seen++
+	// The first frame, and the first of a new size, are always searched.
+	s.idle = s.stride > 1 && (s.seen-1)%s.stride != 0 && size == s.size
+	if s.idle {
+		return nil, nil
+	}
 	n := s.n
 	s.n++
-	size := image.Pt(img.Cols(), img.Rows())
 	coarse := s.d.cfg.StreamCoarse
 	if s.every == 1 || img.Empty() || img.Type() != gocv.MatTypeCV8UC3 || float64(min(size.X, size.Y))*coarse < plateAlign {
 		return s.d.DetectFrame(ctx, img)
@@ -157,7 +175,7 @@ func (s *PlateStream) confirmed(dets []Detection, coarse float64) []Detection {
 	out := dets[:0]
 	s.unconfirmed = s.unconfirmed[:0]
 	for _, det := range dets {
-		if float64(det.Box.Dx()) < minW || seenBefore(det.Box, prev) {
+		if float64(det.Box.Dx()) < minW || seenBefore(det.Box, prev, s.stride) {
 			out = append(out, det)
 		} else {
 			s.unconfirmed = append(s.unconfirmed, det)
@@ -166,14 +184,14 @@ func (s *PlateStream) confirmed(dets []Detection, coarse float64) []Detection {
 	return out
 }
 
-// seenBefore reports whether a box in prev (frames, the latest last) may
-// be the same plate as b: about its size, and near enough, for the frames
-// between, that b's centre lies in it grown by half its longer side per
-// frame.
-func seenBefore(b image.Rectangle, prev [][]image.Rectangle) bool {
+// seenBefore reports whether a box in prev (searched frames, stride
+// frames apart, the latest last) may be the same plate as b: about its
+// size, and near enough, for the frames between, that b's centre lies in
+// it grown by half its longer side per frame.
+func seenBefore(b image.Rectangle, prev [][]image.Rectangle, stride int) bool {
 	c := b.Min.Add(b.Max).Div(2)
 	for k, boxes := range prev {
-		gap := float64(len(prev) - k)
+		gap := float64((len(prev) - k) * max(1, stride))
 		for _, p := range boxes {
 			r := float64(b.Dx()) / float64(max(1, p.Dx()))
 			g := int(0.5 * gap * float64(max(p.Dx(), p.Dy())))
@@ -256,14 +274,35 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 }
 
 // Finish searches last, the frame Detect judged last, in every region
-// the schedule did not search on it, when the video ends there: a plate
-// that came into view after its region was last searched is found no
-// later, and the caller's tracker leads it back to the frames before.
+// the schedule did not search on it (in full, where it searched none),
+// when the video ends there: a plate that came into view after its region
+// was last searched is found no later, and the caller's tracker leads it
+// back to the frames before.
 // The plates the last frame left out for want of confirmation are hidden
 // too: no later frame can confirm them.
 func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 	if s.every == 1 || len(s.fine) == 0 || last.Empty() || image.Pt(last.Cols(), last.Rows()) != s.size {
 		return Result{}
+	}
+	found, err := s.finishing(ctx, last)
+	if err != nil {
+		return Result{Err: err}
+	}
+	found = suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: s.size})
+	if s.d.read != nil {
+		if found, err = s.readInContext(ctx, last, found); err != nil {
+			return Result{Err: err}
+		}
+	}
+	return Result{Detections: append(found, s.unconfirmed...)}
+}
+
+// finishing searches the last frame where the schedule did not: in every
+// region but the share it searched, or in full, as an image is, when it
+// was not searched at all.
+func (s *PlateStream) finishing(ctx context.Context, last gocv.Mat) ([]Detection, error) {
+	if s.idle {
+		return s.d.DetectFrame(ctx, last)
 	}
 	var found []Detection
 	for k, share := range s.fine {
@@ -273,19 +312,12 @@ func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 		for _, src := range share {
 			dets, err := s.region(ctx, last, src)
 			if err != nil {
-				return Result{Err: err}
+				return nil, err
 			}
 			found = append(found, dets...)
 		}
 	}
-	found = suppress(found, s.d.cfg.NMSIoU, image.Rectangle{Max: s.size})
-	if s.d.read != nil {
-		var err error
-		if found, err = s.readInContext(ctx, last, found); err != nil {
-			return Result{Err: err}
-		}
-	}
-	return Result{Detections: append(found, s.unconfirmed...)}
+	return found, nil
 }
 
 // rescale maps a detection made on a frame resized by 1/f back to the

@@ -142,6 +142,30 @@ func TestPlateStreamFinish(t *testing.T) {
 			}
 		})
 	}
+	// With a stride of 2, the frames between searches get nothing, and a
+	// last frame that is not searched is searched in full when the video
+	// ends there.
+	for before := range 2 * every {
+		t.Run(fmt.Sprintf("stride 2, %d frames before", before), func(t *testing.T) {
+			s := d.Stream()
+			s.every, s.stride = every, 2
+			for i := range before {
+				res := s.Detect(t.Context(), []gocv.Mat{frame})
+				if res[0].Err != nil {
+					t.Fatal(res[0].Err)
+				}
+				if i%2 == 1 && len(res[0].Detections) > 0 {
+					t.Errorf("frame %d, not to be searched: found %v", i, res[0].Detections)
+				}
+			}
+			found := slices.ContainsFunc(detectLast(t, s, 0, blank, frame), func(det Detection) bool {
+				return IoU(det.Box, want) >= 0.4
+			})
+			if !found {
+				t.Errorf("plate at %v not found in the last frame", want)
+			}
+		})
+	}
 }
 
 // TestPlateStreamReadsContext: a stream reads each box widened along its

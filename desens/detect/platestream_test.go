@@ -121,7 +121,10 @@ func plateFrameAt(t *testing.T, scale float64) (gocv.Mat, image.Rectangle) {
 
 // TestPlateStreamFinish shows the plate only in the last frame of a video,
 // after 0 to Every-1 frames without it: whichever regions the last frame
-// gets, Detect and then Finish on that frame find the plate.
+// gets, Detect and then Finish on that frame find the plate. With a
+// stride of 2 it shows the plate in every frame: the frames between
+// searches get nothing, and Finish finds the plate in the last frame,
+// searched or not.
 func TestPlateStreamFinish(t *testing.T) {
 	d := newPlate(t)
 	frame, want := plateFrame(t)
@@ -142,9 +145,6 @@ func TestPlateStreamFinish(t *testing.T) {
 			}
 		})
 	}
-	// With a stride of 2, the frames between searches get nothing, and a
-	// last frame that is not searched is searched in full when the video
-	// ends there.
 	for before := range 2 * every {
 		t.Run(fmt.Sprintf("stride 2, %d frames before", before), func(t *testing.T) {
 			s := d.Stream()

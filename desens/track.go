@@ -238,7 +238,7 @@ func (t *tracker) flush() []*frame {
 // the less the more frames lie between two searches); else 0.
 func (tr *track) overlap(b image.Rectangle, seq int) float64 {
 	gap := float64(seq - tr.seen)
-	at := tr.box.Add(image.Pt(int(math.Round(tr.vx*gap)), int(math.Round(tr.vy*gap))))
+	at := tr.at(seq)
 	if iou := max(detect.IoU(at, b), detect.IoU(tr.box, b)); iou > matchIoU {
 		return iou
 	}
@@ -266,12 +266,18 @@ func (tr *track) leaving(b image.Rectangle, f *frame) image.Rectangle {
 	if b.Min.X > bounds.Min.X && b.Min.Y > bounds.Min.Y && b.Max.X < bounds.Max.X && b.Max.Y < bounds.Max.Y {
 		return image.Rectangle{}
 	}
-	gap := float64(f.seq - tr.seen)
-	at := tr.box.Add(image.Pt(int(math.Round(tr.vx*gap)), int(math.Round(tr.vy*gap)))).Intersect(bounds)
+	at := tr.at(f.seq).Intersect(bounds)
 	if at.Dx()*at.Dy() <= b.Dx()*b.Dy() {
 		return image.Rectangle{}
 	}
 	return at
+}
+
+// at is where the track's last box would be in frame seq, had it gone on
+// as it moved.
+func (tr *track) at(seq int) image.Rectangle {
+	gap := float64(seq - tr.seen)
+	return tr.box.Add(image.Pt(int(math.Round(tr.vx*gap)), int(math.Round(tr.vy*gap))))
 }
 
 // matchIoU is the overlap at which a detection continues a track, and

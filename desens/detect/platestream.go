@@ -72,8 +72,8 @@ const (
 )
 
 // Stream returns a detector for one video, whose frames must then arrive
-// in order. With PlateConfig.Every of 1 it searches every frame in full,
-// as Detect does.
+// in order. With PlateConfig.Every of 1, or not over Stride, it searches
+// every frame in full, as Detect does.
 func (d *PlateDetector) Stream() *PlateStream {
 	every, stride := max(1, d.cfg.Every), max(1, d.cfg.Stride)
 	if every <= stride {

@@ -143,9 +143,9 @@ type PlateOptions struct {
 	// Stride searches one video frame in Stride for plates at all (where
 	// Every is over Stride): the tracker carries the boxes over the frames
 	// between and, once the next search finds a plate again, puts its box
-	// there on the path between. 0 means 1, every frame; 2 is cheaper
-	// (figures in models/README.md). It is capped at Hold+1 and at 6, as
-	// Every is.
+	// there on the path between. 0 means 2; 1 searches every frame
+	// (figures for both in models/README.md). It is capped at Hold+1 and
+	// at 6, as Every is.
 	Stride int
 	// CornerModel is a plate detector ONNX file with four corner points
 	// (HyperLPR3's y5fu shape: input [1,3,S,S], output [1,N,15]), run

@@ -130,6 +130,32 @@ func TestFaceOptionsSchedule(t *testing.T) {
 	}
 }
 
+// TestPlateOptionsSchedule: Every and Stride default to 6 and 2, and
+// neither reaches past Hold+1 frames or plateReach+1.
+func TestPlateOptionsSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		in                PlateOptions
+		hold              int
+		every, wantStride int
+	}{
+		{"defaults", PlateOptions{}, 14, 6, 2},
+		{"every frame", PlateOptions{Stride: 1}, 14, 6, 1},
+		{"past the reach", PlateOptions{Every: 9, Stride: 9}, 14, plateReach + 1, plateReach + 1},
+		{"no tracker", PlateOptions{}, 0, 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.in.withDefaults(tc.hold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Every != tc.every || got.Stride != tc.wantStride {
+				t.Errorf("every %d stride %d, want %d and %d", got.Every, got.Stride, tc.every, tc.wantStride)
+			}
+		})
+	}
+}
+
 func TestParseTargets(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -144,8 +144,11 @@ func TestPlateVideo(t *testing.T) {
 	if !rep.OK {
 		t.Fatalf("process: %s", rep.Error)
 	}
-	if rep.Frames != frames || rep.Detections[detect.Plate] < frames*8/10 {
-		t.Errorf("report: %d frames, %d plates; want %d frames, a plate in most", rep.Frames, rep.Detections[detect.Plate], frames)
+	// Plates are searched for in every other frame (the default stride);
+	// the tracker hides them in the frames between.
+	searched := (frames + 1) / 2
+	if rep.Frames != frames || rep.Detections[detect.Plate] < searched*8/10 {
+		t.Errorf("report: %d frames, %d plates; want %d frames, a plate in most of the %d searched", rep.Frames, rep.Detections[detect.Plate], frames, searched)
 	}
 	n := eachFrame(t, out, func(i int, img gocv.Mat) {
 		if after := detail(img, boxAt(i)); after > before[i]/10 {

@@ -167,7 +167,7 @@ func DefaultPlateConfig() PlateConfig {
 		MaxWidth:            200,
 		NMSIoU:              0.3,
 		Every:               6,
-		Stride:              1,
+		Stride:              2,
 		StreamCoarse:        0.5,
 		Own:                 true,
 		Corners:             true,

@@ -67,7 +67,7 @@ func TestPlateStreamFinds(t *testing.T) {
 	defer frame.Close()
 
 	s := d.Stream()
-	s.every = 4
+	s.every, s.stride = 4, 1
 	last := -1
 	for i := 0; i < 3*s.every; i++ {
 		res := s.Detect(t.Context(), []gocv.Mat{frame})
@@ -136,7 +136,7 @@ func TestPlateStreamFinish(t *testing.T) {
 	for before := range every {
 		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
 			s := d.Stream()
-			s.every = every
+			s.every, s.stride = every, 1
 			found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
 				return IoU(det.Box, want) >= 0.4
 			})

@@ -103,54 +103,45 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
-// TestFaceOptionsSchedule: Every and Stride default to 12 and 1, and
-// neither reaches past Hold+1 frames, so the tracker's lead-in covers a
-// face found late and its carried boxes every frame between two searches.
-func TestFaceOptionsSchedule(t *testing.T) {
-	for _, tc := range []struct {
-		name              string
-		in                FaceOptions
-		hold              int
-		every, wantStride int
-	}{
-		{"defaults", FaceOptions{}, 14, 12, 1},
-		{"given", FaceOptions{Every: 8, Stride: 3}, 14, 8, 3},
-		{"short hold", FaceOptions{Every: 12, Stride: 4}, 2, 3, 3},
-		{"no tracker", FaceOptions{Stride: 2}, 0, 1, 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.in.withDefaults(tc.hold)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Every != tc.every || got.Stride != tc.wantStride {
-				t.Errorf("every %d stride %d, want %d and %d", got.Every, got.Stride, tc.every, tc.wantStride)
-			}
-		})
+// TestStreamOptionsSchedule: faces' Every and Stride default to 12 and
+// 1, plates' to 6 and 2, and neither reaches past Hold+1 frames (plates:
+// nor past plateReach+1), so the tracker's lead-in covers an object found
+// late and its carried boxes every frame between two searches.
+func TestStreamOptionsSchedule(t *testing.T) {
+	face := func(o FaceOptions) func(int) (int, int, error) {
+		return func(hold int) (int, int, error) {
+			got, err := o.withDefaults(hold)
+			return got.Every, got.Stride, err
+		}
 	}
-}
-
-// TestPlateOptionsSchedule: Every and Stride default to 6 and 2, and
-// neither reaches past Hold+1 frames or plateReach+1.
-func TestPlateOptionsSchedule(t *testing.T) {
+	plate := func(o PlateOptions) func(int) (int, int, error) {
+		return func(hold int) (int, int, error) {
+			got, err := o.withDefaults(hold)
+			return got.Every, got.Stride, err
+		}
+	}
 	for _, tc := range []struct {
-		name              string
-		in                PlateOptions
-		hold              int
-		every, wantStride int
+		name          string
+		schedule      func(hold int) (every, stride int, err error)
+		hold          int
+		every, stride int
 	}{
-		{"defaults", PlateOptions{}, 14, 6, 2},
-		{"every frame", PlateOptions{Stride: 1}, 14, 6, 1},
-		{"past the reach", PlateOptions{Every: 9, Stride: 9}, 14, plateReach + 1, plateReach + 1},
-		{"no tracker", PlateOptions{}, 0, 1, 1},
+		{"face defaults", face(FaceOptions{}), 14, 12, 1},
+		{"face given", face(FaceOptions{Every: 8, Stride: 3}), 14, 8, 3},
+		{"face short hold", face(FaceOptions{Every: 12, Stride: 4}), 2, 3, 3},
+		{"face no tracker", face(FaceOptions{Stride: 2}), 0, 1, 1},
+		{"plate defaults", plate(PlateOptions{}), 14, 6, 2},
+		{"plate every frame", plate(PlateOptions{Stride: 1}), 14, 6, 1},
+		{"plate past the reach", plate(PlateOptions{Every: 9, Stride: 9}), 14, plateReach + 1, plateReach + 1},
+		{"plate no tracker", plate(PlateOptions{}), 0, 1, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.in.withDefaults(tc.hold)
+			every, stride, err := tc.schedule(tc.hold)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Every != tc.every || got.Stride != tc.wantStride {
-				t.Errorf("every %d stride %d, want %d and %d", got.Every, got.Stride, tc.every, tc.wantStride)
+			if every != tc.every || stride != tc.stride {
+				t.Errorf("every %d stride %d, want %d and %d", every, stride, tc.every, tc.stride)
 			}
 		})
 	}

@@ -33,11 +33,9 @@ import (
 // box there on the path between.
 type FaceStream struct {
 	d      *FaceDetector
-	every  int  // shares of the enlarged search, one per searched frame
-	stride int  // one frame in stride is searched
-	seen   int  // frames given, searched or not
-	idle   bool // the latest frame given was not searched
-	frame  int  // the searched frame being judged, from 0
+	every  int // shares of the enlarged search, one per searched frame
+	stride frameStride
+	frame  int // the searched frame being judged, from 0
 	size   image.Point
 	coarse []scanRun   // every frame
 	fine   [][]scanRun // one share per frame, in turn
@@ -69,11 +67,8 @@ type faceTrack struct {
 // in order. With FaceConfig.Every of 1, or not over Stride, it searches
 // every frame in full, as Detect does.
 func (d *FaceDetector) Stream() *FaceStream {
-	every, stride := max(1, d.cfg.Every), max(1, d.cfg.Stride)
-	if every <= stride {
-		every, stride = 1, 1
-	}
-	return &FaceStream{d: d, every: every / stride, stride: stride, frame: -1}
+	every, stride := newFrameStride(d.cfg.Every, d.cfg.Stride)
+	return &FaceStream{d: d, every: every, stride: stride, frame: -1}
 }
 
 // Detect finds faces in the next frames of the video (BGR), in order.
@@ -82,10 +77,7 @@ func (s *FaceStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 }
 
 func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
-	s.seen++
-	// The first frame, and the first of a new size, are always searched.
-	s.idle = s.stride > 1 && (s.seen-1)%s.stride != 0 && image.Pt(img.Cols(), img.Rows()) == s.size
-	if s.idle {
+	if s.stride.skip(image.Pt(img.Cols(), img.Rows()), s.size) {
 		return nil, nil
 	}
 	s.frame++
@@ -137,7 +129,7 @@ func (s *FaceStream) Finish(ctx context.Context, last gocv.Mat) Result {
 		return Result{}
 	}
 	runs := s.others(s.frame % len(s.fine))
-	if s.idle {
+	if s.stride.idle {
 		runs = slices.Concat(s.coarse, s.others(-1), s.follow(s.size))
 	}
 	cands, err := doRuns(ctx, last, runs, s.d.proposer.run, s.d.parallel)
@@ -182,7 +174,7 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 	}
 	if c.score >= sureScore {
 		for _, d := range s.doubtful {
-			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box, s.stride) {
+			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box, s.stride.n) {
 				return max(c.score, s.d.cfg.Threshold), true
 			}
 		}
@@ -220,7 +212,7 @@ func (s *FaceStream) note(c candidate, score float64) {
 		count = 1
 	}
 	for i, d := range s.doubtful {
-		if d.seen == s.frame-1 && continues(d.box, c.box, s.stride) {
+		if d.seen == s.frame-1 && continues(d.box, c.box, s.stride.n) {
 			if count > 0 {
 				count += d.count
 			}
@@ -270,7 +262,7 @@ func (s *FaceStream) update(n int, dets []Detection) {
 			}
 		}
 		for i, old := range s.tracks {
-			if !used[i] && continues(old.at(n), b, s.stride) {
+			if !used[i] && continues(old.at(n), b, s.stride.n) {
 				used[i] = true
 				if gap := float64(n - old.seen); gap > 0 {
 					t.vx = ((b.x0+b.x1-old.box.x0-old.box.x1)/2/gap + old.vx) / 2

@@ -124,9 +124,9 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 			stands := scaleRect(image.Rect(190, 5, 230, 45), smallFaceScale).Add(smallFaceAt)
 
 			s := d.Stream()
-			s.every, s.stride = 4, tc.stride
+			s.every, s.stride.n = 4, tc.stride
 			first := -1
-			for i := 0; i < 3*s.every*s.stride; i++ {
+			for i := 0; i < 3*s.every*s.stride.n; i++ {
 				res := s.Detect(t.Context(), []gocv.Mat{frame})
 				if res[0].Err != nil {
 					t.Fatal(res[0].Err)
@@ -140,7 +140,7 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 						t.Errorf("frame %d: unexpected detection %v (%.2f)", i, det.Box, det.Score)
 					}
 				}
-				searched := i%s.stride == 0
+				searched := i%s.stride.n == 0
 				switch {
 				case !searched && len(res[0].Detections) > 0:
 					t.Errorf("frame %d, not to be searched: found %v", i, res[0].Detections)
@@ -150,8 +150,8 @@ func TestFaceStreamFindsAndFollows(t *testing.T) {
 					t.Errorf("frame %d: the face found in frame %d is lost", i, first)
 				}
 			}
-			if first < 0 || first >= s.every*s.stride {
-				t.Fatalf("face at %v first found in frame %d, want within %d frames", want, first, s.every*s.stride)
+			if first < 0 || first >= s.every*s.stride.n {
+				t.Fatalf("face at %v first found in frame %d, want within %d frames", want, first, s.every*s.stride.n)
 			}
 		})
 	}
@@ -211,7 +211,7 @@ func TestFaceStreamFinish(t *testing.T) {
 		for before := range every * stride {
 			t.Run(fmt.Sprintf("stride %d, %d frames before", stride, before), func(t *testing.T) {
 				s := d.Stream()
-				s.every, s.stride = every, stride
+				s.every, s.stride.n = every, stride
 				found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
 					return IoU(det.Box, want) > 0.3
 				})

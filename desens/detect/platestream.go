@@ -32,11 +32,9 @@ import (
 // the boxes over them, as FaceStream's.
 type PlateStream struct {
 	d      *PlateDetector
-	every  int  // shares of the full-size search, one per searched frame
-	stride int  // one frame in stride is searched
-	seen   int  // frames given, searched or not
-	idle   bool // the latest frame given was not searched
-	n      int  // frames searched
+	every  int // shares of the full-size search, one per searched frame
+	stride frameStride
+	n      int // frames searched
 	size   image.Point
 	fine   [][]image.Rectangle
 	// recent holds the plates found in the last plateConfirm frames,
@@ -75,11 +73,8 @@ const (
 // in order. With PlateConfig.Every of 1, or not over Stride, it searches
 // every frame in full, as Detect does.
 func (d *PlateDetector) Stream() *PlateStream {
-	every, stride := max(1, d.cfg.Every), max(1, d.cfg.Stride)
-	if every <= stride {
-		every, stride = 1, 1
-	}
-	return &PlateStream{d: d, every: every / stride, stride: stride}
+	every, stride := newFrameStride(d.cfg.Every, d.cfg.Stride)
+	return &PlateStream{d: d, every: every, stride: stride}
 }
 
 // Detect finds plates in the next frames of the video (BGR), in order.
@@ -89,10 +84,7 @@ func (s *PlateStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 
 func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
 	size := image.Pt(img.Cols(), img.Rows())
-	s.seen++
-	// The first frame, and the first of a new size, are always searched.
-	s.idle = s.stride > 1 && (s.seen-1)%s.stride != 0 && size == s.size
-	if s.idle {
+	if s.stride.skip(size, s.size) {
 		return nil, nil
 	}
 	n := s.n
@@ -175,7 +167,7 @@ func (s *PlateStream) confirmed(dets []Detection, coarse float64) []Detection {
 	out := dets[:0]
 	s.unconfirmed = s.unconfirmed[:0]
 	for _, det := range dets {
-		if float64(det.Box.Dx()) < minW || seenBefore(det.Box, prev, s.stride) {
+		if float64(det.Box.Dx()) < minW || seenBefore(det.Box, prev, s.stride.n) {
 			out = append(out, det)
 		} else {
 			s.unconfirmed = append(s.unconfirmed, det)
@@ -301,7 +293,7 @@ func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 // region but the share it searched, or in full, as an image is, when it
 // was not searched at all.
 func (s *PlateStream) finishing(ctx context.Context, last gocv.Mat) ([]Detection, error) {
-	if s.idle {
+	if s.stride.idle {
 		return s.d.DetectFrame(ctx, last)
 	}
 	var found []Detection

@@ -67,7 +67,7 @@ func TestPlateStreamFinds(t *testing.T) {
 	defer frame.Close()
 
 	s := d.Stream()
-	s.every, s.stride = 4, 1
+	s.every, s.stride.n = 4, 1
 	last := -1
 	for i := 0; i < 3*s.every; i++ {
 		res := s.Detect(t.Context(), []gocv.Mat{frame})
@@ -136,7 +136,7 @@ func TestPlateStreamFinish(t *testing.T) {
 	for before := range every {
 		t.Run(fmt.Sprintf("%d frames before", before), func(t *testing.T) {
 			s := d.Stream()
-			s.every, s.stride = every, 1
+			s.every, s.stride.n = every, 1
 			found := slices.ContainsFunc(detectLast(t, s, before, blank, frame), func(det Detection) bool {
 				return IoU(det.Box, want) >= 0.4
 			})
@@ -148,7 +148,7 @@ func TestPlateStreamFinish(t *testing.T) {
 	for before := range 2 * every {
 		t.Run(fmt.Sprintf("stride 2, %d frames before", before), func(t *testing.T) {
 			s := d.Stream()
-			s.every, s.stride = every, 2
+			s.every, s.stride.n = every, 2
 			for i := range before {
 				res := s.Detect(t.Context(), []gocv.Mat{frame})
 				if res[0].Err != nil {

@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gocv.io/x/gocv"
 )
@@ -53,6 +55,9 @@ type PlateStream struct {
 type readVerdict struct {
 	box  image.Rectangle
 	keep bool
+	// sign: dropped for text no plate holds, however misread (notPlate),
+	// or as the continuation of such a box (see signNear).
+	sign bool
 	at   int
 }
 
@@ -215,9 +220,12 @@ const (
 // boxed a part that looks like a plate. A plate stands apart on its car,
 // so its widened reading is the plate and some bodywork. A box that may
 // hold two lines (a sign's name above its phone number) is also read
-// half by half. Boxes under plateReadMinW wide and past maxPlateRead are
-// kept unread. A box that continues one read in the last plateReread
-// frames gets that reading's verdict without a new one.
+// half by half. A box read as a short word or a number alone, with
+// nothing else beside it, is sign text too (bare), and so is one read
+// unsurely that continues a box ruled out as a sign (signNear). Boxes
+// under plateReadMinW wide and past maxPlateRead are kept unread. A box
+// that continues one read in the last plateReread frames gets that
+// reading's verdict without a new one.
 func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []Detection) ([]Detection, error) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	frame := s.n - 1
@@ -256,13 +264,32 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 		}
 		// A half holds one row of a two-row plate, which may be a
 		// number alone: only notPlate rules a half out.
-		keep := !signText(rs[0]) && !signText(rs[1]) && !slices.ContainsFunc(rs[2:], notPlate)
+		sign := slices.ContainsFunc(rs, notPlate)
+		if !sign && rs[0].conf < plateReadSure && rs[1].conf < plateReadSure {
+			sign = s.signNear(b, seen)
+		}
+		keep := !sign && !signText(rs[0]) && !signText(rs[1]) && !bare(rs[0], rs[1])
 		if keep {
 			out = append(out, det)
 		}
-		s.readings = append(s.readings, readVerdict{box: b, keep: keep, at: frame})
+		s.readings = append(s.readings, readVerdict{box: b, keep: keep, sign: sign, at: frame})
 	}
 	return out, nil
+}
+
+// signNear reports whether b may continue a sign ruled out in one of the
+// last plateReread frames (the first seen verdicts) for text no plate
+// holds: about its size, with b's centre inside it. A sign read in one
+// frame is often unreadable in the next, where its box has shifted too
+// far for the verdict to carry over; an unsure reading (readInContext
+// asks) is then no reason to keep it. Verdicts that a misread plate
+// could earn (a number alone) do not carry over this way.
+func (s *PlateStream) signNear(b image.Rectangle, seen int) bool {
+	c := b.Min.Add(b.Max).Div(2)
+	return slices.ContainsFunc(s.readings[:seen], func(v readVerdict) bool {
+		r := float64(b.Dx()) / float64(max(1, v.box.Dx()))
+		return v.sign && r >= 2.0/3 && r <= 1.5 && c.In(v.box)
+	})
 }
 
 // Finish searches last, the frame Detect judged last, in every region
@@ -390,9 +417,60 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 }
 
 // signText reports whether a reading is text no plate carries: what
-// notPlate rules out, a number alone (numberOnly), or a word in small
-// letters (lowerCase).
-func signText(r reading) bool { return notPlate(r) || numberOnly(r) || lowerCase(r) }
+// notPlate rules out, a number alone (numberOnly), a phone number
+// (phoneNumber), or a word in small letters (lowerCase).
+func signText(r reading) bool {
+	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r)
+}
+
+// phoneNumber reports whether a confident reading labels a phone number:
+// TEL (not the end of a word, as in HOTEL) or 电话, which no plate holds,
+// with or without the number itself.
+func phoneNumber(r reading) bool {
+	if r.conf < plateReadSure {
+		return false
+	}
+	if strings.Contains(r.text, "电话") {
+		return true
+	}
+	i := strings.Index(r.text, "TEL")
+	if i < 0 {
+		return false
+	}
+	c, _ := utf8.DecodeLastRuneInString(r.text[:i])
+	return i == 0 || !unicode.IsLetter(c)
+}
+
+// bare reports whether a box read as box, and widened along its line as
+// wide, holds a short word or a number alone: three or more capital
+// letters (BAR, BUS, TEL), or four or more digits (a fragment of a phone
+// number), read surely and with nothing else, in the box and beside it.
+// notPlate and numberOnly ask more of a box read alone, which may hold
+// the letters or the digits of a plate whose other characters lie
+// outside it; the widened reading shows there are none.
+func bare(box, wide reading) bool {
+	if box.conf < plateReadWordSure {
+		return false
+	}
+	// count returns how many letters and digits r holds, or -1, -1 where
+	// it holds anything but capitals, digits, spaces and dashes.
+	count := func(r reading) (letters, digits int) {
+		for _, c := range r.text {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				letters++
+			case c >= '0' && c <= '9':
+				digits++
+			case c != ' ' && c != '-':
+				return -1, -1
+			}
+		}
+		return letters, digits
+	}
+	bl, bd := count(box)
+	wl, wd := count(wide)
+	return (bl >= 3 && bd == 0 && wl >= 3 && wd == 0) || (bd >= 4 && bl == 0 && wd >= 4 && wl == 0)
+}
 
 // lowerCase reports whether a confident reading holds a small letter the
 // recogniser seldom gives for a capital or a digit: plates are written

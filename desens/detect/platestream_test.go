@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -266,9 +267,45 @@ func TestSignText(t *testing.T) {
 		{"SOL0", 0.9, false},   // capitals, digits
 		{"24小时营业", 0.9, true},  // notPlate's
 		{"", 0, false},
+		{"TEL 15", 0.93, true},    // a phone number's label
+		{"TEL", 0.99, true},       // the label alone
+		{"TELI5531", 0.9, true},   // and with digits misread
+		{"电话4635", 0.85, true},    // in Chinese
+		{"HOTEL", 0.9, false},     // TEL ending a word: not sure enough for a word
+		{"TEL 15", 0.7, false},    // not sure enough
+		{"8001687", 0.95, true},   // a number alone (numberOnly), even a misread plate
+		{"粤B·T3L12", 0.95, false}, // a plate
 	} {
 		if got := signText(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("signText(%q at %v) = %v, want %v", tc.text, tc.conf, got, tc.want)
+		}
+	}
+}
+
+// TestBare: a box and its widened reading that hold a short word or a
+// number alone, and nothing else, are sign text.
+func TestBare(t *testing.T) {
+	for _, tc := range []struct {
+		box, wide string
+		boxConf   float64
+		want      bool
+	}{
+		{"BAR", "BAR", 0.99, true},
+		{"BUS", "BUS", 0.98, true},
+		{"1400", "1400", 0.97, true},
+		{"400-909", "0-909-6096", 0.97, true},
+		{"BAR", "BAR", 0.93, false},       // not sure enough
+		{"ABC", "ABC 1234", 0.99, false},  // a plate's letters, its digits beside them
+		{"1234", "ABC 1234", 0.99, false}, // and its digits
+		{"AB", "AB", 0.99, false},         // too short
+		{"123", "123", 0.99, false},       // too short
+		{"AB12", "AB12", 0.99, false},     // both: a plate
+		{"BAR", "", 0.99, false},          // nothing read beside it
+		{"粤B", "粤B12345", 0.99, false},    // a plate's province and letter
+		{"1234", "1234粤", 0.99, false},    // anything else beside the digits
+	} {
+		if got := bare(reading{text: tc.box, conf: tc.boxConf}, reading{text: tc.wide, conf: 0.9}); got != tc.want {
+			t.Errorf("bare(%q at %v, %q) = %v, want %v", tc.box, tc.boxConf, tc.wide, got, tc.want)
 		}
 	}
 }
@@ -342,7 +379,10 @@ func TestPlateStreamFinishUnconfirmed(t *testing.T) {
 // TestReadInContextRemembers: a box that continues one read in the last
 // plateReread frames gets that reading's verdict without a new one (on a
 // blank frame a new reading finds nothing and keeps the box); an older
-// reading, or one of another place, is not used.
+// reading, or one of another place, is not used. A box too far from a
+// sign's for its verdict, but about its size with its centre inside it,
+// is dropped too when its own reading is unsure (signNear); not so near
+// a box dropped as a number alone.
 func TestReadInContextRemembers(t *testing.T) {
 	d := newPlate(t)
 	blank := gocv.NewMatWithSize(720, 1280, gocv.MatTypeCV8UC3)
@@ -358,11 +398,18 @@ func TestReadInContextRemembers(t *testing.T) {
 		{"the last frame it stands for", plateReread - 1, read, false},
 		{"too late", plateReread, read, true},
 		{"elsewhere", 1, read.Add(image.Pt(200, 0)), true},
+		// IoU 0.45: too far for the verdict, near enough for signNear
+		{"shifted 30 px, read unsure", 1, read.Add(image.Pt(30, 0)), false},
+		{"shifted 30 px, too late", plateReread, read.Add(image.Pt(30, 0)), true},
+		{"round it, three times as wide", 1, image.Rect(320, 300, 560, 324), true},
+		{"shifted 30 px from a number alone", 1, read.Add(image.Pt(30, 0)), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := d.Stream()
 			s.n = tc.frame + 1
-			s.readings = []readVerdict{{box: read, keep: false, at: 0}}
+			// a number alone is a verdict a misread plate could earn
+			sign := !strings.Contains(tc.name, "number")
+			s.readings = []readVerdict{{box: read, keep: false, sign: sign, at: 0}}
 			out, err := s.readInContext(t.Context(), blank, []Detection{{Box: tc.box, Class: Plate, Score: 0.9}})
 			if err != nil {
 				t.Fatal(err)
@@ -371,5 +418,30 @@ func TestReadInContextRemembers(t *testing.T) {
 				t.Errorf("box %v in frame %d: kept %v, want %v", tc.box, tc.frame, kept, tc.kept)
 			}
 		})
+	}
+}
+
+// TestReadInContextSureBeatsSignNear: a plate read surely is kept, though
+// a sign about its size was dropped where it now is two frames before.
+func TestReadInContextSureBeatsSignNear(t *testing.T) {
+	d := newPlate(t)
+	frame, plate := plateFrameAt(t, 1)
+	defer frame.Close()
+	if r, err := d.read.read(t.Context(), frame, []image.Rectangle{plate}); err != nil || r[0].conf < plateReadSure {
+		t.Fatalf("the plate reads %+v (%v): want a sure reading", r, err)
+	}
+	s := d.Stream()
+	s.n = 3
+	shift := plate.Dx() * 2 / 5 // IoU 0.43: too far for the verdict itself
+	s.readings = []readVerdict{{box: plate.Add(image.Pt(shift, 0)), keep: false, sign: true, at: 0}}
+	if !s.signNear(plate, 1) {
+		t.Fatalf("the verdict at %v is not near the plate %v", s.readings[0].box, plate)
+	}
+	out, err := s.readInContext(t.Context(), frame, []Detection{{Box: plate, Class: Plate, Score: 0.9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 {
+		t.Errorf("dropped the plate %v beside a sign's verdict", plate)
 	}
 }

@@ -59,25 +59,37 @@ type held struct {
 // then, and a long hold would spread each such box over many frames.
 // flat, when set, grows a box along each axis by its own side there
 // rather than by its longer side: a plate is wide and flat, and grown up
-// and down by its width it soon covers the lettering above it.
+// and down by its width it soon covers the lettering above it. side,
+// when set, bounds the side (px) the growth is reckoned from: a nearer,
+// larger face moves faster across the frame, but not in proportion
+// without end, and a large face grown by its own side a few frames over
+// covers most of the frame, and every sign in it, before and after it.
 type growth struct {
 	lead, hold float64
 	reach      int
 	flat       bool
+	side       int
 }
 
 var growths = map[detect.Class]growth{
-	detect.Face:  {lead: 0.3, hold: 0.1},
+	detect.Face:  {lead: 0.3, hold: 0.1, side: faceGrowthSide},
 	detect.Plate: {lead: 0.15, hold: 0.05, reach: plateReach, flat: true},
 }
 
+// faceGrowthSide is the face side from which a face's box grows no
+// faster (see growth).
+const faceGrowthSide = 32
+
 // grow returns b moved by (dx, dy) and grown on each side by f of its
-// longer side (for a flat class, of its side along that axis), plus a
-// pixel.
+// longer side (for a flat class, of its side along that axis; at most
+// g.side when that is set), plus a pixel.
 func (g growth) grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
 	sx, sy := max(b.Dx(), b.Dy()), max(b.Dx(), b.Dy())
 	if g.flat {
 		sx, sy = b.Dx(), b.Dy()
+	}
+	if g.side > 0 {
+		sx, sy = min(sx, g.side), min(sy, g.side)
 	}
 	gx, gy := int(f*float64(sx)+1.5), int(f*float64(sy)+1.5)
 	b = b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy))))

@@ -43,6 +43,7 @@ func TestTracker(t *testing.T) {
 	b := image.Rect(110, 100, 150, 140) // a, moved right
 	far := image.Rect(500, 500, 540, 540)
 	small := image.Rect(100, 100, 110, 112)
+	big := image.Rect(400, 300, 640, 540)
 	for _, tc := range []struct {
 		name    string
 		hold, n int
@@ -106,6 +107,14 @@ func TestTracker(t *testing.T) {
 			hold: 3, n: 9, dets: map[int][]image.Rectangle{4: {a}, 5: {b, b.Add(image.Pt(1, 1))}},
 			covered: map[int]image.Rectangle{3: a.Add(image.Pt(-10, 0)), 2: a.Add(image.Pt(-20, 0))},
 			within:  map[int]image.Rectangle{2: image.Rect(50, 70, 160, 170)},
+		},
+		{
+			// grown by 0.3 of its own 240 px side a frame, it would
+			// reach 216 px past each side three frames back
+			name: "a large face's lead-in grows as a faceGrowthSide one's",
+			hold: 3, n: 8, dets: map[int][]image.Rectangle{5: {big}},
+			covered: map[int]image.Rectangle{2: big},
+			within:  map[int]image.Rectangle{2: big.Inset(-32)},
 		},
 		{
 			name: "hold 0 passes detections through",

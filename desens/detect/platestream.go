@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -423,9 +424,13 @@ func signText(r reading) bool {
 	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r)
 }
 
-// phoneNumber reports whether a confident reading labels a phone number:
-// TEL (not the end of a word, as in HOTEL) or 电话, which no plate holds,
-// with or without the number itself.
+// phoneNumber reports whether a confident reading is or labels a phone
+// number: TEL (not the end of a word, as in HOTEL) or 电话, which no plate
+// holds, or a group of three digits or more split by a dash or a space
+// from one of two or more (040-9253, 400 603). Plates that group their
+// digits so begin with a shorter group (Danish AB 12 345) or a letter
+// (Czech 1A2 3456); plates of digits alone, which numberOnly drops
+// anyway, aside.
 func phoneNumber(r reading) bool {
 	if r.conf < plateReadSure {
 		return false
@@ -433,43 +438,66 @@ func phoneNumber(r reading) bool {
 	if strings.Contains(r.text, "电话") {
 		return true
 	}
-	i := strings.Index(r.text, "TEL")
-	if i < 0 {
-		return false
+	if i := strings.Index(r.text, "TEL"); i >= 0 {
+		c, _ := utf8.DecodeLastRuneInString(r.text[:i])
+		if i == 0 || !unicode.IsLetter(c) {
+			return true
+		}
 	}
-	c, _ := utf8.DecodeLastRuneInString(r.text[:i])
-	return i == 0 || !unicode.IsLetter(c)
+	return phoneDigits.MatchString(r.text)
 }
 
+// phoneDigits matches digits grouped as phone numbers are written (see
+// phoneNumber).
+var phoneDigits = regexp.MustCompile(`[0-9]{3,}(?:[- ][0-9]{2,})+`)
+
 // bare reports whether a box read as box, and widened along its line as
-// wide, holds a short word or a number alone: three or more capital
-// letters (BAR, BUS, TEL), or four or more digits (a fragment of a phone
-// number), read surely and with nothing else, in the box and beside it.
-// notPlate and numberOnly ask more of a box read alone, which may hold
-// the letters or the digits of a plate whose other characters lie
-// outside it; the widened reading shows there are none.
+// wide, holds a short word, a number or Chinese characters alone: three
+// or more capital letters (BAR, BUS, TEL), three or more digits (a
+// fragment of a phone number), or one or more Chinese characters (便),
+// read surely and with nothing else, in the box and beside it. notPlate
+// and numberOnly ask more of a box read alone, which may hold the
+// letters, the digits or the province of a plate whose other characters
+// lie outside it; the widened reading shows there are none.
 func bare(box, wide reading) bool {
 	if box.conf < plateReadWordSure {
 		return false
 	}
-	// count returns how many letters and digits r holds, or -1, -1 where
-	// it holds anything but capitals, digits, spaces and dashes.
-	count := func(r reading) (letters, digits int) {
+	// count returns how many capitals, digits and Chinese characters r
+	// holds, or -1s where it holds anything else but spaces and dashes.
+	count := func(r reading) (letters, digits, han int) {
 		for _, c := range r.text {
 			switch {
 			case c >= 'A' && c <= 'Z':
 				letters++
 			case c >= '0' && c <= '9':
 				digits++
+			case unicode.Is(unicode.Han, c):
+				han++
 			case c != ' ' && c != '-':
-				return -1, -1
+				return -1, -1, -1
 			}
 		}
-		return letters, digits
+		return letters, digits, han
 	}
-	bl, bd := count(box)
-	wl, wd := count(wide)
-	return (bl >= 3 && bd == 0 && wl >= 3 && wd == 0) || (bd >= 4 && bl == 0 && wd >= 4 && wl == 0)
+	only := func(l, d, h int) int {
+		switch {
+		case l > 0 && d == 0 && h == 0:
+			return 'A'
+		case d > 0 && l == 0 && h == 0:
+			return '0'
+		case h > 0 && l == 0 && d == 0:
+			return 'H'
+		}
+		return 0
+	}
+	bl, bd, bh := count(box)
+	wl, wd, wh := count(wide)
+	kind := only(bl, bd, bh)
+	if kind == 0 || kind != only(wl, wd, wh) {
+		return false
+	}
+	return kind == 'H' || min(bl+bd, wl+wd) >= 3
 }
 
 // lowerCase reports whether a confident reading holds a small letter the

@@ -267,14 +267,19 @@ func TestSignText(t *testing.T) {
 		{"SOL0", 0.9, false},   // capitals, digits
 		{"24小时营业", 0.9, true},  // notPlate's
 		{"", 0, false},
-		{"TEL 15", 0.93, true},    // a phone number's label
-		{"TEL", 0.99, true},       // the label alone
-		{"TELI5531", 0.9, true},   // and with digits misread
-		{"电话4635", 0.85, true},    // in Chinese
-		{"HOTEL", 0.9, false},     // TEL ending a word: not sure enough for a word
-		{"TEL 15", 0.7, false},    // not sure enough
-		{"8001687", 0.95, true},   // a number alone (numberOnly), even a misread plate
-		{"粤B·T3L12", 0.95, false}, // a plate
+		{"TEL 15", 0.93, true},     // a phone number's label
+		{"TEL", 0.99, true},        // the label alone
+		{"TELI5531", 0.9, true},    // and with digits misread
+		{"电话4635", 0.85, true},     // in Chinese
+		{"HOTEL", 0.9, false},      // TEL ending a word: not sure enough for a word
+		{"TEL 15", 0.7, false},     // not sure enough
+		{"8001687", 0.95, true},    // a number alone (numberOnly), even a misread plate
+		{"粤B·T3L12", 0.95, false},  // a plate
+		{"L040-9253", 0.98, true},  // a phone number cut by an occluder
+		{"EL040-92", 0.93, true},   // and cut again
+		{"AB 12 345", 0.95, false}, // a Danish plate
+		{"1A2 3456", 0.95, false},  // a Czech one
+		{"ABC-1234", 0.95, false},  // a US or Brazilian one
 	} {
 		if got := signText(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("signText(%q at %v) = %v, want %v", tc.text, tc.conf, got, tc.want)
@@ -298,11 +303,15 @@ func TestBare(t *testing.T) {
 		{"ABC", "ABC 1234", 0.99, false},  // a plate's letters, its digits beside them
 		{"1234", "ABC 1234", 0.99, false}, // and its digits
 		{"AB", "AB", 0.99, false},         // too short
-		{"123", "123", 0.99, false},       // too short
-		{"AB12", "AB12", 0.99, false},     // both: a plate
-		{"BAR", "", 0.99, false},          // nothing read beside it
-		{"粤B", "粤B12345", 0.99, false},    // a plate's province and letter
-		{"1234", "1234粤", 0.99, false},    // anything else beside the digits
+		{"12", "12", 0.99, false},         // too short
+		{"410", "410", 1, true},
+		{"便", "便", 0.98, true},         // a Chinese character alone
+		{"粤", "粤B·12345", 0.99, false}, // a plate's province
+		{"便利", "便利店", 0.99, true},
+		{"AB12", "AB12", 0.99, false},  // both: a plate
+		{"BAR", "", 0.99, false},       // nothing read beside it
+		{"粤B", "粤B12345", 0.99, false}, // a plate's province and letter
+		{"1234", "1234粤", 0.99, false}, // anything else beside the digits
 	} {
 		if got := bare(reading{text: tc.box, conf: tc.boxConf}, reading{text: tc.wide, conf: 0.9}); got != tc.want {
 			t.Errorf("bare(%q at %v, %q) = %v, want %v", tc.box, tc.boxConf, tc.wide, got, tc.want)

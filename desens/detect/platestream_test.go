@@ -287,8 +287,8 @@ func TestSignText(t *testing.T) {
 	}
 }
 
-// TestBare: a box and its widened reading that hold a short word or a
-// number alone, and nothing else, are sign text.
+// TestBare: a box and its widened reading that hold a short word, a
+// number or Chinese characters alone, and nothing else, are sign text.
 func TestBare(t *testing.T) {
 	for _, tc := range []struct {
 		box, wide string

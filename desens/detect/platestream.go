@@ -432,7 +432,7 @@ func signText(r reading) bool {
 // (Czech 1A2 3456); plates of digits alone, which numberOnly drops
 // anyway, aside.
 func phoneNumber(r reading) bool {
-	if r.conf < plateReadSure {
+	if r.conf < phoneLabelSure {
 		return false
 	}
 	if strings.Contains(r.text, "电话") {
@@ -444,8 +444,14 @@ func phoneNumber(r reading) bool {
 			return true
 		}
 	}
-	return phoneDigits.MatchString(r.text)
+	return r.conf >= plateReadSure && phoneDigits.MatchString(r.text)
 }
+
+// phoneLabelSure is how sure a reading holding a phone number's label
+// must be: the recogniser's confidence is the mean over the characters,
+// and the digits after the label pull it down, while a plate misread as
+// the label itself is unlikely at any confidence.
+const phoneLabelSure = 0.6
 
 // phoneDigits matches digits grouped as phone numbers are written (see
 // phoneNumber).

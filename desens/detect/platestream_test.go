@@ -272,7 +272,9 @@ func TestSignText(t *testing.T) {
 		{"TELI5531", 0.9, true},    // and with digits misread
 		{"电话4635", 0.85, true},     // in Chinese
 		{"HOTEL", 0.9, false},      // TEL ending a word: not sure enough for a word
-		{"TEL 15", 0.7, false},     // not sure enough
+		{"TEL 15", 0.5, false},     // not sure enough
+		{"电话400-603", 0.72, true},  // the label: the digits pull the mean down
+		{"L040-9253", 0.7, false},  // grouped digits alone need a sure reading
 		{"8001687", 0.95, true},    // a number alone (numberOnly), even a misread plate
 		{"粤B·T3L12", 0.95, false},  // a plate
 		{"L040-9253", 0.98, true},  // a phone number cut by an occluder

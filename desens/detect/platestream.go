@@ -469,41 +469,36 @@ func bare(box, wide reading) bool {
 	if box.conf < plateReadWordSure {
 		return false
 	}
-	// count returns how many capitals, digits and Chinese characters r
-	// holds, or -1s where it holds anything else but spaces and dashes.
-	count := func(r reading) (letters, digits, han int) {
-		for _, c := range r.text {
-			switch {
-			case c >= 'A' && c <= 'Z':
-				letters++
-			case c >= '0' && c <= '9':
-				digits++
-			case unicode.Is(unicode.Han, c):
-				han++
-			case c != ' ' && c != '-':
-				return -1, -1, -1
-			}
-		}
-		return letters, digits, han
-	}
-	only := func(l, d, h int) int {
+	bk, bn := sole(box.text)
+	wk, wn := sole(wide.text)
+	return bk != 0 && bk == wk && (bk == 'H' || min(bn, wn) >= 3)
+}
+
+// sole returns the one kind of character text holds, spaces and dashes
+// aside ('A' capitals, '0' digits, 'H' Chinese characters), and how many
+// of them; 0 where it holds none, more than one kind, or anything else.
+func sole(text string) (kind rune, n int) {
+	for _, c := range text {
+		var k rune
 		switch {
-		case l > 0 && d == 0 && h == 0:
-			return 'A'
-		case d > 0 && l == 0 && h == 0:
-			return '0'
-		case h > 0 && l == 0 && d == 0:
-			return 'H'
+		case c >= 'A' && c <= 'Z':
+			k = 'A'
+		case c >= '0' && c <= '9':
+			k = '0'
+		case unicode.Is(unicode.Han, c):
+			k = 'H'
+		case c == ' ' || c == '-':
+			continue
+		default:
+			return 0, 0
 		}
-		return 0
+		if kind != 0 && k != kind {
+			return 0, 0
+		}
+		kind = k
+		n++
 	}
-	bl, bd, bh := count(box)
-	wl, wd, wh := count(wide)
-	kind := only(bl, bd, bh)
-	if kind == 0 || kind != only(wl, wd, wh) {
-		return false
-	}
-	return kind == 'H' || min(bl+bd, wl+wd) >= 3
+	return kind, n
 }
 
 // lowerCase reports whether a confident reading holds a small letter the

@@ -429,8 +429,7 @@ func signText(r reading) bool {
 // holds, or a group of three digits or more split by a dash or a space
 // from one of two or more (040-9253, 400 603). Plates that group their
 // digits so begin with a shorter group (Danish AB 12 345) or a letter
-// (Czech 1A2 3456); plates of digits alone, which numberOnly drops
-// anyway, aside.
+// (Czech 1A2 3456).
 func phoneNumber(r reading) bool {
 	if r.conf < phoneLabelSure {
 		return false
@@ -459,7 +458,7 @@ var phoneDigits = regexp.MustCompile(`[0-9]{3,}(?:[- ][0-9]{2,})+`)
 
 // bare reports whether a box read as box, and widened along its line as
 // wide, holds a short word, a number or Chinese characters alone: three
-// or more capital letters (BAR, BUS, TEL), three or more digits (a
+// or more capital letters (BAR, BUS, TEL), three or four digits (a
 // fragment of a phone number), or one or more Chinese characters (便),
 // read surely and with nothing else, in the box and beside it. notPlate
 // and numberOnly ask more of a box read alone, which may hold the
@@ -471,8 +470,21 @@ func bare(box, wide reading) bool {
 	}
 	bk, bn := sole(box.text)
 	wk, wn := sole(wide.text)
-	return bk != 0 && bk == wk && (bk == 'H' || min(bn, wn) >= 3)
+	switch {
+	case bk == 0 || bk != wk:
+		return false
+	case bk == '0':
+		return min(bn, wn) >= 3 && max(bn, wn) <= bareDigits
+	case bk == 'A':
+		return min(bn, wn) >= 3
+	}
+	return true
 }
+
+// bareDigits is the most digits bare takes for a number alone: a plate
+// of digits alone, or one whose letters the recogniser took for digits,
+// reads as more.
+const bareDigits = 4
 
 // sole returns the one kind of character text holds, spaces and dashes
 // aside ('A' capitals, '0' digits, 'H' Chinese characters), and how many
@@ -510,11 +522,13 @@ func lowerCase(r reading) bool {
 }
 
 // numberOnly reports whether a confident reading is a number and nothing
-// else: digits without a letter or a Chinese character, five or more of
-// them, or four or more in groups split by a dash or a space, as phone
-// numbers are written. A Chinese or European plate always holds a letter,
-// and nearly every plate elsewhere does; a plate of digits alone, read
-// surely, is dropped too: the price of leaving phone numbers readable.
+// else, as phone numbers are written: digits without a letter or a
+// Chinese character, four or more in groups split by a dash or a space,
+// or more than plateMaxNumber side by side. A shorter number, ungrouped,
+// is kept: some plates hold digits alone (US ones up to seven), and the
+// recogniser takes a plate's letters for digits now and then (J for 1, B
+// for 8). A box on part of a phone number is caught by its widened
+// reading where that holds the rest of the number.
 func numberOnly(r reading) bool {
 	if r.conf < plateReadSure {
 		return false
@@ -531,5 +545,9 @@ func numberOnly(r reading) bool {
 			return false
 		}
 	}
-	return n >= 5 || (split && n >= 4)
+	return n > plateMaxNumber || (split && n >= 4)
 }
+
+// plateMaxNumber is the most digits a plate of digits alone holds (US
+// plates hold up to seven characters).
+const plateMaxNumber = 7

@@ -249,11 +249,15 @@ func TestSignText(t *testing.T) {
 		conf float64
 		want bool
 	}{
-		{"255 6206", 0.9, true},
+		{"255 6206", 0.9, true}, // grouped as phone numbers are written
 		{"376-2716", 1, true},
 		{"0-376-2716", 0.92, true},
-		{"2556206", 0.9, true},
-		{"56206", 0.87, true},
+		{"2556206", 0.9, false},  // a US plate holds up to seven digits alone
+		{"5454297", 1, false},    // as an Ohio plate does
+		{"39702l", 0.96, false},  // and its letters may be read as digits
+		{"25562060", 0.85, true}, // eight digits: no plate
+		{"25562060", 0.7, false}, // not sure enough
+		{"56206", 0.87, false},
 		{"255-6206", 0.6, false}, // not sure enough
 		{"2716", 1, false},       // too few digits without a dash
 		{"16-27", 1, true},
@@ -275,7 +279,7 @@ func TestSignText(t *testing.T) {
 		{"TEL 15", 0.5, false},     // not sure enough
 		{"电话400-603", 0.72, true},  // the label: the digits pull the mean down
 		{"L040-9253", 0.7, false},  // grouped digits alone need a sure reading
-		{"8001687", 0.95, true},    // a number alone (numberOnly), even a misread plate
+		{"8001687", 0.95, false},   // a number alone of plate length: a US plate misread
 		{"粤B·T3L12", 0.95, false},  // a plate
 		{"L040-9253", 0.98, true},  // a phone number cut by an occluder
 		{"EL040-92", 0.93, true},   // and cut again
@@ -300,12 +304,14 @@ func TestBare(t *testing.T) {
 		{"BAR", "BAR", 0.99, true},
 		{"BUS", "BUS", 0.98, true},
 		{"1400", "1400", 0.97, true},
-		{"400-909", "0-909-6096", 0.97, true},
-		{"BAR", "BAR", 0.93, false},       // not sure enough
-		{"ABC", "ABC 1234", 0.99, false},  // a plate's letters, its digits beside them
-		{"1234", "ABC 1234", 0.99, false}, // and its digits
-		{"AB", "AB", 0.99, false},         // too short
-		{"12", "12", 0.99, false},         // too short
+		{"397021", "397021", 0.97, false}, // a plate's number: longer than bare takes
+		{"1400", "14005", 0.97, false},
+		{"400-909", "0-909-6096", 0.97, false}, // grouped digits: numberOnly's
+		{"BAR", "BAR", 0.93, false},            // not sure enough
+		{"ABC", "ABC 1234", 0.99, false},       // a plate's letters, its digits beside them
+		{"1234", "ABC 1234", 0.99, false},      // and its digits
+		{"AB", "AB", 0.99, false},              // too short
+		{"12", "12", 0.99, false},              // too short
 		{"410", "410", 1, true},
 		{"便", "便", 0.98, true},         // a Chinese character alone
 		{"粤", "粤B·12345", 0.99, false}, // a plate's province

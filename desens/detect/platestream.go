@@ -213,20 +213,33 @@ const (
 	plateLineMinH = 12
 )
 
+// A box read unsurely (under plateReadSure) may still hold two lines of
+// text, a sign's name above its phone number, if it is less than
+// plateTwoLinesUnsure times as wide as it is high: its halves are read
+// then. The halves of a plate of one line cut its characters in two,
+// and read so unsurely that they rule nothing out.
+const plateTwoLinesUnsure = 4
+
+// upperLower returns the upper and lower halves of b.
+func upperLower(b image.Rectangle) []image.Rectangle {
+	mid := (b.Min.Y + b.Max.Y) / 2
+	return []image.Rectangle{image.Rect(b.Min.X, b.Min.Y, b.Max.X, mid), image.Rect(b.Min.X, mid, b.Max.X, b.Max.Y)}
+}
+
 // readInContext drops the boxes whose text, read on the full-size frame,
 // no plate carries (see signText): the box itself, which the half-size
 // search may have found too small to read, and the box widened by
-// plateContext on either side, which reads the rest of a line of sign
-// text (a phone number, a shop's name, a word) of which the detector
-// boxed a part that looks like a plate. A plate stands apart on its car,
-// so its widened reading is the plate and some bodywork. A box that may
-// hold two lines (a sign's name above its phone number) is also read
-// half by half. A box read as a short word or a number alone, with
-// nothing else beside it, is sign text too (bare), and so is one read
-// unsurely that continues a box ruled out as a sign (signNear). Boxes
-// under plateReadMinW wide and past maxPlateRead are kept unread. A box
-// that continues one read in the last plateReread frames gets that
-// reading's verdict without a new one.
+// plateContext on either side, which reads the rest of a line of sign text
+// (a phone number, a shop's name, a word) of which the detector boxed a
+// part that looks like a plate. A plate stands apart on its car, so its
+// widened reading is the plate and some bodywork. A box that may hold two
+// lines (a sign's name above its phone number) is also read half by half,
+// by its shape or, when read unsurely, by a wider shape. A box read as a
+// short word or a number alone, with nothing else beside it, is sign text
+// too (bare), and so is one read unsurely that continues a box ruled out
+// as a sign (signNear). Boxes under plateReadMinW wide and past
+// maxPlateRead are kept unread. A box that continues one read in the last
+// plateReread frames gets that reading's verdict without a new one.
 func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []Detection) ([]Detection, error) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	frame := s.n - 1
@@ -255,13 +268,20 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 		pad := int(math.Round(plateContext * float64(b.Dx())))
 		wide := image.Rect(b.Min.X-pad, b.Min.Y, b.Max.X+pad, b.Max.Y).Intersect(bounds)
 		boxes := []image.Rectangle{b, wide}
-		if b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLines*float64(b.Dy()) {
-			mid := (b.Min.Y + b.Max.Y) / 2
-			boxes = append(boxes, image.Rect(b.Min.X, b.Min.Y, b.Max.X, mid), image.Rect(b.Min.X, mid, b.Max.X, b.Max.Y))
+		halves := b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLines*float64(b.Dy())
+		if halves {
+			boxes = append(boxes, upperLower(b)...)
 		}
 		rs, err := s.d.read.read(ctx, img, boxes)
 		if err != nil {
 			return nil, err
+		}
+		if !halves && rs[0].conf < plateReadSure && b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLinesUnsure*float64(b.Dy()) {
+			hs, err := s.d.read.read(ctx, img, upperLower(b))
+			if err != nil {
+				return nil, err
+			}
+			rs = append(rs, hs...)
 		}
 		// A half holds one row of a two-row plate, which may be a
 		// number alone: only notPlate rules a half out.
@@ -419,9 +439,17 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 
 // signText reports whether a reading is text no plate carries: what
 // notPlate rules out, a number alone (numberOnly), a phone number
-// (phoneNumber), or a word in small letters (lowerCase).
+// (phoneNumber), a word in small letters (lowerCase), or a sign's symbol
+// (signSymbol).
 func signText(r reading) bool {
-	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r)
+	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r) || signSymbol(r)
+}
+
+// signSymbol reports whether a confident reading holds a symbol signs
+// carry and plates do not: a percent, currency or at sign, an ampersand
+// (SALE 50%, ¥15, A&B).
+func signSymbol(r reading) bool {
+	return r.conf >= plateReadSure && strings.ContainsAny(r.text, "%¥$€£@&")
 }
 
 // phoneNumber reports whether a confident reading is or labels a phone

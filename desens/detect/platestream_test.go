@@ -220,25 +220,35 @@ func TestPlateStreamReadsContext(t *testing.T) {
 }
 
 // TestPlateStreamReadsTwoLines: a box round a whole sign, a name above a
-// phone number, is read half by half and dropped.
+// phone number, is read half by half and dropped: one that may hold two
+// lines by its shape, and a wider one read unsurely whole.
 func TestPlateStreamReadsTwoLines(t *testing.T) {
 	d := newPlate(t)
-	frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 125, 0), 720, 1280, gocv.MatTypeCV8UC3)
-	defer frame.Close()
-	font := gocv.FontHersheyDuplex
-	sign := image.Rect(400, 300, 700, 440)
-	gocv.Rectangle(&frame, sign, color.RGBA{25, 195, 242, 0}, -1) // yellow (BGR)
-	gocv.PutText(&frame, "BAKERY", image.Pt(440, 360), font, 1.6, color.RGBA{20, 20, 20, 0}, 3)
-	gocv.PutText(&frame, "0571-8765-4321", image.Pt(420, 415), font, 0.9, color.RGBA{20, 20, 20, 0}, 2)
-	if r, err := d.read.read(t.Context(), frame, []image.Rectangle{sign}); err != nil || signText(r[0]) {
-		t.Fatalf("the sign read whole gives %+v (%v): want a reading that leaves it to the halves", r, err)
-	}
-	got, err := d.Stream().readInContext(t.Context(), frame, []Detection{{Box: sign, Class: Plate, Score: 0.7}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 0 {
-		t.Errorf("kept the sign %v", sign)
+	for _, tc := range []struct {
+		name string
+		sign image.Rectangle
+	}{
+		{"two lines by shape", image.Rect(400, 300, 700, 440)},
+		{"wider, read unsurely whole", image.Rect(400, 300, 760, 440)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(120, 130, 125, 0), 720, 1280, gocv.MatTypeCV8UC3)
+			defer frame.Close()
+			font := gocv.FontHersheyDuplex
+			gocv.Rectangle(&frame, tc.sign, color.RGBA{25, 195, 242, 0}, -1) // yellow (BGR)
+			gocv.PutText(&frame, "BAKERY", image.Pt(440, 360), font, 1.6, color.RGBA{20, 20, 20, 0}, 3)
+			gocv.PutText(&frame, "0571-8765-4321", image.Pt(420, 415), font, 0.9, color.RGBA{20, 20, 20, 0}, 2)
+			if r, err := d.read.read(t.Context(), frame, []image.Rectangle{tc.sign}); err != nil || signText(r[0]) {
+				t.Fatalf("the sign read whole gives %+v (%v): want a reading that leaves it to the halves", r, err)
+			}
+			got, err := d.Stream().readInContext(t.Context(), frame, []Detection{{Box: tc.sign, Class: Plate, Score: 0.7}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 0 {
+				t.Errorf("kept the sign %v", tc.sign)
+			}
+		})
 	}
 }
 
@@ -286,6 +296,9 @@ func TestSignText(t *testing.T) {
 		{"AB 12 345", 0.95, false}, // a Danish plate
 		{"1A2 3456", 0.95, false},  // a Czech one
 		{"ABC-1234", 0.95, false},  // a US or Brazilian one
+		{"SALE 50%", 1, true},      // a sign's symbol
+		{"¥15", 0.9, true},
+		{"50%", 0.6, false}, // not sure enough
 	} {
 		if got := signText(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("signText(%q at %v) = %v, want %v", tc.text, tc.conf, got, tc.want)

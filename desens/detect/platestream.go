@@ -220,6 +220,12 @@ const (
 // and read so unsurely that they rule nothing out.
 const plateTwoLinesUnsure = 4
 
+// twoLines reports whether b may hold two lines of text: at least twice
+// plateLineMinH high and less than ratio times as wide as it is high.
+func twoLines(b image.Rectangle, ratio float64) bool {
+	return b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < ratio*float64(b.Dy())
+}
+
 // upperLower returns the upper and lower halves of b.
 func upperLower(b image.Rectangle) []image.Rectangle {
 	mid := (b.Min.Y + b.Max.Y) / 2
@@ -268,7 +274,7 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 		pad := int(math.Round(plateContext * float64(b.Dx())))
 		wide := image.Rect(b.Min.X-pad, b.Min.Y, b.Max.X+pad, b.Max.Y).Intersect(bounds)
 		boxes := []image.Rectangle{b, wide}
-		halves := b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLines*float64(b.Dy())
+		halves := twoLines(b, plateTwoLines)
 		if halves {
 			boxes = append(boxes, upperLower(b)...)
 		}
@@ -276,7 +282,7 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 		if err != nil {
 			return nil, err
 		}
-		if !halves && rs[0].conf < plateReadSure && b.Dy() >= 2*plateLineMinH && float64(b.Dx()) < plateTwoLinesUnsure*float64(b.Dy()) {
+		if !halves && rs[0].conf < plateReadSure && twoLines(b, plateTwoLinesUnsure) {
 			hs, err := s.d.read.read(ctx, img, upperLower(b))
 			if err != nil {
 				return nil, err

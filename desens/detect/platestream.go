@@ -445,11 +445,27 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 
 // signText reports whether a reading is text no plate carries: what
 // notPlate rules out, a number alone (numberOnly), a phone number
-// (phoneNumber), a word in small letters (lowerCase), or a sign's symbol
-// (signSymbol).
+// (phoneNumber), a word in small letters (lowerCase), a sign's symbol
+// (signSymbol), or Chinese text no plate holds (foreignHan).
 func signText(r reading) bool {
-	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r) || signSymbol(r)
+	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r) || signSymbol(r) || foreignHan(r)
 }
+
+// foreignHan reports whether a confident reading of Chinese characters
+// alone holds one no plate carries (快 of 快餐): a Chinese plate holds one
+// of plateHan, then letters and digits.
+func foreignHan(r reading) bool {
+	if k, _ := sole(r.text); k != 'H' || r.conf < plateReadSure {
+		return false
+	}
+	return strings.ContainsFunc(r.text, func(c rune) bool {
+		return unicode.Is(unicode.Han, c) && !strings.ContainsRune(plateHan, c)
+	})
+}
+
+// plateHan holds the Chinese characters plates carry: the provinces' and
+// regions' abbreviations, and the marks of special plates.
+const plateHan = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领警学挂港澳试超"
 
 // signSymbol reports whether a confident reading holds a symbol signs
 // carry and plates do not: a percent, currency or at sign, an ampersand

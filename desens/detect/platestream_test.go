@@ -298,7 +298,12 @@ func TestSignText(t *testing.T) {
 		{"ABC-1234", 0.95, false},  // a US or Brazilian one
 		{"SALE 50%", 1, true},      // a sign's symbol
 		{"¥15", 0.9, true},
-		{"50%", 0.6, false}, // not sure enough
+		{"50%", 0.6, false},      // not sure enough
+		{"快", 0.96, true},        // a Chinese character no plate holds, alone
+		{"快", 0.6, false},        // not sure enough
+		{"粤", 0.99, false},       // a province's
+		{"京 警", 0.9, false},      // and a police plate's mark
+		{"奥B12345", 0.93, false}, // a plate, its province misread
 	} {
 		if got := signText(reading{text: tc.text, conf: tc.conf}); got != tc.want {
 			t.Errorf("signText(%q at %v) = %v, want %v", tc.text, tc.conf, got, tc.want)

@@ -444,11 +444,46 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 }
 
 // signText reports whether a reading is text no plate carries: what
-// notPlate rules out, a number alone (numberOnly), a phone number
-// (phoneNumber), a word in small letters (lowerCase), a sign's symbol
-// (signSymbol), or Chinese text no plate holds (foreignHan).
+// notPlate rules out, a sign's line read less surely (signLine), a number
+// alone (numberOnly), a phone number (phoneNumber), a word in small
+// letters (lowerCase), a sign's symbol (signSymbol), or Chinese text no
+// plate holds (foreignHan).
 func signText(r reading) bool {
-	return notPlate(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r) || signSymbol(r) || foreignHan(r)
+	return notPlate(r) || signLine(r) || numberOnly(r) || phoneNumber(r) || lowerCase(r) || signSymbol(r) || foreignHan(r)
+}
+
+// signLine reports whether a reading is a sign's line that notPlate asks
+// a surer reading for: Chinese characters side by side as notPlate rules
+// them out (五金店, 中山路), from signLineSure, or a word of four or more
+// capitals alone (BAKERY, STOP), from signWordSure. A plate's box and
+// widened readings, the only ones asked, seldom read so (see
+// models/README.md); a box's halves, where a US plate's state name is,
+// are not asked.
+func signLine(r reading) bool {
+	if k, n := sole(r.text); k == 'A' {
+		return n >= 4 && r.conf >= signWordSure
+	}
+	return r.conf >= signLineSure && hanRun(r.text) >= 2 && notPlate(reading{text: r.text, conf: 1})
+}
+
+// signLineSure and signWordSure are how sure signLine's readings must be.
+const (
+	signLineSure = 0.6
+	signWordSure = 0.9
+)
+
+// hanRun returns the most Chinese characters side by side in text.
+func hanRun(text string) int {
+	run, most := 0, 0
+	for _, c := range text {
+		if unicode.Is(unicode.Han, c) {
+			run++
+			most = max(most, run)
+		} else {
+			run = 0
+		}
+	}
+	return most
 }
 
 // foreignHan reports whether a confident reading of Chinese characters

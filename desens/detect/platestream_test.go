@@ -281,11 +281,22 @@ func TestSignText(t *testing.T) {
 		{"SOL0", 0.9, false},   // capitals, digits
 		{"24小时营业", 0.9, true},  // notPlate's
 		{"", 0, false},
-		{"TEL 15", 0.93, true},     // a phone number's label
-		{"TEL", 0.99, true},        // the label alone
-		{"TELI5531", 0.9, true},    // and with digits misread
-		{"电话4635", 0.85, true},     // in Chinese
-		{"HOTEL", 0.9, false},      // TEL ending a word: not sure enough for a word
+		{"TEL 15", 0.93, true},  // a phone number's label
+		{"TEL", 0.99, true},     // the label alone
+		{"TELI5531", 0.9, true}, // and with digits misread
+		{"电话4635", 0.85, true},  // in Chinese
+		{"HOTEL", 0.85, false},  // TEL ending a word: not sure enough for a word
+		{"HOTEL", 0.9, true},    // a word
+		{"BAKERY", 0.93, true},
+		{"KEEP CLE", 0.92, true},
+		{"AACHAA", 0.85, false}, // a plate read as letters, unsurely
+		{"ARIZONA", 0.9, true},  // a word, as a box's reading (halves are not asked)
+		{"五金店", 0.68, true},     // a sign's line, read unsurely
+		{"中山路", 0.78, true},
+		{"便利店572", 0.64, true},
+		{"江航028", 0.41, false},    // a plate misread: not sure enough
+		{"部了GU0641", 0.84, false}, // two characters, then letters and digits: a plate misread
+		{"五金店", 0.5, false},
 		{"TEL 15", 0.5, false},     // not sure enough
 		{"电话400-603", 0.72, true},  // the label: the digits pull the mean down
 		{"L040-9253", 0.7, false},  // grouped digits alone need a sure reading

@@ -108,7 +108,7 @@ eval-heldout: build
 EVAL_VIDEO_TARGETS ?= face
 # The held-out seeds, made afresh each time so their labels follow the
 # generator.
-HELDOUT_VIDEO_SEEDS ?= 12 13 14 16 17 18 19 20 21 22 23 24 25 26
+HELDOUT_VIDEO_SEEDS ?= 12 13 14 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
 evalset-video: setup
 	go run ./internal/evalset/cmd/mkevalset -video -out out/evalset-video -seed 11
 

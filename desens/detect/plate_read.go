@@ -164,23 +164,17 @@ func notPlate(r reading) bool {
 	if r.conf < plateReadSure {
 		return false
 	}
-	letters, nDigits, run, longestHan := 0, 0, 0, 0
-	anyHan := false
+	letters, nDigits := 0, 0
 	for _, c := range r.text {
 		if unicode.IsDigit(c) {
 			nDigits++
 		}
-		if unicode.Is(unicode.Han, c) {
-			run++
-			anyHan = true
-		} else {
-			run = 0
-		}
-		longestHan = max(longestHan, run)
 		if c < unicode.MaxASCII && unicode.IsLetter(c) {
 			letters++
 		}
 	}
+	longestHan := hanRun(r.text)
+	anyHan := longestHan > 0
 	switch {
 	case longestHan >= 3 || nDigits > plateMaxDigits || (longestHan >= 2 && letters == 0):
 		return true
@@ -190,6 +184,20 @@ func notPlate(r reading) bool {
 		return true
 	}
 	return !anyHan && letters >= 4 && r.conf >= plateReadWordSure
+}
+
+// hanRun returns the most Chinese characters side by side in text.
+func hanRun(text string) int {
+	run, most := 0, 0
+	for _, c := range text {
+		if unicode.Is(unicode.Han, c) {
+			run++
+			most = max(most, run)
+		} else {
+			run = 0
+		}
+	}
+	return most
 }
 
 // plateMaxDigits is the most digits a plate carries (Chinese plates hold

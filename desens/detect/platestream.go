@@ -472,20 +472,6 @@ const (
 	signWordSure = 0.9
 )
 
-// hanRun returns the most Chinese characters side by side in text.
-func hanRun(text string) int {
-	run, most := 0, 0
-	for _, c := range text {
-		if unicode.Is(unicode.Han, c) {
-			run++
-			most = max(most, run)
-		} else {
-			run = 0
-		}
-	}
-	return most
-}
-
 // foreignHan reports whether a confident reading of Chinese characters
 // alone holds one no plate carries (快 of 快餐): a Chinese plate holds one
 // of plateHan, then letters and digits.

@@ -27,7 +27,7 @@ type frame struct {
 	seq   int
 	img   gocv.Mat
 	dets  []detect.Detection // what the detectors found
-	extra []detect.Detection // what the tracker adds (held, bridged, lead-in)
+	extra []trackedBox       // what the tracker adds (held, bridged, lead-in)
 	err   error              // detection failed: the frame is masked whole
 }
 

@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"math"
-	"slices"
 	"time"
 
 	"gocv.io/x/gocv"
@@ -117,12 +116,19 @@ func (r redactor) shapeFor(c detect.Class) Shape {
 	return r.Shape
 }
 
-// RedactDetections hides every detection in img, each with its class's
-// shape.
-func (r redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection) {
-	for _, d := range dets {
-		rc, box := r.forDetection(d)
-		rc.Redact(img, []image.Rectangle{box})
+// RedactDetections hides every detection in img, and every box the
+// tracker added, each with its class's shape.
+func (r redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection, extra []trackedBox) {
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	for _, h := range r.hidden(dets, extra, bounds) {
+		rc := r
+		rc.Shape, rc.quad = h.Shape, h.Quad
+		if h.Class == detect.Plate || h.Class == detect.Overlay {
+			rc.blocks = textBlocksAcross
+		}
+		if reg := h.Box.Intersect(bounds); reg.Dx() >= 1 && reg.Dy() >= 1 {
+			rc.hide(img, reg, h.Box)
+		}
 	}
 }
 
@@ -148,29 +154,31 @@ func (r redactor) forDetection(d detect.Detection) (redactor, image.Rectangle) {
 	return rc, box
 }
 
-// hidden lists what RedactDetections hides of dets in a frame of bounds.
-func (r redactor) hidden(dets []detect.Detection, bounds image.Rectangle) []HiddenRegion {
-	out := make([]HiddenRegion, 0, len(dets))
-	for _, d := range dets {
+// hidden lists what RedactDetections hides of dets and extra in a frame
+// of bounds. A plate box's slack is added to its cover rather than grown
+// with it: the plate's frame, screws and Expand are shares of the plate,
+// not of the ground it may have moved over.
+func (r redactor) hidden(dets []detect.Detection, extra []trackedBox, bounds image.Rectangle) []HiddenRegion {
+	out := make([]HiddenRegion, 0, len(dets)+len(extra))
+	add := func(d detect.Detection, slack image.Point) {
+		if d.Class != detect.Plate {
+			slack = image.Point{}
+		}
+		d.Box = image.Rect(d.Box.Min.X+slack.X, d.Box.Min.Y+slack.Y, d.Box.Max.X-slack.X, d.Box.Max.Y-slack.Y)
 		rc, box := r.forDetection(d)
-		if full := rc.grow(box); full.Overlaps(bounds) {
+		full := rc.grow(box)
+		full = image.Rect(full.Min.X-slack.X, full.Min.Y-slack.Y, full.Max.X+slack.X, full.Max.Y+slack.Y)
+		if full.Overlaps(bounds) {
 			out = append(out, HiddenRegion{Class: d.Class, Box: full, Shape: rc.Shape, Quad: rc.quad})
 		}
 	}
-	return out
-}
-
-// Redact hides every box in img.
-func (r redactor) Redact(img *gocv.Mat, boxes []image.Rectangle) {
-	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	for _, b := range boxes {
-		full := r.grow(b)
-		reg := full.Intersect(bounds)
-		if reg.Dx() < 1 || reg.Dy() < 1 {
-			continue
-		}
-		r.hide(img, reg, full)
+	for _, d := range dets {
+		add(d, image.Point{})
 	}
+	for _, e := range extra {
+		add(e.Detection, e.slack)
+	}
+	return out
 }
 
 // MaskAll hides a whole frame: used when a frame could not be examined.
@@ -299,12 +307,11 @@ func (p *pipeline) redactFrame(f *frame) error {
 	for _, d := range f.dets {
 		p.report.Detections[d.Class]++
 	}
-	regions := slices.Concat(f.dets, f.extra)
-	p.redactor.RedactDetections(&f.img, regions)
-	p.report.Redacted += len(regions)
+	p.redactor.RedactDetections(&f.img, f.dets, f.extra)
+	p.report.Redacted += len(f.dets) + len(f.extra)
 	if p.redactor.onFrame != nil {
 		bounds := image.Rect(0, 0, f.img.Cols(), f.img.Rows())
-		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: p.redactor.hidden(regions, bounds)})
+		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: p.redactor.hidden(f.dets, f.extra, bounds)})
 	}
 	return nil
 }

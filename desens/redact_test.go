@@ -37,7 +37,7 @@ func TestRedactionDestroysFaces(t *testing.T) {
 				img := up.Clone()
 				defer img.Close()
 				r := redactor{Style: style, Shape: shape, Expand: 1.3}
-				r.Redact(&img, boxes)
+				r.RedactDetections(&img, found, nil)
 				if f := faces(t, d, img); len(f) > 0 {
 					t.Errorf("detector still fires after redaction: %v", f)
 				}
@@ -131,7 +131,7 @@ func TestTextRedactedCoarser(t *testing.T) {
 		t.Run(string(tc.class), func(t *testing.T) {
 			out := img.Clone()
 			defer out.Close()
-			r.RedactDetections(&out, []detect.Detection{{Box: box, Class: tc.class}})
+			r.RedactDetections(&out, []detect.Detection{{Box: box, Class: tc.class}}, nil)
 			gray := gocv.NewMat()
 			defer gray.Close()
 			gocv.CvtColor(out, &gray, gocv.ColorBGRToGray)
@@ -172,10 +172,10 @@ func TestPlateQuadRedaction(t *testing.T) {
 			r := redactor{Style: style, Shape: ShapeEllipse, Expand: 1.1}
 			box := image.Rect(138, 60, 263, 156)
 			det := detect.Detection{Box: box, Class: detect.Plate, Quad: quad}
-			r.RedactDetections(&img, []detect.Detection{det})
+			r.RedactDetections(&img, []detect.Detection{det}, nil)
 			// The stroke is gone: the output differs little from the plate
 			// without it hidden the same way.
-			r.RedactDetections(&blank, []detect.Detection{det})
+			r.RedactDetections(&blank, []detect.Detection{det}, nil)
 			diff := gocv.NewMat()
 			defer diff.Close()
 			gocv.AbsDiff(img, blank, &diff)
@@ -192,7 +192,7 @@ func TestPlateQuadRedaction(t *testing.T) {
 					t.Errorf("pixel %v outside the plate's outline changed", p)
 				}
 			}
-			hidden := r.hidden([]detect.Detection{det}, image.Rect(0, 0, w, h))
+			hidden := r.hidden([]detect.Detection{det}, nil, image.Rect(0, 0, w, h))
 			if len(hidden) != 1 || hidden[0].Shape != ShapeQuad || len(hidden[0].Quad) != 4 {
 				t.Fatalf("hidden = %+v, want one quad", hidden)
 			}
@@ -203,8 +203,52 @@ func TestPlateQuadRedaction(t *testing.T) {
 			}
 			// Corners in a line: the rectangle is hidden instead.
 			flat := detect.Detection{Box: box, Class: detect.Plate, Quad: []image.Point{{140, 60}, {180, 90}, {220, 120}, {260, 150}}}
-			if hf := r.hidden([]detect.Detection{flat}, image.Rect(0, 0, w, h)); len(hf) != 1 || hf[0].Shape != ShapeRect {
+			if hf := r.hidden([]detect.Detection{flat}, nil, image.Rect(0, 0, w, h)); len(hf) != 1 || hf[0].Shape != ShapeRect {
 				t.Errorf("degenerate corners hidden as %+v, want the rectangle", hf)
+			}
+		})
+	}
+}
+
+// A box the tracker grew for motion it has not seen is hidden over its
+// class's cover of the object plus that growth: a plate's frame, screws
+// and Expand are shares of the plate, not of the ground it may have
+// crossed. A face's growth is grown with it, as its box is.
+func TestTrackedBoxSlack(t *testing.T) {
+	bounds := image.Rect(0, 0, 1920, 1080)
+	r := redactor{Style: StyleBlur, Shape: ShapeEllipse, Expand: 1.3}
+	plate := image.Rect(500, 500, 600, 532)
+	face := image.Rect(800, 300, 840, 350)
+	slack := image.Pt(15, 5)
+	grown := func(b image.Rectangle) image.Rectangle {
+		return image.Rect(b.Min.X-slack.X, b.Min.Y-slack.Y, b.Max.X+slack.X, b.Max.Y+slack.Y)
+	}
+	only := func(d detect.Detection) image.Rectangle {
+		h := r.hidden([]detect.Detection{d}, nil, bounds)
+		if len(h) != 1 {
+			t.Fatalf("%v hidden as %+v", d, h)
+		}
+		return h[0].Box
+	}
+	for _, tc := range []struct {
+		name string
+		box  trackedBox
+		want image.Rectangle
+	}{
+		{"plate with slack", trackedBox{Detection: detect.Detection{Box: grown(plate), Class: detect.Plate}, slack: slack},
+			grown(only(detect.Detection{Box: plate, Class: detect.Plate}))},
+		{"plate without", trackedBox{Detection: detect.Detection{Box: plate, Class: detect.Plate}},
+			only(detect.Detection{Box: plate, Class: detect.Plate})},
+		{"face with slack", trackedBox{Detection: detect.Detection{Box: grown(face), Class: detect.Face}, slack: slack},
+			only(detect.Detection{Box: grown(face), Class: detect.Face})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := r.hidden(nil, []trackedBox{tc.box}, bounds)
+			if len(h) != 1 || h[0].Box != tc.want {
+				t.Errorf("hidden %+v, want %v", h, tc.want)
+			}
+			if !tc.box.Box.In(h[0].Box) {
+				t.Errorf("hidden %v does not hold the tracked box %v", h[0].Box, tc.box.Box)
 			}
 		})
 	}

@@ -64,6 +64,8 @@ type held struct {
 // larger face moves faster across the frame, but not in proportion
 // without end, and a large face grown by its own side a few frames over
 // covers most of the frame, and every sign in it, before and after it.
+// What a box grows is its slack (trackedBox), which the redactor adds to
+// a plate's cover rather than growing it with the plate.
 type growth struct {
 	lead, hold float64
 	reach      int
@@ -80,10 +82,11 @@ var growths = map[detect.Class]growth{
 // faster (see growth).
 const faceGrowthSide = 32
 
-// grow returns b moved by (dx, dy) and grown on each side by f of its
-// longer side (for a flat class, of its side along that axis; at most
-// g.side when that is set), plus a pixel.
-func (g growth) grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
+// grow returns a box of class c: b moved by (dx, dy) and grown on each
+// side by f of its longer side (for a flat class, of its side along that
+// axis; at most g.side when that is set), plus a pixel, which is its
+// slack.
+func (g growth) grow(c detect.Class, b image.Rectangle, dx, dy, f float64) trackedBox {
 	sx, sy := max(b.Dx(), b.Dy()), max(b.Dx(), b.Dy())
 	if g.flat {
 		sx, sy = b.Dx(), b.Dy()
@@ -93,7 +96,19 @@ func (g growth) grow(b image.Rectangle, dx, dy, f float64) image.Rectangle {
 	}
 	gx, gy := int(f*float64(sx)+1.5), int(f*float64(sy)+1.5)
 	b = b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy))))
-	return image.Rect(b.Min.X-gx, b.Min.Y-gy, b.Max.X+gx, b.Max.Y+gy)
+	return trackedBox{
+		Detection: detect.Detection{Box: image.Rect(b.Min.X-gx, b.Min.Y-gy, b.Max.X+gx, b.Max.Y+gy), Class: c},
+		slack:     image.Pt(gx, gy),
+	}
+}
+
+// trackedBox is a box the tracker adds to a frame. Box is where the
+// object may be; slack is how much of it, on each side, is growth for
+// motion that no detection pinned down (none on the path between two
+// detections).
+type trackedBox struct {
+	detect.Detection
+	slack image.Point
 }
 
 // plateReach is how many frames a plate box is carried or led in at most.
@@ -139,8 +154,7 @@ func (t *tracker) push(f *frame) []*frame {
 					continue
 				}
 				g := growths[d.Class]
-				box := g.grow(d.Box, 0, 0, g.lead*float64(f.seq-old.seq))
-				old.extra = append(old.extra, detect.Detection{Box: box, Class: d.Class})
+				old.extra = append(old.extra, g.grow(d.Class, d.Box, 0, 0, g.lead*float64(f.seq-old.seq)))
 				nt.lead = append(nt.lead, held{old, len(old.extra) - 1})
 			}
 			t.tracks = append(t.tracks, nt)
@@ -150,7 +164,7 @@ func (t *tracker) push(f *frame) []*frame {
 		tr := t.tracks[best]
 		matched[best] = true
 		if cut := tr.leaving(d.Box, f); !cut.Empty() {
-			f.extra = append(f.extra, detect.Detection{Box: cut, Class: tr.class})
+			f.extra = append(f.extra, trackedBox{Detection: detect.Detection{Box: cut, Class: tr.class}})
 		}
 		if gap := f.seq - tr.seen; gap > 1 {
 			// The gap is bridged: the boxes carried into it give way to
@@ -161,7 +175,7 @@ func (t *tracker) push(f *frame) []*frame {
 			}
 			for _, old := range t.buf {
 				if old.seq > tr.seen && old.seq < f.seq {
-					box := detect.Detection{Box: lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap)), Class: tr.class}
+					box := trackedBox{Detection: detect.Detection{Box: lerpRect(tr.box, d.Box, float64(old.seq-tr.seen)/float64(gap)), Class: tr.class}}
 					if i, ok := carried[old]; ok {
 						old.extra[i] = box
 					} else {
@@ -188,8 +202,7 @@ func (t *tracker) push(f *frame) []*frame {
 			if !tr.moved {
 				rate = growths[tr.class].lead
 			}
-			box := growths[tr.class].grow(tr.box, tr.vx*age, tr.vy*age, rate*age)
-			f.extra = append(f.extra, detect.Detection{Box: box, Class: tr.class})
+			f.extra = append(f.extra, growths[tr.class].grow(tr.class, tr.box, tr.vx*age, tr.vy*age, rate*age))
 			tr.held = append(tr.held, held{f, len(f.extra) - 1})
 		}
 		kept = append(kept, tr)
@@ -230,7 +243,7 @@ func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 			continue
 		}
 		k := float64(firstSeq - h.f.seq)
-		h.f.extra[h.i].Box = g.grow(first, -tr.vx*k, -tr.vy*k, g.hold*k)
+		h.f.extra[h.i] = g.grow(tr.class, first, -tr.vx*k, -tr.vy*k, g.hold*k)
 	}
 	tr.lead = nil
 }

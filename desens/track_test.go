@@ -222,7 +222,7 @@ func TestTrackerLeaving(t *testing.T) {
 	out = append(out, tr.flush()...)
 	want := image.Rect(616, 200, 640, 243) // the face moved on, cut by the frame
 	last := out[3]
-	if !slices.ContainsFunc(last.extra, func(d detect.Detection) bool { return want.In(d.Box) }) {
+	if !slices.ContainsFunc(last.extra, func(e trackedBox) bool { return want.In(e.Box) }) {
 		t.Errorf("last frame hides %v and %v, want %v covered", last.dets, last.extra, want)
 	}
 	for _, f := range out[:3] {

@@ -92,6 +92,14 @@ type PlateConfig struct {
 	// MinAspect and MaxAspect bound a plate's width over its height: the
 	// corners' sides when the corners are known, the box's otherwise.
 	MinAspect, MaxAspect float64
+	// MinAspectInside is MinAspect in video for a box without corners
+	// clear of the frame's edges: a plate cut by an edge can be any
+	// shape, but a whole plate boxed taller than wide is turned past 60°
+	// even when it is a two-row or a motorcycle plate, the squarest there
+	// are, while signs and scraps of text are boxed so often, and a video
+	// carries each false box over the frames round it. Stills keep
+	// MinAspect: a photo's plate has no other frame to be found in.
+	MinAspectInside float64
 	// MaxSide is the largest part of the frame's width, or of its height,
 	// a plate box may span.
 	MaxSide float64
@@ -175,6 +183,7 @@ func DefaultPlateConfig() PlateConfig {
 		CornerSure:          0.7,
 		CornerSureVerify:    0.2,
 		MinAspect:           0.5,
+		MinAspectInside:     1,
 		MaxAspect:           8,
 		MaxSide:             0.7,
 		LargeArea:           0.05,
@@ -329,12 +338,17 @@ func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result 
 
 // DetectFrame finds plates in one BGR frame.
 func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
-	return d.detectFrame(ctx, img, true)
+	return d.detectFrame(ctx, img, frameSearch{corners: true})
 }
 
-// detectFrame finds plates in one BGR frame, with the corner detector
-// (when it is loaded) if withCorners.
-func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorners bool) ([]Detection, error) {
+// frameSearch says how detectFrame searches a frame.
+type frameSearch struct {
+	corners bool    // with the corner detector too, when it is loaded
+	inside  float64 // see PlateConfig.MinAspectInside; 0: MinAspect alone
+}
+
+// detectFrame finds plates in one BGR frame, as sch says.
+func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frameSearch) ([]Detection, error) {
 	if img.Empty() || img.Type() != gocv.MatTypeCV8UC3 {
 		return nil, fmt.Errorf("plate detector: want a non-empty 8-bit BGR frame, got %v", img.Type())
 	}
@@ -344,7 +358,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 		return err
 	}
 	corner := func(ctx context.Context) (err error) {
-		if d.corner != nil && withCorners {
+		if d.corner != nil && sch.corners {
 			corners, err = d.corners(ctx, img)
 		}
 		return err
@@ -367,7 +381,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, withCorne
 	} else {
 		cands = append(cands, slices.DeleteFunc(corners, func(c candidate) bool { return c.score < d.cfg.CornerSure })...)
 	}
-	cands = d.plateShaped(cands, img.Cols(), img.Rows())
+	cands = d.plateShaped(cands, img.Cols(), img.Rows(), sch.inside)
 	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
@@ -516,13 +530,15 @@ func (d *PlateDetector) cornerSure(c candidate) bool {
 }
 
 // plateShaped drops the boxes no plate could be in a w×h frame: too
-// narrow or too wide for a plate, spanning most of the frame, or large
-// without strong evidence of a plate (see PlateConfig.LargeArea). A large
-// box that needs its reading to confirm it comes back marked large.
-func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
+// narrow or too wide for a plate (under inside wide for their height
+// clear of the frame's edges, when inside is set), spanning most of the
+// frame, or large without strong evidence of a plate (see
+// PlateConfig.LargeArea). A large box that needs its reading to confirm
+// it comes back marked large.
+func (d *PlateDetector) plateShaped(cands []candidate, w, h int, inside float64) []candidate {
 	out := cands[:0]
 	for _, c := range cands {
-		if keep, large := d.plateShape(c, float64(w), float64(h)); keep {
+		if keep, large := d.plateShape(c, float64(w), float64(h), inside); keep {
 			c.large = large
 			out = append(out, c)
 		}
@@ -530,8 +546,14 @@ func (d *PlateDetector) plateShaped(cands []candidate, w, h int) []candidate {
 	return out
 }
 
+// plateEdge is how near (px) a box may come to the frame's edge and still
+// count as clear of it (see PlateConfig.MinAspectInside). A region of a
+// frame counts as one here: a box at its inner edge is dropped anyway,
+// as a plate cut in two (PlateStream.region).
+const plateEdge = 2
+
 // plateShape judges one box in a fw×fh frame (see plateShaped).
-func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large bool) {
+func (d *PlateDetector) plateShape(c candidate, fw, fh, inside float64) (keep, large bool) {
 	bw, bh := c.box.w(), c.box.h()
 	pw, ph := bw, bh
 	if c.quad != nil {
@@ -542,6 +564,10 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64) (keep, large boo
 	}
 	a := pw / ph
 	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
+		return false, false
+	}
+	clear := c.box.x0 > plateEdge && c.box.y0 > plateEdge && c.box.x1 < fw-plateEdge && c.box.y1 < fh-plateEdge
+	if clear && a < inside {
 		return false, false
 	}
 	if bw*bh <= d.cfg.LargeArea*fw*fh {

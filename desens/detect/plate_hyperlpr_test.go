@@ -171,7 +171,7 @@ func TestPlateShaped(t *testing.T) {
 			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, false},
 		{"large and square", candidate{box: rectF{0, 0, 200, 190}, ver: 1}, false},
 	} {
-		got := d.plateShaped([]candidate{tc.c}, 1000, 500)
+		got := d.plateShaped([]candidate{tc.c}, 1000, 500, 0)
 		if (len(got) == 1) != tc.keep {
 			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
 		}
@@ -184,9 +184,35 @@ func TestPlateShaped(t *testing.T) {
 		ver         float64
 		keep, large bool
 	}{{own, 0.9, false, false}, {reading, 0.9, true, true}, {reading, 0.3, false, false}} {
-		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500)
+		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500, 0)
 		if keep := len(got) == 2; keep != tc.keep || got[0].large != (tc.keep && tc.large) {
 			t.Errorf("reader %v, large box, verifier %.1f: kept %v (%+v), want %v, large %v", tc.d.read != nil, tc.ver, keep, got, tc.keep, tc.large)
+		}
+	}
+}
+
+// In video a box without corners clear of the frame's edges must be at
+// least as wide as high; one cut by an edge, or with corners, keeps
+// MinAspect.
+func TestPlateShapedInside(t *testing.T) {
+	d := &PlateDetector{cfg: DefaultPlateConfig(), verify: &plateVerifier{}, corner: &cornerDetector{}}
+	for _, tc := range []struct {
+		name   string
+		c      candidate
+		inside float64
+		keep   bool
+	}{
+		{"taller than wide, clear of the edges", candidate{box: rectF{100, 100, 128, 148}}, 1, false},
+		{"taller than wide, in a still", candidate{box: rectF{100, 100, 128, 148}}, 0, true},
+		{"as tall as wide", candidate{box: rectF{100, 100, 148, 148}}, 1, true},
+		{"taller than wide, at the left edge", candidate{box: rectF{0, 100, 28, 148}}, 1, true},
+		{"taller than wide, at the bottom edge", candidate{box: rectF{100, 452, 128, 500}}, 1, true},
+		{"corners of a plate on end", candidate{box: rectF{100, 100, 140, 220},
+			quad: &quadF{{100, 100}, {140, 100}, {140, 220}, {100, 220}}}, 1, true},
+	} {
+		got := d.plateShaped([]candidate{tc.c}, 1000, 500, tc.inside)
+		if (len(got) == 1) != tc.keep {
+			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
 		}
 	}
 }

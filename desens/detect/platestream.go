@@ -83,6 +83,12 @@ func (d *PlateDetector) Stream() *PlateStream {
 	return &PlateStream{d: d, every: every, stride: stride}
 }
 
+// search is how the stream searches a frame or a region of one: with
+// the corner detector if corners, and the video's bar on shape.
+func (s *PlateStream) search(corners bool) frameSearch {
+	return frameSearch{corners: corners, inside: s.d.cfg.MinAspectInside}
+}
+
 // Detect finds plates in the next frames of the video (BGR), in order.
 func (s *PlateStream) Detect(ctx context.Context, frames []gocv.Mat) []Result {
 	return eachFrame(ctx, frames, s.detectFrame)
@@ -97,7 +103,7 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	s.n++
 	coarse := s.d.cfg.StreamCoarse
 	if s.every == 1 || img.Empty() || img.Type() != gocv.MatTypeCV8UC3 || float64(min(size.X, size.Y))*coarse < plateAlign {
-		return s.d.DetectFrame(ctx, img)
+		return s.d.detectFrame(ctx, img, s.search(true))
 	}
 	if size != s.size {
 		s.size = size
@@ -122,7 +128,7 @@ func (s *PlateStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detectio
 	fine := s.fine[n%s.every]
 	parts := make([][]Detection, 1+len(fine)) // the whole frame's, then each region's
 	searches := []func(context.Context) error{func(ctx context.Context) error {
-		whole, err := s.d.DetectFrame(ctx, small)
+		whole, err := s.d.detectFrame(ctx, small, s.search(true))
 		for _, det := range whole {
 			parts[0] = append(parts[0], rescale(det, 1/coarse))
 		}
@@ -348,7 +354,7 @@ func (s *PlateStream) Finish(ctx context.Context, last gocv.Mat) Result {
 // was not searched at all.
 func (s *PlateStream) finishing(ctx context.Context, last gocv.Mat) ([]Detection, error) {
 	if s.stride.idle {
-		return s.d.DetectFrame(ctx, last)
+		return s.d.detectFrame(ctx, last, s.search(true))
 	}
 	var found []Detection
 	for k, share := range s.fine {
@@ -426,7 +432,7 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 	defer part.Close()
 	// The corner detector looks at the whole frame in every frame (it
 	// sees a fixed 640 px square): a region gets the own detector alone.
-	found, err := s.d.detectFrame(ctx, part, false)
+	found, err := s.d.detectFrame(ctx, part, s.search(false))
 	if err != nil {
 		return nil, fmt.Errorf("plate detector: region %v: %w", src, err)
 	}

@@ -296,8 +296,9 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 			rs = append(rs, hs...)
 		}
 		// A half holds one row of a two-row plate, which may be a
-		// number alone: only notPlate rules a half out.
-		sign := slices.ContainsFunc(rs, notPlate)
+		// number alone: only notPlate, and more digits than a plate
+		// holds, rule a half out.
+		sign := slices.ContainsFunc(rs, func(r reading) bool { return notPlate(r) || longNumber(r) })
 		if !sign && rs[0].conf < plateReadSure && rs[1].conf < plateReadSure {
 			sign = s.signNear(b, seen)
 		}
@@ -447,6 +448,14 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 		out = append(out, mapPoints(det, func(q image.Point) image.Point { return q.Add(src.Min) }))
 	}
 	return out, nil
+}
+
+// longNumber reports whether a reading holds more digits than any plate,
+// read at phoneLabelSure or more: a phone number, whose many digits pull
+// its mean down where notPlate asks plateReadSure. No reading of a
+// plate, whole or half, held so many (see models/README.md).
+func longNumber(r reading) bool {
+	return r.conf >= phoneLabelSure && digits(r.text) > plateMaxDigits
 }
 
 // signText reports whether a reading is text no plate carries: what

@@ -324,6 +324,25 @@ func TestSignText(t *testing.T) {
 
 // TestBare: a box and its widened reading that hold a short word, a
 // number or Chinese characters alone, and nothing else, are sign text.
+func TestLongNumber(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		conf float64
+		want bool
+	}{
+		{"43：89573818", 0.64, true}, // a van's phone number, read in a box's lower half
+		{"15531185293", 0.6, true},
+		{"15531185293", 0.55, false}, // not sure enough
+		{"2556206", 0.9, false},      // a US plate of digits alone
+		{"粤B·12345678", 0.9, false},  // eight digits: notPlate's, at its own bar
+		{"TEL", 1, false},
+	} {
+		if got := longNumber(reading{text: tc.text, conf: tc.conf}); got != tc.want {
+			t.Errorf("longNumber(%q at %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)
+		}
+	}
+}
+
 func TestBare(t *testing.T) {
 	for _, tc := range []struct {
 		box, wide string

@@ -296,9 +296,9 @@ func (s *PlateStream) readInContext(ctx context.Context, img gocv.Mat, dets []De
 			rs = append(rs, hs...)
 		}
 		// A half holds one row of a two-row plate, which may be a
-		// number alone: only notPlate, and more digits than a plate
-		// holds, rule a half out.
-		sign := slices.ContainsFunc(rs, func(r reading) bool { return notPlate(r) || longNumber(r) })
+		// number alone, or a US state's name: a half is ruled out only
+		// by text no row of a plate holds (see halfSign).
+		sign := slices.ContainsFunc(rs, halfSign)
 		if !sign && rs[0].conf < plateReadSure && rs[1].conf < plateReadSure {
 			sign = s.signNear(b, seen)
 		}
@@ -448,6 +448,15 @@ func (s *PlateStream) region(ctx context.Context, img gocv.Mat, src image.Rectan
 		out = append(out, mapPoints(det, func(q image.Point) image.Point { return q.Add(src.Min) }))
 	}
 	return out, nil
+}
+
+// halfSign reports whether a reading, of a box or of either half of it,
+// is text no row of a plate holds: what notPlate rules out, more digits
+// than a plate holds (longNumber), a phone number (phoneNumber) or a
+// sign's symbol (signSymbol). No reading of a labelled plate's half did
+// any of these (see models/README.md).
+func halfSign(r reading) bool {
+	return notPlate(r) || longNumber(r) || phoneNumber(r) || signSymbol(r)
 }
 
 // longNumber reports whether a reading holds more digits than any plate,

@@ -343,6 +343,27 @@ func TestLongNumber(t *testing.T) {
 	}
 }
 
+func TestHalfSign(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		conf float64
+		want bool
+	}{
+		{"便利店", 0.9, true},         // notPlate's
+		{"15531185293", 0.6, true}, // longNumber's
+		{"400-603-1234", 0.85, true},
+		{"电话", 0.7, true},
+		{"SALE 50%", 0.9, true},
+		{"12345", 1, false},     // the lower row of a two-row plate
+		{"ARIZONA", 0.9, false}, // a US plate's upper half
+		{"粤B", 0.95, false},
+	} {
+		if got := halfSign(reading{text: tc.text, conf: tc.conf}); got != tc.want {
+			t.Errorf("halfSign(%q at %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)
+		}
+	}
+}
+
 func TestBare(t *testing.T) {
 	for _, tc := range []struct {
 		box, wide string

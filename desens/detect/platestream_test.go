@@ -322,40 +322,27 @@ func TestSignText(t *testing.T) {
 	}
 }
 
-// TestBare: a box and its widened reading that hold a short word, a
-// number or Chinese characters alone, and nothing else, are sign text.
-func TestLongNumber(t *testing.T) {
-	for _, tc := range []struct {
-		text string
-		conf float64
-		want bool
-	}{
-		{"43：89573818", 0.64, true}, // a van's phone number, read in a box's lower half
-		{"15531185293", 0.6, true},
-		{"15531185293", 0.55, false}, // not sure enough
-		{"2556206", 0.9, false},      // a US plate of digits alone
-		{"粤B·12345678", 0.9, false},  // eight digits: notPlate's, at its own bar
-		{"TEL", 1, false},
-	} {
-		if got := longNumber(reading{text: tc.text, conf: tc.conf}); got != tc.want {
-			t.Errorf("longNumber(%q at %.2f) = %v, want %v", tc.text, tc.conf, got, tc.want)
-		}
-	}
-}
-
+// A box's halves are judged only by text no row of a plate holds
+// (halfSign): what notPlate rules out, more digits than a plate holds,
+// a phone number and a sign's symbol.
 func TestHalfSign(t *testing.T) {
 	for _, tc := range []struct {
 		text string
 		conf float64
 		want bool
 	}{
-		{"便利店", 0.9, true},         // notPlate's
-		{"15531185293", 0.6, true}, // longNumber's
+		{"便利店", 0.9, true},          // notPlate's
+		{"43：89573818", 0.64, true}, // a van's phone number, read in a box's lower half
+		{"15531185293", 0.6, true},
+		{"15531185293", 0.55, false}, // not sure enough
 		{"400-603-1234", 0.85, true},
 		{"电话", 0.7, true},
+		{"TEL", 1, true},
 		{"SALE 50%", 0.9, true},
-		{"12345", 1, false},     // the lower row of a two-row plate
-		{"ARIZONA", 0.9, false}, // a US plate's upper half
+		{"2556206", 0.9, false},     // a US plate of digits alone
+		{"粤B·12345678", 0.9, false}, // eight digits: a plate may hold them
+		{"12345", 1, false},         // the lower row of a two-row plate
+		{"ARIZONA", 0.9, false},     // a US plate's upper half
 		{"粤B", 0.95, false},
 	} {
 		if got := halfSign(reading{text: tc.text, conf: tc.conf}); got != tc.want {
@@ -364,6 +351,8 @@ func TestHalfSign(t *testing.T) {
 	}
 }
 
+// TestBare: a box and its widened reading that hold a short word, a
+// number or Chinese characters alone, and nothing else, are sign text.
 func TestBare(t *testing.T) {
 	for _, tc := range []struct {
 		box, wide string

@@ -119,24 +119,36 @@ func (r redactor) shapeFor(c detect.Class) Shape {
 // RedactDetections hides every detection in img, and every box the
 // tracker added, each with its class's shape.
 func (r redactor) RedactDetections(img *gocv.Mat, dets []detect.Detection, extra []trackedBox) {
+	r.hideRegions(img, r.hidden(dets, extra, image.Rect(0, 0, img.Cols(), img.Rows())))
+}
+
+// hideRegions hides each region hidden lists in img.
+func (r redactor) hideRegions(img *gocv.Mat, regions []HiddenRegion) {
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
-	for _, h := range r.hidden(dets, extra, bounds) {
-		rc := r
+	for _, h := range regions {
+		rc := r.forClass(h.Class)
 		rc.Shape, rc.quad = h.Shape, h.Quad
-		if h.Class == detect.Plate || h.Class == detect.Overlay {
-			rc.blocks = textBlocksAcross
-		}
 		if reg := h.Box.Intersect(bounds); reg.Dx() >= 1 && reg.Dy() >= 1 {
 			rc.hide(img, reg, h.Box)
 		}
 	}
 }
 
+// forClass is the redactor set for class c: its shape, and for text and
+// plates pixelation blocks counted across the region.
+func (r redactor) forClass(c detect.Class) redactor {
+	rc := r
+	rc.Shape = r.shapeFor(c)
+	if c == detect.Plate || c == detect.Overlay {
+		rc.blocks = textBlocksAcross
+	}
+	return rc
+}
+
 // forDetection is how d is hidden: the redactor set for its class, and
 // the box it grows.
 func (r redactor) forDetection(d detect.Detection) (redactor, image.Rectangle) {
-	rc := r
-	rc.Shape = r.shapeFor(d.Class)
+	rc := r.forClass(d.Class)
 	box := d.Box
 	if d.Class == detect.Plate {
 		box = detect.PlateCover(box) // the frame and screws too
@@ -147,9 +159,6 @@ func (r redactor) forDetection(d detect.Detection) (redactor, image.Rectangle) {
 			box = pointsBounds(q)
 			rc.Shape, rc.quad = ShapeQuad, scalePoints(q, box, r.Expand)
 		}
-	}
-	if d.Class == detect.Plate || d.Class == detect.Overlay {
-		rc.blocks = textBlocksAcross
 	}
 	return rc, box
 }
@@ -164,11 +173,9 @@ func (r redactor) hidden(dets []detect.Detection, extra []trackedBox, bounds ima
 		if d.Class != detect.Plate {
 			slack = image.Point{}
 		}
-		d.Box = image.Rect(d.Box.Min.X+slack.X, d.Box.Min.Y+slack.Y, d.Box.Max.X-slack.X, d.Box.Max.Y-slack.Y)
+		d.Box = outset(d.Box, slack.Mul(-1))
 		rc, box := r.forDetection(d)
-		full := rc.grow(box)
-		full = image.Rect(full.Min.X-slack.X, full.Min.Y-slack.Y, full.Max.X+slack.X, full.Max.Y+slack.Y)
-		if full.Overlaps(bounds) {
+		if full := outset(rc.grow(box), slack); full.Overlaps(bounds) {
 			out = append(out, HiddenRegion{Class: d.Class, Box: full, Shape: rc.Shape, Quad: rc.quad})
 		}
 	}
@@ -307,11 +314,11 @@ func (p *pipeline) redactFrame(f *frame) error {
 	for _, d := range f.dets {
 		p.report.Detections[d.Class]++
 	}
-	p.redactor.RedactDetections(&f.img, f.dets, f.extra)
+	regions := p.redactor.hidden(f.dets, f.extra, image.Rect(0, 0, f.img.Cols(), f.img.Rows()))
+	p.redactor.hideRegions(&f.img, regions)
 	p.report.Redacted += len(f.dets) + len(f.extra)
 	if p.redactor.onFrame != nil {
-		bounds := image.Rect(0, 0, f.img.Cols(), f.img.Rows())
-		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: p.redactor.hidden(f.dets, f.extra, bounds)})
+		p.redactor.onFrame(FrameRegions{File: p.name, Frame: f.seq, Hidden: regions})
 	}
 	return nil
 }

@@ -96,10 +96,14 @@ func (g growth) grow(c detect.Class, b image.Rectangle, dx, dy, f float64) track
 	}
 	gx, gy := int(f*float64(sx)+1.5), int(f*float64(sy)+1.5)
 	b = b.Add(image.Pt(int(math.Round(dx)), int(math.Round(dy))))
-	return trackedBox{
-		Detection: detect.Detection{Box: image.Rect(b.Min.X-gx, b.Min.Y-gy, b.Max.X+gx, b.Max.Y+gy), Class: c},
-		slack:     image.Pt(gx, gy),
-	}
+	slack := image.Pt(gx, gy)
+	return trackedBox{Detection: detect.Detection{Box: outset(b, slack), Class: c}, slack: slack}
+}
+
+// outset returns b grown by p.X on its left and right and p.Y above and
+// below (shrunk, for negative p).
+func outset(b image.Rectangle, p image.Point) image.Rectangle {
+	return image.Rectangle{Min: b.Min.Sub(p), Max: b.Max.Add(p)}
 }
 
 // trackedBox is a box the tracker adds to a frame. Box is where the

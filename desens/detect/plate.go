@@ -566,8 +566,8 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh, inside float64) (keep, l
 	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
 		return false, false
 	}
-	clear := c.box.x0 > plateEdge && c.box.y0 > plateEdge && c.box.x1 < fw-plateEdge && c.box.y1 < fh-plateEdge
-	if clear && a < inside {
+	clearOfEdges := c.box.x0 > plateEdge && c.box.y0 > plateEdge && c.box.x1 < fw-plateEdge && c.box.y1 < fh-plateEdge
+	if clearOfEdges && a < inside {
 		return false, false
 	}
 	if bw*bh <= d.cfg.LargeArea*fw*fh {

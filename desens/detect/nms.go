@@ -12,6 +12,9 @@ type candidate struct {
 	peak  float64 // the detector's own score, before any second look
 	ver   float64 // the verifier's probability (0: not looked at)
 	large bool    // a large plate box kept only if its reading has digits
+	// closeUp marks a corner candidate of the close-up view (see
+	// PlateConfig.CornerCloseUp).
+	closeUp bool
 }
 
 // sortByScore orders candidates strongest first, keeping ties in order.

@@ -78,6 +78,16 @@ type PlateConfig struct {
 	// CornerCandidate is the corner detector's score (objectness × class)
 	// a box must reach to be a candidate at all.
 	CornerCandidate float64
+	// CornerCloseUp, when over 0, gives the corner detector a second view
+	// of a still frame in the same run, the frame's longer side spanning
+	// that share of the model's square: a plate filling much of a photo is
+	// larger than any the model was trained on, and in that view it is
+	// not. The view adds only large boxes (LargeArea), smaller ones being
+	// the full view's, and each must be read as a plate, as a large box
+	// the corner detector is unsure of: boards the view shrinks to a
+	// plate's size come out of it as sure as plates. Video frames get the
+	// one view: a dashcam seldom sees a plate that close.
+	CornerCloseUp float64
 	// A corner candidate is scored as the own detector's are: the
 	// geometric mean of its score and the verifier's probability must
 	// reach the threshold. CornerSure and CornerSureVerify: one scoring at
@@ -101,7 +111,14 @@ type PlateConfig struct {
 	// MinAspect: a photo's plate has no other frame to be found in.
 	MinAspectInside float64
 	// MaxSide is the largest part of the frame's width, or of its height,
-	// a plate box may span.
+	// a plate may span on the detectors' word alone: its corners' sides
+	// when the corners are known (a plate turned in a close-up spans more
+	// in its box than it is), its box's otherwise. In a still a wider box
+	// needs what a large box the corner detector is unsure of needs
+	// (LargeArea): the verifier's LargeVerify and a reading with two
+	// digits. A photo of a plate can be all plate; a dashcam's frame is
+	// not, and in video a box wider than MaxSide, or whose box is, is
+	// dropped.
 	MaxSide float64
 	// LargeArea is the part of the frame's area above which a box needs a
 	// second, stricter look: LargeAspect bounds its aspect, and it must be
@@ -180,6 +197,7 @@ func DefaultPlateConfig() PlateConfig {
 		Own:                 true,
 		Corners:             true,
 		CornerCandidate:     0.25,
+		CornerCloseUp:       0.5,
 		CornerSure:          0.7,
 		CornerSureVerify:    0.2,
 		MinAspect:           0.5,
@@ -338,13 +356,17 @@ func (d *PlateDetector) Detect(ctx context.Context, frames []gocv.Mat) []Result 
 
 // DetectFrame finds plates in one BGR frame.
 func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detection, error) {
-	return d.detectFrame(ctx, img, frameSearch{corners: true})
+	return d.detectFrame(ctx, img, frameSearch{corners: true, still: true})
 }
 
 // frameSearch says how detectFrame searches a frame.
 type frameSearch struct {
 	corners bool    // with the corner detector too, when it is loaded
 	inside  float64 // see PlateConfig.MinAspectInside; 0: MinAspect alone
+	// still: a photo, whose plate may fill it (see PlateConfig.MaxSide):
+	// the corner detector's close-up view (CornerCloseUp), and boxes
+	// wider than MaxSide kept when read as plates.
+	still bool
 }
 
 // detectFrame finds plates in one BGR frame, as sch says.
@@ -359,7 +381,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frame
 	}
 	corner := func(ctx context.Context) (err error) {
 		if d.corner != nil && sch.corners {
-			corners, err = d.corners(ctx, img)
+			corners, err = d.corners(ctx, img, sch.still)
 		}
 		return err
 	}
@@ -381,7 +403,14 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frame
 	} else {
 		cands = append(cands, slices.DeleteFunc(corners, func(c candidate) bool { return c.score < d.cfg.CornerSure })...)
 	}
-	cands = d.plateShaped(cands, img.Cols(), img.Rows(), sch.inside)
+	cands = d.plateShaped(cands, img.Cols(), img.Rows(), sch)
+	if d.read != nil {
+		// Before merging: such a box merged first would swallow the
+		// plates inside it, and then be ruled out by its reading.
+		if cands, err = d.readFirst(ctx, img, cands); err != nil {
+			return nil, err
+		}
+	}
 	cands = mergeBoxes(cands, d.cfg.NMSIoU)
 	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
 	dets := make([]Detection, 0, len(cands))
@@ -400,7 +429,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frame
 		sure = append(sure, d.readSure(c))
 	}
 	if d.read != nil {
-		return d.readOut(ctx, img, dets, large, sure)
+		return d.readOut(ctx, img, dets, large, sure, sch.still)
 	}
 	return dets, nil
 }
@@ -466,14 +495,30 @@ func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) e
 	return g.Wait()
 }
 
-// corners returns the corner detector's candidates. A box whose corners
+// corners returns the corner detector's candidates, from the close-up view
+// too when closeUp is set (see PlateConfig.CornerCloseUp). A box whose corners
 // describe it (trustedQuad) becomes the corners' bounds, the corners kept
 // in order round the plate; otherwise the box grows to hold the corners
 // too and the corners are dropped, so the rectangle hides them all.
-func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat) ([]candidate, error) {
-	cands, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU)
+func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat, closeUp bool) ([]candidate, error) {
+	fills := []float64{1}
+	if closeUp && d.cfg.CornerCloseUp > 0 {
+		fills = append(fills, d.cfg.CornerCloseUp)
+	}
+	views, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU, fills...)
 	if err != nil {
 		return nil, err
+	}
+	cands := views[0]
+	if len(views) > 1 {
+		large := d.cfg.LargeArea * float64(img.Cols()*img.Rows())
+		for _, c := range views[1] {
+			if c.box.w()*c.box.h() > large {
+				c.closeUp = true
+				cands = append(cands, c)
+			}
+		}
+		cands = nmsCorners(cands, cornerNMSIoU)
 	}
 	for i, c := range cands {
 		if q, ok := c.trustedQuad(); ok {
@@ -529,16 +574,16 @@ func (d *PlateDetector) cornerSure(c candidate) bool {
 	return c.peak >= d.cfg.CornerSure && c.ver >= d.cfg.CornerSureVerify
 }
 
-// plateShaped drops the boxes no plate could be in a w×h frame: too
-// narrow or too wide for a plate (under inside wide for their height
-// clear of the frame's edges, when inside is set), spanning most of the
-// frame, or large without strong evidence of a plate (see
-// PlateConfig.LargeArea). A large box that needs its reading to confirm
-// it comes back marked large.
-func (d *PlateDetector) plateShaped(cands []candidate, w, h int, inside float64) []candidate {
+// plateShaped drops the boxes no plate could be in a w×h frame searched
+// as sch says: too narrow or too wide for a plate (under sch.inside wide
+// for their height clear of the frame's edges, when it is set), spanning
+// most of the frame (see PlateConfig.MaxSide), or large without strong
+// evidence of a plate (see PlateConfig.LargeArea). A large box that needs
+// its reading to confirm it comes back marked large.
+func (d *PlateDetector) plateShaped(cands []candidate, w, h int, sch frameSearch) []candidate {
 	out := cands[:0]
 	for _, c := range cands {
-		if keep, large := d.plateShape(c, float64(w), float64(h), inside); keep {
+		if keep, large := d.plateShape(c, float64(w), float64(h), sch); keep {
 			c.large = large
 			out = append(out, c)
 		}
@@ -553,7 +598,7 @@ func (d *PlateDetector) plateShaped(cands []candidate, w, h int, inside float64)
 const plateEdge = 2
 
 // plateShape judges one box in a fw×fh frame (see plateShaped).
-func (d *PlateDetector) plateShape(c candidate, fw, fh, inside float64) (keep, large bool) {
+func (d *PlateDetector) plateShape(c candidate, fw, fh float64, sch frameSearch) (keep, large bool) {
 	bw, bh := c.box.w(), c.box.h()
 	pw, ph := bw, bh
 	if c.quad != nil {
@@ -563,29 +608,46 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh, inside float64) (keep, l
 		return false, false
 	}
 	a := pw / ph
-	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh {
+	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect {
+		return false, false
+	}
+	wide := d.wide(c, fw, fh)
+	if !sch.still && (wide || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh) {
 		return false, false
 	}
 	clearOfEdges := c.box.x0 > plateEdge && c.box.y0 > plateEdge && c.box.x1 < fw-plateEdge && c.box.y1 < fh-plateEdge
-	if clearOfEdges && a < inside {
+	if clearOfEdges && a < sch.inside {
 		return false, false
 	}
-	if bw*bh <= d.cfg.LargeArea*fw*fh {
+	if !wide && bw*bh <= d.cfg.LargeArea*fw*fh {
 		return true, false
 	}
 	switch {
 	case a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1]:
 		return false, false
+	case wide || c.closeUp:
 	case c.quad != nil && d.verify == nil && c.peak >= d.cfg.CornerSure:
 		return true, false
 	case c.quad != nil && d.verify != nil && d.cornerSure(c):
 		return true, false
-	case d.verify != nil && c.ver < d.cfg.LargeVerify:
+	}
+	if d.verify != nil && c.ver < d.cfg.LargeVerify {
 		return false, false
 	}
-	// Not the corner detector's sure box: kept only if read as a plate
-	// (readOut); with nothing to read it, dropped.
+	// Not the corner detector's sure box, or one wider than MaxSide or of
+	// the close-up view: kept only if read as a plate (readOut); with
+	// nothing to read it, dropped.
 	return d.read != nil, true
+}
+
+// wide reports whether a candidate spans more than MaxSide of a fw×fh
+// frame (see PlateConfig.MaxSide).
+func (d *PlateDetector) wide(c candidate, fw, fh float64) bool {
+	pw, ph := c.box.w(), c.box.h()
+	if c.quad != nil {
+		pw, ph = c.quad.sides()
+	}
+	return pw > d.cfg.MaxSide*fw || ph > d.cfg.MaxSide*fh
 }
 
 // plateReadLong is the reading length (characters other than spaces) from
@@ -610,40 +672,103 @@ func (d *PlateDetector) readSure(c candidate) bool {
 	return d.cfg.ReadSurePeak > 0 && d.verify != nil && c.peak >= d.cfg.ReadSurePeak && c.ver >= d.cfg.ReadSureVerify
 }
 
+// readFirst reads the large candidates (see plateShaped) wider than
+// MaxSide or of the close-up view, which no plate box seen so far could
+// be, and keeps those read as plates (readsLikePlate); the strongest
+// maxPlateRead are read, the rest dropped. Other candidates pass as they
+// are, for readOut to read once merged.
+func (d *PlateDetector) readFirst(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
+	sortByScore(cands)
+	fw, fh := float64(img.Cols()), float64(img.Rows())
+	bounds := image.Rect(0, 0, img.Cols(), img.Rows())
+	out, n := cands[:0], 0
+	for _, c := range cands {
+		if !c.large || !(c.closeUp || d.wide(c, fw, fh)) {
+			out = append(out, c)
+			continue
+		}
+		box := c.box.rect().Intersect(bounds)
+		if box.Empty() || n == maxPlateRead {
+			continue
+		}
+		n++
+		var quad []image.Point
+		if c.quad != nil {
+			quad = c.quad.points()
+		}
+		ok, err := d.readsLikePlate(ctx, img, box, quad)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// readsLikePlate reads a large box, and keeps it only when its reading
+// holds at least two digits (readsAsPlate): Chinese, European and nearly
+// all US plates carry them, and a sign or a car rear boxed that large
+// seldom does. A box with corners that does not read so is read again
+// straightened: a large plate turned in a close-up reads only so.
+func (d *PlateDetector) readsLikePlate(ctx context.Context, img gocv.Mat, box image.Rectangle, quad []image.Point) (bool, error) {
+	rs, err := d.read.read(ctx, img, []image.Rectangle{box})
+	if err != nil || readsAsPlate(rs[0]) || quad == nil {
+		return err == nil && readsAsPlate(rs[0]), err
+	}
+	r, err := d.read.readQuad(ctx, img, quad)
+	return err == nil && readsAsPlate(r), err
+}
+
+// readsAsPlate reports whether a large box's reading confirms it (see
+// readsLikePlate).
+func readsAsPlate(r reading) bool { return !notPlate(r) && digits(r.text) >= 2 }
+
 // readOut drops the boxes whose text no plate carries (see notPlate),
 // except those both looks are sure of (sure[i]) read as a short text.
 // Boxes under plateReadMinW, and past maxPlateRead, are kept unread.
 //
-// A large box (large[i], see plateShaped) is kept only when its reading
-// holds at least two digits: Chinese, European and nearly all US plates
-// carry them, and a sign or a car rear boxed that large seldom does. Large
-// boxes are read first, and one left unread is dropped.
-func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detection, large, sure []bool) ([]Detection, error) {
+// A large box (large[i], see plateShaped) is kept only when it reads like
+// a plate (readsLikePlate; straightened by its corners only in a still).
+// Large boxes are read first, and one left unread is dropped.
+func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detection, large, sure []bool, still bool) ([]Detection, error) {
 	var idx []int
 	var boxes []image.Rectangle
-	for _, first := range []bool{true, false} {
-		for i, det := range dets {
-			if large[i] == first && (first || det.Box.Dx() >= plateReadMinW) && len(boxes) < maxPlateRead {
-				idx = append(idx, i)
-				boxes = append(boxes, det.Box)
-			}
+	drop := make(map[int]bool)
+	n := 0
+	for i, det := range dets {
+		if !large[i] {
+			continue
+		}
+		if n == maxPlateRead {
+			drop[i] = true
+			continue
+		}
+		n++
+		var quad []image.Point
+		if still {
+			quad = det.Quad
+		}
+		ok, err := d.readsLikePlate(ctx, img, det.Box, quad)
+		if err != nil {
+			return nil, err
+		}
+		drop[i] = !ok
+	}
+	for i, det := range dets {
+		if !large[i] && det.Box.Dx() >= plateReadMinW && n+len(boxes) < maxPlateRead {
+			idx = append(idx, i)
+			boxes = append(boxes, det.Box)
 		}
 	}
 	rs, err := d.read.read(ctx, img, boxes)
 	if err != nil {
 		return nil, err
 	}
-	drop := make(map[int]bool)
-	for i := range dets {
-		drop[i] = large[i] // until read
-	}
 	for k, r := range rs {
 		i := idx[k]
-		if large[i] {
-			drop[i] = notPlate(r) || digits(r.text) < 2
-		} else {
-			drop[i] = notPlate(r) && !(sure[i] && readLen(r.text) < plateReadLong)
-		}
+		drop[i] = notPlate(r) && !(sure[i] && readLen(r.text) < plateReadLong)
 	}
 	out := dets[:0]
 	for i, det := range dets {

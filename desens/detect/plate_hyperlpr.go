@@ -53,11 +53,12 @@ func squareInput(model []byte) (int, error) {
 }
 
 // letterbox converts a BGR frame into the model's input: the frame scaled
-// to fit the square with its aspect kept, centred on black, planar RGB
+// so that it fits the square with its aspect kept, its longer side spanning
+// fill of the square's (1: the whole square), centred on black, planar RGB
 // scaled to [0, 1]. It returns the data, the scale and the offset of the
 // frame in the square.
-func letterbox(img gocv.Mat, size int) ([]float32, float64, image.Point, error) {
-	s := math.Min(float64(size)/float64(img.Cols()), float64(size)/float64(img.Rows()))
+func letterbox(img gocv.Mat, size int, fill float64) ([]float32, float64, image.Point, error) {
+	s := fill * math.Min(float64(size)/float64(img.Cols()), float64(size)/float64(img.Rows()))
 	w := min(size, max(1, int(math.Round(float64(img.Cols())*s))))
 	h := min(size, max(1, int(math.Round(float64(img.Rows())*s))))
 	resized := gocv.NewMat()
@@ -88,26 +89,41 @@ func letterbox(img gocv.Mat, size int) ([]float32, float64, image.Point, error) 
 }
 
 // detect returns the frame's plate candidates scoring at least thresh,
-// each with its four corners, in frame pixels, merged by NMS at nmsIoU.
-func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64) ([]candidate, error) {
-	in, s, off, err := letterbox(img, c.size)
-	if err != nil {
-		return nil, err
+// each with its four corners, in frame pixels, merged by NMS at nmsIoU,
+// for each of fills: one view of the frame each, all in one model run,
+// the frame's longer side spanning that share of the square (see
+// letterbox).
+func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64, fills ...float64) ([][]candidate, error) {
+	plane := 3 * c.size * c.size
+	in := make([]float32, 0, len(fills)*plane)
+	scales := make([]float64, len(fills))
+	offs := make([]image.Point, len(fills))
+	for i, f := range fills {
+		v, s, off, err := letterbox(img, c.size, f)
+		if err != nil {
+			return nil, err
+		}
+		in, scales[i], offs[i] = append(in, v...), s, off
 	}
-	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{1, 3, int64(c.size), int64(c.size)}})
+	n := int64(len(fills))
+	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{n, 3, int64(c.size), int64(c.size)}})
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: inference: %w", err)
 	}
 	o := outs[0]
-	if len(o.Shape) != 3 || o.Shape[2] != hyperLPRStride {
+	if len(o.Shape) != 3 || o.Shape[0] != n || o.Shape[2] != hyperLPRStride {
 		return nil, fmt.Errorf("plate corner model: unexpected output shape %v", o.Shape)
 	}
-	cands := decodeCorners(o.Data, thresh)
-	cands = nmsCorners(cands, nmsIoU)
-	for i := range cands {
-		cands[i] = cands[i].unletterbox(s, off)
+	per := len(o.Data) / int(n)
+	views := make([][]candidate, len(fills))
+	for i := range fills {
+		view := nmsCorners(decodeCorners(o.Data[i*per:(i+1)*per], thresh), nmsIoU)
+		for k := range view {
+			view[k] = view[k].unletterbox(scales[i], offs[i])
+		}
+		views[i] = view
 	}
-	return cands, nil
+	return views, nil
 }
 
 // decodeCorners reads the anchors whose objectness × best class score
@@ -257,7 +273,12 @@ func (c candidate) trustedQuad() (quadF, bool) {
 // width and a quarter of its height, plus 2 px, on each side.
 func growQuad(q quadF) quadF {
 	w, h := q.sides()
-	padW, padH := w*0.1+2, h*0.25+2
+	return q.grown(w*0.1+2, h*0.25+2)
+}
+
+// grown moves the corners (in order round the quadrilateral) padW out
+// along its longer axis and padH out across it.
+func (q quadF) grown(padW, padH float64) quadF {
 	var cx, cy float64
 	for _, p := range q {
 		cx += p.x / 4

@@ -8,6 +8,7 @@ import (
 
 	"gocv.io/x/gocv"
 
+	"github.com/desens/desens/internal/onnx"
 	"github.com/desens/desens/internal/testenv"
 )
 
@@ -33,12 +34,34 @@ func TestDecodeCorners(t *testing.T) {
 	}
 }
 
+func TestLetterboxFill(t *testing.T) {
+	// The close-up view: a 1920×1080 frame spanning half the square,
+	// 320×180 px in its middle.
+	img := gocv.NewMatWithSizeFromScalar(gocv.NewScalar(255, 255, 255, 0), 1080, 1920, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	in, s, off, err := letterbox(img, 640, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(s-1.0/6) > 1e-9 || off != image.Pt(160, 230) {
+		t.Fatalf("letterbox: scale %v, offset %v", s, off)
+	}
+	for _, p := range []struct {
+		pt   image.Point
+		want float32
+	}{{image.Pt(159, 300), 0}, {image.Pt(160, 230), 1}, {image.Pt(479, 409), 1}, {image.Pt(480, 409), 0}, {image.Pt(300, 410), 0}} {
+		if got := in[p.pt.Y*640+p.pt.X]; got != p.want {
+			t.Errorf("value at %v = %v, want %v", p.pt, got, p.want)
+		}
+	}
+}
+
 func TestUnletterbox(t *testing.T) {
 	// A 1920×1080 frame in a 640 square: scale 1/3, 140 px bands above
 	// and below.
 	img := gocv.NewMatWithSize(1080, 1920, gocv.MatTypeCV8UC3)
 	defer img.Close()
-	in, s, off, err := letterbox(img, 640)
+	in, s, off, err := letterbox(img, 640, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +193,14 @@ func TestPlateShaped(t *testing.T) {
 		{"large, corners unsure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.1, peak: 0.4,
 			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}, false},
 		{"large and square", candidate{box: rectF{0, 0, 200, 190}, ver: 1}, false},
+		{"most of the width, corners sure, nothing to read it", candidate{box: rectF{0, 0, 900, 300}, ver: 0.3, peak: 0.8,
+			quad: &quadF{{0, 0}, {900, 0}, {900, 300}, {0, 300}}}, false},
+		{"large, corners sure, close-up view, nothing to read it", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}, closeUp: true}, false},
+		{"most of the width, corners unsure", candidate{box: rectF{0, 0, 900, 300}, ver: 1, peak: 0.6,
+			quad: &quadF{{0, 0}, {900, 0}, {900, 300}, {0, 300}}}, false},
 	} {
-		got := d.plateShaped([]candidate{tc.c}, 1000, 500, 0)
+		got := d.plateShaped([]candidate{tc.c}, 1000, 500, frameSearch{still: true})
 		if (len(got) == 1) != tc.keep {
 			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
 		}
@@ -184,9 +213,36 @@ func TestPlateShaped(t *testing.T) {
 		ver         float64
 		keep, large bool
 	}{{own, 0.9, false, false}, {reading, 0.9, true, true}, {reading, 0.3, false, false}} {
-		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500, 0)
+		got := tc.d.plateShaped([]candidate{{box: rectF{0, 0, 300, 100}, ver: tc.ver}, {box: rectF{0, 0, 60, 20}}}, 1000, 500, frameSearch{still: true})
 		if keep := len(got) == 2; keep != tc.keep || got[0].large != (tc.keep && tc.large) {
 			t.Errorf("reader %v, large box, verifier %.1f: kept %v (%+v), want %v, large %v", tc.d.read != nil, tc.ver, keep, got, tc.keep, tc.large)
+		}
+	}
+	// Boxes kept for their reading to judge: a plate turned 45° in a
+	// close-up, whose box spans 0.8 of the frame's height and the plate
+	// itself (453 × 113 px) less; boxes spanning most of the frame's
+	// width, the corner detector sure of one; one of the close-up view.
+	// Each needs the verifier's LargeVerify too.
+	for _, tc := range []struct {
+		name string
+		c    candidate
+	}{
+		{"turned close-up plate", candidate{box: rectF{0, 0, 400, 400}, ver: 1, peak: 0.6,
+			quad: &quadF{{0, 320}, {320, 0}, {400, 80}, {80, 400}}}},
+		{"most of the width, corners sure", candidate{box: rectF{0, 0, 900, 300}, ver: 0.9, peak: 0.8,
+			quad: &quadF{{0, 0}, {900, 0}, {900, 300}, {0, 300}}}},
+		{"most of the width, no corners", candidate{box: rectF{0, 0, 800, 200}, ver: 0.9, peak: 0.3}},
+		{"close-up view, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9, peak: 0.8,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}, closeUp: true}},
+	} {
+		if got := reading.plateShaped([]candidate{tc.c}, 1000, 500, frameSearch{still: true}); len(got) != 1 || !got[0].large {
+			t.Errorf("%s: got %+v, want it kept, marked large", tc.name, got)
+		}
+		// In video a box spanning more than MaxSide, or whose plate does,
+		// is dropped.
+		over := tc.c.box.w() > 700 || tc.c.box.h() > 350 || reading.wide(tc.c, 1000, 500)
+		if got := reading.plateShaped([]candidate{tc.c}, 1000, 500, frameSearch{}); (len(got) == 1) == over {
+			t.Errorf("%s, in video: got %+v, want it dropped %v", tc.name, got, over)
 		}
 	}
 }
@@ -210,7 +266,7 @@ func TestPlateShapedInside(t *testing.T) {
 		{"corners of a plate on end", candidate{box: rectF{100, 100, 140, 220},
 			quad: &quadF{{100, 100}, {140, 100}, {140, 220}, {100, 220}}}, 1, true},
 	} {
-		got := d.plateShaped([]candidate{tc.c}, 1000, 500, tc.inside)
+		got := d.plateShaped([]candidate{tc.c}, 1000, 500, frameSearch{inside: tc.inside, still: tc.inside == 0})
 		if (len(got) == 1) != tc.keep {
 			t.Errorf("%s: kept %v, want %v", tc.name, len(got) == 1, tc.keep)
 		}
@@ -262,6 +318,51 @@ func TestDigits(t *testing.T) {
 	for s, want := range map[string]int{"": 0, "PARKING": 0, "苏E·D51712": 5, "A1": 1, "24小时营业": 2} {
 		if got := digits(s); got != want {
 			t.Errorf("digits(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// A close-up: the green plate of testdata/eval/plates-cn's street photo,
+// seen at a steep angle, cut out and enlarged so that it spans 45 % of a
+// 1280 px frame, larger than any plate the models were trained on. The
+// corner detector's close-up view finds it (its one view at full size
+// sees nothing there), and a plate that large is kept.
+func TestPlateCloseUp(t *testing.T) {
+	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	if img.Empty() {
+		t.Fatal("cannot read hyperlpr_test_img.jpg")
+	}
+	// The labelled plate is at (1756, 750), 106 × 103 px.
+	crop := img.Region(image.Rect(1691, 731, 1920, 873))
+	defer crop.Close()
+	frame := gocv.NewMat()
+	defer frame.Close()
+	f := 1280.0 / 229
+	gocv.Resize(crop, &frame, image.Pt(1280, int(142*f)), 0, 0, gocv.InterpolationCubic)
+	want := image.Rect(int(65*f), int(19*f), int(171*f), int(122*f))
+
+	for _, tc := range []struct {
+		closeUp float64
+		found   bool
+	}{{0, false}, {DefaultPlateConfig().CornerCloseUp, true}} {
+		cfg := DefaultPlateConfig()
+		cfg.CornerCloseUp = tc.closeUp
+		d, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dets, err := d.DetectFrame(t.Context(), frame)
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, det := range dets {
+			found = found || IoU(det.Box, want) >= 0.5
+		}
+		if found != tc.found {
+			t.Errorf("close-up view %v: plate at %v found %v, want %v; got %v", tc.closeUp, want, found, tc.found, dets)
 		}
 	}
 }

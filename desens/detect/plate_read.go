@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"strings"
 	"unicode"
@@ -92,13 +93,70 @@ func (r *plateReader) readOne(ctx context.Context, img gocv.Mat, b image.Rectang
 	if cr.Empty() {
 		return reading{}, fmt.Errorf("plate reader: box %v outside the frame", b)
 	}
-	w := min(plateReadMaxW, max(16, int(math.Round(float64(cr.Dx())*plateReadH/float64(cr.Dy())))))
-	w = (w + 7) / 8 * 8
+	w := plateReadWidth(float64(cr.Dx()), float64(cr.Dy()))
 	src := img.Region(cr)
 	c := gocv.NewMat()
 	defer c.Close()
 	gocv.Resize(src, &c, image.Pt(w, plateReadH), 0, 0, gocv.InterpolationLinear)
 	src.Close()
+	return r.recognise(ctx, c)
+}
+
+// readQuad reads the plate whose corners (in order round it) are quad,
+// straightened: a plate turned or seen from the side reads as a line only
+// once it is, and a large plate in a close-up is often both.
+func (r *plateReader) readQuad(ctx context.Context, img gocv.Mat, quad []image.Point) (reading, error) {
+	if len(quad) != 4 {
+		return reading{}, fmt.Errorf("plate reader: %d corners, want 4", len(quad))
+	}
+	var q quadF
+	for k, p := range quad {
+		q[k] = pointF{float64(p.X), float64(p.Y)}
+	}
+	h, ok := q.hull()
+	if !ok {
+		return reading{}, fmt.Errorf("plate reader: corners %v are not a quadrilateral", quad)
+	}
+	pw, ph := h.sides()
+	h = h.grown(plateReadPadX*pw, plateReadPadY*ph)
+	// Start at the corner from which the plate's longer side runs
+	// rightwards, so that the text comes out upright.
+	start := 0
+	d := func(a, b pointF) float64 { return math.Hypot(b.x-a.x, b.y-a.y) }
+	if d(h[0], h[1]) < d(h[1], h[2]) {
+		start = 1
+	}
+	if h[(start+1)%4].x < h[start].x {
+		start += 2
+	}
+	w := plateReadWidth(pw*(1+2*plateReadPadX), ph*(1+2*plateReadPadY))
+	src, dst := make([]gocv.Point2f, 4), []gocv.Point2f{{X: 0, Y: 0}, {X: float32(w), Y: 0}, {X: float32(w), Y: plateReadH}, {X: 0, Y: plateReadH}}
+	for k := range src {
+		p := h[(start+k)%4]
+		src[k] = gocv.Point2f{X: float32(p.x), Y: float32(p.y)}
+	}
+	sv, dv := gocv.NewPoint2fVectorFromPoints(src), gocv.NewPoint2fVectorFromPoints(dst)
+	defer sv.Close()
+	defer dv.Close()
+	m := gocv.GetPerspectiveTransform2f(sv, dv)
+	defer m.Close()
+	c := gocv.NewMat()
+	defer c.Close()
+	gocv.WarpPerspectiveWithParams(img, &c, m, image.Pt(w, plateReadH), gocv.InterpolationLinear, gocv.BorderReplicate, color.RGBA{})
+	return r.recognise(ctx, c)
+}
+
+// plateReadWidth is the reader's input width for a crop of w×h frame
+// pixels: its aspect kept at plateReadH rows, at most plateReadMaxW, a
+// multiple of 8.
+func plateReadWidth(w, h float64) int {
+	rw := min(plateReadMaxW, max(16, int(math.Round(w*plateReadH/h))))
+	return (rw + 7) / 8 * 8
+}
+
+// recognise reads a crop already cut to the reader's input size.
+func (r *plateReader) recognise(ctx context.Context, c gocv.Mat) (reading, error) {
+	w := c.Cols()
 	pix, err := c.DataPtrUint8()
 	if err != nil {
 		return reading{}, fmt.Errorf("plate reader: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"image/color"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestPlateReadOutSparesSureBoxes(t *testing.T) {
 		{"long word, both sure", long, sure, false, false},
 		{"short word, both sure, but large and no digits", short, candidate{peak: 0.8, ver: 1}, true, false},
 	} {
-		dets, err := d.readOut(t.Context(), img, []Detection{{Box: tc.box, Class: Plate}}, []bool{tc.large}, []bool{d.readSure(tc.c)})
+		dets, err := d.readOut(t.Context(), img, []Detection{{Box: tc.box, Class: Plate}}, []bool{tc.large}, []bool{d.readSure(tc.c)}, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,5 +150,38 @@ func TestPlateReadOutSparesSureBoxes(t *testing.T) {
 	}
 	if d.cfg.ReadSurePeak = 0; d.readSure(candidate{peak: 1, ver: 1}) {
 		t.Error("ReadSurePeak 0 still spares boxes from the reader")
+	}
+}
+
+// The green plate of testdata/eval/plates-cn's street photo, seen from
+// the side (苏E D51712): straightened by its corners it reads as a plate,
+// with its digits; read as its box, with fewer.
+func TestReadQuad(t *testing.T) {
+	d := newPlate(t)
+	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	if img.Empty() {
+		t.Fatal("cannot read hyperlpr_test_img.jpg")
+	}
+	quad := []image.Point{{1761, 792}, {1864, 754}, {1865, 813}, {1760, 851}}
+	r, err := d.read.readQuad(t.Context(), img, quad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := d.read.read(t.Context(), img, []image.Rectangle{image.Rect(1760, 754, 1865, 851)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !readsAsPlate(r) || digits(r.text) < 4 || digits(box[0].text) >= digits(r.text) {
+		t.Errorf("straightened: read %q (%.2f), as its box %q (%.2f); want the plate's digits straightened", r.text, r.conf, box[0].text, box[0].conf)
+	}
+	// Corners in any order round the plate, or starting elsewhere, read
+	// the same.
+	rev := []image.Point{quad[2], quad[1], quad[0], quad[3]}
+	if r2, err := d.read.readQuad(t.Context(), img, rev); err != nil || r2.text != r.text {
+		t.Errorf("corners reordered: read %q, %v; want %q", r2.text, err, r.text)
+	}
+	if _, err := d.read.readQuad(t.Context(), img, quad[:3]); err == nil {
+		t.Error("three corners: no error")
 	}
 }

@@ -21,7 +21,7 @@ export DESENS_ORT_LIB := $(CURDIR)/.cache/ort/libonnxruntime.so
 BIN := bin/desens
 GO_TEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all setup setup-test gpu build install uninstall demo test vet lint unit bench evalset eval eval-heldout evalset-video eval-video eval-video-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled
+.PHONY: all setup setup-test gpu build install uninstall demo test vet lint unit bench evalset eval eval-heldout evalset-video eval-video eval-video-heldout clean train-plates train-plate-verifier evalset-plates eval-plates eval-plates-pooled eval-plates-real-aug
 
 all: build
 
@@ -186,6 +186,18 @@ eval-plates-pooled: build evalset-plates
 		$(PLATES_PY) models/train/plates/mkevalset.py --out out/evalset-plates-$$seed --seed $$seed --n 200 || exit 1; \
 	done
 	./$(BIN) eval --targets plate out/evalset-plates out/evalset-plates-202 out/evalset-plates-303 out/evalset-plates-404
+
+# The hand-labelled real plate photos again under what real cameras add
+# (turned, blurred, dark, glaring, close-ups ...), and close-ups of the
+# held-out synthetic plates of seed 202 (models/README.md, "Close-ups").
+eval-plates-real-aug: build evalset-plates
+	$(PLATES_PY) models/train/plates/mkrealaug.py --out out/plates-real-aug testdata/eval/plates-cn testdata/eval/plates-real
+	test -f out/evalset-plates-202/labels.json || \
+		$(PLATES_PY) models/train/plates/mkevalset.py --out out/evalset-plates-202 --seed 202 --n 200
+	$(PLATES_PY) models/train/plates/mkrealaug.py --out out/plates-closeups \
+		--conds closeup,closeup70,closeup90 --min-width 120 --limit 60 out/evalset-plates-202
+	./$(BIN) eval --targets plate out/plates-real-aug
+	./$(BIN) eval --targets plate out/plates-closeups
 
 clean:
 	rm -rf bin out

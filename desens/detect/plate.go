@@ -52,6 +52,11 @@ type PlateConfig struct {
 	// run at, whole: the model was trained on plates MinWidth to MaxWidth
 	// pixels wide, so 1 and 1/2 cover 12-380 px, and 1/4 the rest.
 	Scales []float64
+	// CloseUpScale, when over 0, adds one more size a still is run at,
+	// for plates wider than MaxWidth at the coarsest of Scales (a
+	// close-up's): it reports only boxes over half MaxWidth, the rest
+	// being the other sizes' to find.
+	CloseUpScale float64
 	// MinWidth and MaxWidth (model pixels) are the plate widths the model
 	// was trained on. A box outside them is dropped unless no other scale
 	// sees that size (the finest scale keeps small boxes, the coarsest
@@ -188,6 +193,7 @@ func DefaultPlateConfig() PlateConfig {
 		CandidateThreshold:  0.15,
 		QuickGate:           0.10,
 		Scales:              []float64{1, 0.5, 0.25},
+		CloseUpScale:        0.125,
 		MinWidth:            16,
 		MaxWidth:            200,
 		NMSIoU:              0.3,
@@ -376,7 +382,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frame
 	}
 	var cands, corners []candidate
 	own := func(ctx context.Context) (err error) {
-		cands, err = d.own(ctx, img)
+		cands, err = d.own(ctx, img, sch.still)
 		return err
 	}
 	corner := func(ctx context.Context) (err error) {
@@ -436,7 +442,7 @@ func (d *PlateDetector) detectFrame(ctx context.Context, img gocv.Mat, sch frame
 
 // own returns the own detector's candidates: every scale's heat-map
 // peaks, scored by the peak (nil when the own detector is off).
-func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+func (d *PlateDetector) own(ctx context.Context, img gocv.Mat, still bool) ([]candidate, error) {
 	if d.sess == nil {
 		return nil, nil
 	}
@@ -449,12 +455,20 @@ func (d *PlateDetector) own(ctx context.Context, img gocv.Mat) ([]candidate, err
 		thresh = max(d.cfg.CandidateThreshold, t*t)
 	}
 	scales := d.scales(img.Cols(), img.Rows())
+	closeUp := -1
+	if c := d.cfg.CloseUpScale; still && c > 0 && c < scales[len(scales)-1] && float64(min(img.Cols(), img.Rows()))*c >= plateAlign {
+		closeUp = len(scales)
+		scales = append(scales, c)
+	}
 	found := make([][]candidate, len(scales))
 	runs := make([]func(context.Context) error, len(scales))
 	for i, s := range scales {
 		lo, hi := d.cfg.MinWidth, d.cfg.MaxWidth
 		if i == 0 {
 			lo = 0 // the finest scale keeps the smallest plates it sees
+		}
+		if i == closeUp {
+			lo = d.cfg.MaxWidth / 2
 		}
 		if i == len(scales)-1 {
 			hi = math.Inf(1) // the coarsest keeps the largest

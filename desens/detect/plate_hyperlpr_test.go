@@ -366,3 +366,55 @@ func TestPlateCloseUp(t *testing.T) {
 		}
 	}
 }
+
+// Close-ups of the synthetic plates in testdata/plates, cut so that each
+// spans 90 % of a 1280 px frame (1150 px): wider than the own model's
+// widest at its coarsest size, 1/4 (200 model px). With the still's
+// close-up size (CloseUpScale) each is found; the log says whether the
+// stage finds it without.
+func TestPlateCloseUpScale(t *testing.T) {
+	cfg := DefaultPlateConfig()
+	with := newPlate(t)
+	cfg.CloseUpScale = 0
+	without, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer without.Close()
+	for _, im := range loadPlateLabels(t, "plates") {
+		t.Run(im.File, func(t *testing.T) {
+			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
+			defer img.Close()
+			b := im.Objects[0].Box
+			cw := float64(b[2]) / 0.9
+			ch := cw * 0.6
+			x0 := max(0, min(img.Cols()-int(cw), b[0]+b[2]/2-int(cw/2)))
+			y0 := max(0, min(img.Rows()-int(ch), b[1]+b[3]/2-int(ch/2)))
+			cr := image.Rect(x0, y0, x0+int(cw), y0+int(ch)).Intersect(image.Rect(0, 0, img.Cols(), img.Rows()))
+			crop := img.Region(cr)
+			defer crop.Close()
+			f := 1280 / float64(cr.Dx())
+			frame := gocv.NewMat()
+			defer frame.Close()
+			gocv.Resize(crop, &frame, image.Pt(1280, int(float64(cr.Dy())*f)), 0, 0, gocv.InterpolationCubic)
+			want := image.Rect(int(float64(b[0]-x0)*f), int(float64(b[1]-y0)*f), int(float64(b[0]+b[2]-x0)*f), int(float64(b[1]+b[3]-y0)*f))
+			found := func(d *PlateDetector) bool {
+				dets, err := d.DetectFrame(t.Context(), frame)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, det := range dets {
+					if IoU(det.Box, want) >= 0.5 {
+						return true
+					}
+				}
+				t.Logf("%v: got %v", want, dets)
+				return false
+			}
+			if !found(with) {
+				t.Errorf("plate at %v not found", want)
+			}
+			t.Logf("without the close-up size: found %v", found(without))
+		})
+	}
+}

@@ -88,10 +88,10 @@ type PlateConfig struct {
 	// that share of the model's square: a plate filling much of a photo is
 	// larger than any the model was trained on, and in that view it is
 	// not. The view adds only large boxes (LargeArea), smaller ones being
-	// the full view's, and each must be read as a plate, as a large box
-	// the corner detector is unsure of: boards the view shrinks to a
-	// plate's size come out of it as sure as plates. Video frames get the
-	// one view: a dashcam seldom sees a plate that close.
+	// the full view's, and each must be read as a plate, as every large
+	// box of a still must: boards the view shrinks to a plate's size come
+	// out of it as sure as plates. Video frames get the one view: a
+	// dashcam seldom sees a plate that close.
 	CornerCloseUp float64
 	// A corner candidate is scored as the own detector's are: the
 	// geometric mean of its score and the verifier's probability must
@@ -119,11 +119,9 @@ type PlateConfig struct {
 	// a plate may span on the detectors' word alone: its corners' sides
 	// when the corners are known (a plate turned in a close-up spans more
 	// in its box than it is), its box's otherwise. In a still a wider box
-	// needs what a large box the corner detector is unsure of needs
-	// (LargeArea): the verifier's LargeVerify and a reading with two
-	// digits. A photo of a plate can be all plate; a dashcam's frame is
-	// not, and in video a box wider than MaxSide, or whose box is, is
-	// dropped.
+	// is judged as a large one (LargeArea): a photo of a plate can be all
+	// plate. A dashcam's frame is not, and in video a box wider than
+	// MaxSide, or whose box is, is dropped.
 	MaxSide float64
 	// LargeArea is the part of the frame's area above which a box needs a
 	// second, stricter look: LargeAspect bounds its aspect, and it must be
@@ -134,7 +132,10 @@ type PlateConfig struct {
 	// detector and the verifier were trained on plates far smaller than a
 	// tenth of a frame, and both take signs and car rears that large for
 	// plates). A close-up plate can fill a tenth of a frame; a false box
-	// that large hides what the frame is for.
+	// that large hides what the frame is for. In a still, with a reader,
+	// the corner detector's sure box must be read as a plate too (not
+	// needing LargeVerify): it is read straightened by its corners when
+	// its box does not read so.
 	LargeArea   float64
 	LargeAspect [2]float64
 	LargeVerify float64
@@ -636,21 +637,20 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64, sch frameSearch)
 	if !wide && bw*bh <= d.cfg.LargeArea*fw*fh {
 		return true, false
 	}
+	if a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1] {
+		return false, false
+	}
+	sure := c.quad != nil && (d.verify == nil && c.peak >= d.cfg.CornerSure || d.verify != nil && d.cornerSure(c))
+	mustRead := wide || c.closeUp || (sch.still && d.read != nil)
 	switch {
-	case a < d.cfg.LargeAspect[0] || a > d.cfg.LargeAspect[1]:
-		return false, false
-	case wide || c.closeUp:
-	case c.quad != nil && d.verify == nil && c.peak >= d.cfg.CornerSure:
+	case sure && !mustRead:
 		return true, false
-	case c.quad != nil && d.verify != nil && d.cornerSure(c):
-		return true, false
-	}
-	if d.verify != nil && c.ver < d.cfg.LargeVerify {
+	case !sure && d.verify != nil && c.ver < d.cfg.LargeVerify:
 		return false, false
 	}
-	// Not the corner detector's sure box, or one wider than MaxSide or of
-	// the close-up view: kept only if read as a plate (readOut); with
-	// nothing to read it, dropped.
+	// Kept only if read as a plate (readOut; a box with corners read
+	// straightened when its box does not read so); with nothing to read
+	// it, dropped.
 	return d.read != nil, true
 }
 

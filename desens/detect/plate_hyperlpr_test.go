@@ -221,18 +221,21 @@ func TestPlateShaped(t *testing.T) {
 	// Boxes kept for their reading to judge: a plate turned 45° in a
 	// close-up, whose box spans 0.8 of the frame's height and the plate
 	// itself (453 × 113 px) less; boxes spanning most of the frame's
-	// width, the corner detector sure of one; one of the close-up view.
-	// Each needs the verifier's LargeVerify too.
+	// width, the corner detector sure of one; in a still with a reader,
+	// any large box, sure corners or not; one of the close-up view. Those
+	// without sure corners need the verifier's LargeVerify too.
 	for _, tc := range []struct {
 		name string
 		c    candidate
 	}{
 		{"turned close-up plate", candidate{box: rectF{0, 0, 400, 400}, ver: 1, peak: 0.6,
 			quad: &quadF{{0, 320}, {320, 0}, {400, 80}, {80, 400}}}},
-		{"most of the width, corners sure", candidate{box: rectF{0, 0, 900, 300}, ver: 0.9, peak: 0.8,
+		{"most of the width, corners sure", candidate{box: rectF{0, 0, 900, 300}, ver: 0.3, peak: 0.8,
 			quad: &quadF{{0, 0}, {900, 0}, {900, 300}, {0, 300}}}},
 		{"most of the width, no corners", candidate{box: rectF{0, 0, 800, 200}, ver: 0.9, peak: 0.3}},
-		{"close-up view, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.9, peak: 0.8,
+		{"large, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8,
+			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}}},
+		{"close-up view, corners sure", candidate{box: rectF{0, 0, 300, 100}, ver: 0.3, peak: 0.8,
 			quad: &quadF{{0, 0}, {300, 0}, {300, 100}, {0, 100}}, closeUp: true}},
 	} {
 		if got := reading.plateShaped([]candidate{tc.c}, 1000, 500, frameSearch{still: true}); len(got) != 1 || !got[0].large {

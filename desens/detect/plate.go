@@ -120,8 +120,8 @@ type PlateConfig struct {
 	// when the corners are known (a plate turned in a close-up spans more
 	// in its box than it is), its box's otherwise. In a still a wider box
 	// is judged as a large one (LargeArea): a photo of a plate can be all
-	// plate. A dashcam's frame is not, and in video a box wider than
-	// MaxSide, or whose box is, is dropped.
+	// plate. A dashcam's frame is not, and in video a box spanning more
+	// than MaxSide is dropped.
 	MaxSide float64
 	// LargeArea is the part of the frame's area above which a box needs a
 	// second, stricter look: LargeAspect bounds its aspect, and it must be
@@ -370,9 +370,11 @@ func (d *PlateDetector) DetectFrame(ctx context.Context, img gocv.Mat) ([]Detect
 type frameSearch struct {
 	corners bool    // with the corner detector too, when it is loaded
 	inside  float64 // see PlateConfig.MinAspectInside; 0: MinAspect alone
-	// still: a photo, whose plate may fill it (see PlateConfig.MaxSide):
-	// the corner detector's close-up view (CornerCloseUp), and boxes
-	// wider than MaxSide kept when read as plates.
+	// still: a photo, whose plate may fill it: the corner detector's
+	// close-up view (PlateConfig.CornerCloseUp), the own model's close-up
+	// size (CloseUpScale), and boxes wider than MaxSide and every large
+	// box kept only when read as plates, straightened by their corners
+	// when need be.
 	still bool
 }
 
@@ -510,11 +512,12 @@ func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) e
 	return g.Wait()
 }
 
-// corners returns the corner detector's candidates, from the close-up view
-// too when closeUp is set (see PlateConfig.CornerCloseUp). A box whose corners
-// describe it (trustedQuad) becomes the corners' bounds, the corners kept
-// in order round the plate; otherwise the box grows to hold the corners
-// too and the corners are dropped, so the rectangle hides them all.
+// corners returns the corner detector's candidates, from its close-up
+// view too when closeUp is set (see PlateConfig.CornerCloseUp). A box
+// whose corners describe it (trustedQuad) becomes the corners' bounds,
+// the corners kept in order round the plate; otherwise the box grows to
+// hold the corners too and the corners are dropped, so the rectangle
+// hides them all.
 func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat, closeUp bool) ([]candidate, error) {
 	fills := []float64{1}
 	if closeUp && d.cfg.CornerCloseUp > 0 {
@@ -626,10 +629,10 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64, sch frameSearch)
 	if a < d.cfg.MinAspect || a > d.cfg.MaxAspect {
 		return false, false
 	}
-	wide := d.wide(c, fw, fh)
-	if !sch.still && (wide || bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh) {
+	if !sch.still && (bw > d.cfg.MaxSide*fw || bh > d.cfg.MaxSide*fh) {
 		return false, false
 	}
+	wide := d.wide(c, fw, fh)
 	clearOfEdges := c.box.x0 > plateEdge && c.box.y0 > plateEdge && c.box.x1 < fw-plateEdge && c.box.y1 < fh-plateEdge
 	if clearOfEdges && a < sch.inside {
 		return false, false
@@ -687,10 +690,10 @@ func (d *PlateDetector) readSure(c candidate) bool {
 }
 
 // readFirst reads the large candidates (see plateShaped) wider than
-// MaxSide or of the close-up view, which no plate box seen so far could
-// be, and keeps those read as plates (readsLikePlate); the strongest
-// maxPlateRead are read, the rest dropped. Other candidates pass as they
-// are, for readOut to read once merged.
+// MaxSide or of the close-up view and keeps those that read like plates
+// (readsLikePlate); the strongest maxPlateRead are read, the rest
+// dropped. Other candidates pass as they are, for readOut to read once
+// merged.
 func (d *PlateDetector) readFirst(ctx context.Context, img gocv.Mat, cands []candidate) ([]candidate, error) {
 	sortByScore(cands)
 	fw, fh := float64(img.Cols()), float64(img.Rows())
@@ -721,10 +724,10 @@ func (d *PlateDetector) readFirst(ctx context.Context, img gocv.Mat, cands []can
 	return out, nil
 }
 
-// readsLikePlate reads a large box, and keeps it only when its reading
-// holds at least two digits (readsAsPlate): Chinese, European and nearly
-// all US plates carry them, and a sign or a car rear boxed that large
-// seldom does. A box with corners that does not read so is read again
+// readsLikePlate reads a large box and reports whether its reading holds
+// at least two digits (readsAsPlate): Chinese, European and nearly all US
+// plates carry them, and a sign or a car rear boxed that large seldom
+// does. A box with corners (quad) that does not read so is read again
 // straightened: a large plate turned in a close-up reads only so.
 func (d *PlateDetector) readsLikePlate(ctx context.Context, img gocv.Mat, box image.Rectangle, quad []image.Point) (bool, error) {
 	rs, err := d.read.read(ctx, img, []image.Rectangle{box})

@@ -15,6 +15,9 @@ type candidate struct {
 	// closeUp marks a corner candidate of the close-up view (see
 	// PlateConfig.CornerCloseUp).
 	closeUp bool
+	// turned marks one of a turned view (PlateConfig.CornerTurn): the
+	// verifier sees it cut along its corners.
+	turned bool
 }
 
 // sortByScore orders candidates strongest first, keeping ties in order.

@@ -93,6 +93,13 @@ type PlateConfig struct {
 	// out of it as sure as plates. Video frames get the one view: a
 	// dashcam seldom sees a plate that close.
 	CornerCloseUp float64
+	// CornerTurn, when over 0, gives the corner detector two more views
+	// of a still in the same run, the frame turned by CornerTurn degrees
+	// each way: it finds plates turned up to about 20° and no further,
+	// and a photo may be taken at any slant. A turned view adds only
+	// plates whose corners it finds turned by half CornerTurn or more
+	// (the verifier sees them cut along their corners).
+	CornerTurn float64
 	// A corner candidate is scored as the own detector's are: the
 	// geometric mean of its score and the verifier's probability must
 	// reach the threshold. CornerSure and CornerSureVerify: one scoring at
@@ -205,6 +212,7 @@ func DefaultPlateConfig() PlateConfig {
 		Corners:             true,
 		CornerCandidate:     0.25,
 		CornerCloseUp:       0.5,
+		CornerTurn:          30,
 		CornerSure:          0.7,
 		CornerSureVerify:    0.2,
 		MinAspect:           0.5,
@@ -519,20 +527,33 @@ func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) e
 // hold the corners too and the corners are dropped, so the rectangle
 // hides them all.
 func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat, closeUp bool) ([]candidate, error) {
-	fills := []float64{1}
+	views := []cornerView{{fill: 1}}
 	if closeUp && d.cfg.CornerCloseUp > 0 {
-		fills = append(fills, d.cfg.CornerCloseUp)
+		views = append(views, cornerView{fill: d.cfg.CornerCloseUp})
 	}
-	views, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU, fills...)
+	if closeUp && d.cfg.CornerTurn > 0 {
+		views = append(views, cornerView{fill: 1, turn: d.cfg.CornerTurn}, cornerView{fill: 1, turn: -d.cfg.CornerTurn})
+	}
+	found, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU, views...)
 	if err != nil {
 		return nil, err
 	}
-	cands := views[0]
-	if len(views) > 1 {
+	cands := found[0]
+	if len(found) > 1 {
 		large := d.cfg.LargeArea * float64(img.Cols()*img.Rows())
-		for _, c := range views[1] {
-			if c.box.w()*c.box.h() > large {
-				c.closeUp = true
+		for i, v := range views[1:] {
+			for _, c := range found[i+1] {
+				if v.turn == 0 && c.box.w()*c.box.h() <= large {
+					continue
+				}
+				// A turned view adds plates turned at least half its
+				// turn, boxed by their corners: one more upright than
+				// that is the full view's to find, and a sign the view
+				// found has its box turned into a loose square round it.
+				if q, ok := c.trustedQuad(); v.turn != 0 && (!ok || q.tilt() < math.Abs(v.turn)/2) {
+					continue
+				}
+				c.closeUp, c.turned = v.turn == 0, v.turn != 0
 				cands = append(cands, c)
 			}
 		}
@@ -566,9 +587,19 @@ func (d *PlateDetector) verifiedCorners(ctx context.Context, img gocv.Mat, cands
 	if len(cands) == 0 {
 		return cands, nil
 	}
-	in, n, err := verifierCrops(img, cands)
-	if err != nil {
-		return nil, err
+	n := min(len(cands), maxPlateVerify)
+	in := make([]float32, n*plateCropLen)
+	for i, c := range cands[:n] {
+		dst := in[i*plateCropLen : (i+1)*plateCropLen]
+		var err error
+		if c.turned && c.quad != nil {
+			err = plateCropTurned(img, *c.quad, dst)
+		} else {
+			err = plateCrop(img, c.box, dst)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	p, err := d.verify.score(ctx, in, n)
 	if err != nil {

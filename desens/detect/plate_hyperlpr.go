@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 
 	"gocv.io/x/gocv"
@@ -73,6 +74,12 @@ func letterbox(img gocv.Mat, size int, fill float64) ([]float32, float64, image.
 		return nil, 0, image.Point{}, fmt.Errorf("plate corner model: %w", err)
 	}
 	off := image.Pt((size-w)/2, (size-h)/2)
+	return planarRGB(px, w, h, size, off), s, off, nil
+}
+
+// planarRGB places w×h BGR pixels at off in a size×size square of planar
+// RGB scaled to [0, 1], black elsewhere.
+func planarRGB(px []uint8, w, h, size int, off image.Point) []float32 {
 	plane := size * size
 	in := make([]float32, 3*plane)
 	for y := 0; y < h; y++ {
@@ -85,27 +92,73 @@ func letterbox(img gocv.Mat, size int, fill float64) ([]float32, float64, image.
 			r[x] = float32(row[x*3+2]) / 255
 		}
 	}
-	return in, s, off, nil
+	return in
 }
+
+// turnedLetterbox is letterbox for the frame turned by deg degrees
+// (anticlockwise as seen) about its centre: the turned frame fits the
+// square, its bounds' longer side spanning fill of it. It returns the data
+// and the map from the square back to the frame.
+func turnedLetterbox(img gocv.Mat, size int, fill, deg float64) ([]float32, func(pointF) pointF, error) {
+	rad := deg * math.Pi / 180
+	cos, sin := math.Cos(rad), math.Sin(rad)
+	fw, fh := float64(img.Cols()), float64(img.Rows())
+	bw, bh := fw*math.Abs(cos)+fh*math.Abs(sin), fw*math.Abs(sin)+fh*math.Abs(cos)
+	s := fill * math.Min(float64(size)/bw, float64(size)/bh)
+	w, h := max(1, int(math.Round(fw*s))), max(1, int(math.Round(fh*s)))
+	resized := gocv.NewMat()
+	defer resized.Close()
+	gocv.Resize(img, &resized, image.Pt(w, h), 0, 0, gocv.InterpolationArea)
+	// q = R(p - c) + centre, R as OpenCV turns an image anticlockwise.
+	cx, cy, mid := float64(w)/2, float64(h)/2, float64(size)/2
+	m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+	defer m.Close()
+	for i, v := range []float64{cos, sin, mid - cos*cx - sin*cy, -sin, cos, mid + sin*cx - cos*cy} {
+		m.SetDoubleAt(i/3, i%3, v)
+	}
+	turned := gocv.NewMat()
+	defer turned.Close()
+	gocv.WarpAffineWithParams(resized, &turned, m, image.Pt(size, size), gocv.InterpolationLinear, gocv.BorderConstant, color.RGBA{})
+	px, err := turned.DataPtrUint8()
+	if err != nil {
+		return nil, nil, fmt.Errorf("plate corner model: %w", err)
+	}
+	sx, sy := float64(w)/fw, float64(h)/fh // s, as rounded to whole pixels
+	back := func(q pointF) pointF {
+		dx, dy := q.x-mid, q.y-mid
+		return pointF{(cos*dx - sin*dy + cx) / sx, (sin*dx + cos*dy + cy) / sy}
+	}
+	return planarRGB(px, size, size, size, image.Point{}), back, nil
+}
+
+// cornerView is one view of a frame for the corner detector: its longer
+// side spans fill of the square, turned by turn degrees (see
+// turnedLetterbox).
+type cornerView struct{ fill, turn float64 }
 
 // detect returns the frame's plate candidates scoring at least thresh,
 // each with its four corners, in frame pixels, merged by NMS at nmsIoU,
-// for each of fills: one view of the frame each, all in one model run,
-// the frame's longer side spanning that share of the square (see
-// letterbox).
-func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64, fills ...float64) ([][]candidate, error) {
+// for each of views, all in one model run.
+func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIoU float64, views ...cornerView) ([][]candidate, error) {
 	plane := 3 * c.size * c.size
-	in := make([]float32, 0, len(fills)*plane)
-	scales := make([]float64, len(fills))
-	offs := make([]image.Point, len(fills))
-	for i, f := range fills {
-		v, s, off, err := letterbox(img, c.size, f)
+	in := make([]float32, 0, len(views)*plane)
+	backs := make([]func(candidate) candidate, len(views))
+	for i, v := range views {
+		if v.turn == 0 {
+			data, s, off, err := letterbox(img, c.size, v.fill)
+			if err != nil {
+				return nil, err
+			}
+			in, backs[i] = append(in, data...), func(c candidate) candidate { return c.unletterbox(s, off) }
+			continue
+		}
+		data, back, err := turnedLetterbox(img, c.size, v.fill, v.turn)
 		if err != nil {
 			return nil, err
 		}
-		in, scales[i], offs[i] = append(in, v...), s, off
+		in, backs[i] = append(in, data...), func(c candidate) candidate { return c.mapped(back) }
 	}
-	n := int64(len(fills))
+	n := int64(len(views))
 	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{n, 3, int64(c.size), int64(c.size)}})
 	if err != nil {
 		return nil, fmt.Errorf("plate corner model: inference: %w", err)
@@ -115,15 +168,15 @@ func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIo
 		return nil, fmt.Errorf("plate corner model: unexpected output shape %v", o.Shape)
 	}
 	per := len(o.Data) / int(n)
-	views := make([][]candidate, len(fills))
-	for i := range fills {
+	out := make([][]candidate, len(views))
+	for i := range views {
 		view := nmsCorners(decodeCorners(o.Data[i*per:(i+1)*per], thresh), nmsIoU)
 		for k := range view {
-			view[k] = view[k].unletterbox(scales[i], offs[i])
+			view[k] = backs[i](view[k])
 		}
-		views[i] = view
+		out[i] = view
 	}
-	return views, nil
+	return out, nil
 }
 
 // decodeCorners reads the anchors whose objectness × best class score
@@ -185,6 +238,24 @@ func (c candidate) unletterbox(s float64, off image.Point) candidate {
 	return c
 }
 
+// mapped maps a candidate from a turned view back to the frame: its
+// corners point by point, its box to the bounds of its turned corners.
+func (c candidate) mapped(back func(pointF) pointF) candidate {
+	b := quadF{{c.box.x0, c.box.y0}, {c.box.x1, c.box.y0}, {c.box.x1, c.box.y1}, {c.box.x0, c.box.y1}}
+	for k := range b {
+		b[k] = back(b[k])
+	}
+	c.box = b.bounds()
+	if c.quad != nil {
+		q := *c.quad
+		for k := range q {
+			q[k] = back(q[k])
+		}
+		c.quad = &q
+	}
+	return c
+}
+
 // pointF is a point in frame pixels, before rounding.
 type pointF struct{ x, y float64 }
 
@@ -237,6 +308,17 @@ func (q quadF) area() float64 {
 		s += a.x*b.y - b.x*a.y
 	}
 	return math.Abs(s) / 2
+}
+
+// tilt is the angle in degrees, 0-90, between the quadrilateral's longer
+// sides (corners in order round it) and the horizontal.
+func (q quadF) tilt() float64 {
+	u := pointF{q[1].x - q[0].x, q[1].y - q[0].y}
+	if w := (pointF{q[2].x - q[1].x, q[2].y - q[1].y}); math.Hypot(w.x, w.y) > math.Hypot(u.x, u.y) {
+		u = w
+	}
+	a := math.Abs(math.Atan2(u.y, u.x)) * 180 / math.Pi
+	return min(a, 180-a)
 }
 
 // sides returns the mean length of the two longer-axis sides and of the

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"image"
+	"image/color"
 	"math"
 	"path/filepath"
 	"testing"
@@ -351,6 +352,7 @@ func TestPlateCloseUp(t *testing.T) {
 	}{{0, false}, {DefaultPlateConfig().CornerCloseUp, true}} {
 		cfg := DefaultPlateConfig()
 		cfg.CornerCloseUp = tc.closeUp
+		cfg.CornerTurn = 0 // which finds this plate too, turned as it is
 		d, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -419,5 +421,105 @@ func TestPlateCloseUpScale(t *testing.T) {
 			}
 			t.Logf("without the close-up size: found %v", found(without))
 		})
+	}
+}
+
+// A turned view maps back to the frame: a bright dot in the frame comes
+// out in the square where the map sends back to the dot, and the
+// square's centre is the frame's.
+func TestTurnedLetterbox(t *testing.T) {
+	for _, deg := range []float64{30, -30, 90} {
+		img := gocv.NewMatWithSize(200, 400, gocv.MatTypeCV8UC3)
+		dot := image.Pt(300, 50)
+		gocv.Circle(&img, dot, 3, color.RGBA{255, 255, 255, 0}, -1)
+		in, back, err := turnedLetterbox(img, 640, 1, deg)
+		img.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := back(pointF{320, 320}); math.Abs(c.x-200) > 1e-6 || math.Abs(c.y-100) > 1e-6 {
+			t.Errorf("%v°: the square's centre maps to %v, want (200, 100)", deg, c)
+		}
+		best, at := float32(0), 0
+		for i, v := range in[:640*640] {
+			if v > best {
+				best, at = v, i
+			}
+		}
+		p := back(pointF{float64(at%640) + 0.5, float64(at/640) + 0.5})
+		if math.Hypot(p.x-float64(dot.X), p.y-float64(dot.Y)) > 4 {
+			t.Errorf("%v°: the dot at %v maps back to %v", deg, dot, p)
+		}
+	}
+}
+
+// A real traffic-camera photo (testdata/eval/plates-cn/hyperlpr_pre.jpg)
+// turned 30° each way: the plate (29 × 10 px) is found in the turned views
+// (PlateConfig.CornerTurn), which straighten it for the corner detector
+// and the verifier; the log says whether it is found without them.
+func TestPlateTurned(t *testing.T) {
+	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_pre.jpg"), gocv.IMReadColor)
+	defer img.Close()
+	if img.Empty() {
+		t.Fatal("cannot read hyperlpr_pre.jpg")
+	}
+	cfg := DefaultPlateConfig()
+	cfg.CornerTurn = 0
+	without, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer without.Close()
+	with := newPlate(t)
+	plate := pointF{154 + 14.5, 205 + 5}
+	for _, deg := range []float64{30, -30} {
+		// The photo turned on a canvas that holds it all, as
+		// turnedLetterbox turns a frame.
+		rad := deg * math.Pi / 180
+		cos, sin := math.Cos(rad), math.Sin(rad)
+		side := 320 * (math.Abs(cos) + math.Abs(sin))
+		m := gocv.NewMatWithSize(2, 3, gocv.MatTypeCV64F)
+		for i, v := range []float64{cos, sin, side/2 - cos*160 - sin*160, -sin, cos, side/2 + sin*160 - cos*160} {
+			m.SetDoubleAt(i/3, i%3, v)
+		}
+		turned := gocv.NewMat()
+		gocv.WarpAffineWithParams(img, &turned, m, image.Pt(int(side), int(side)), gocv.InterpolationLinear, gocv.BorderConstant, color.RGBA{110, 110, 110, 0})
+		m.Close()
+		at := image.Pt(int(cos*(plate.x-160)+sin*(plate.y-160)+side/2), int(-sin*(plate.x-160)+cos*(plate.y-160)+side/2))
+		found := func(d *PlateDetector) bool {
+			dets, err := d.DetectFrame(t.Context(), turned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, det := range dets {
+				if at.In(det.Box) {
+					return true
+				}
+			}
+			t.Logf("%v°: plate at %v, got %v", deg, at, dets)
+			return false
+		}
+		if !found(with) {
+			t.Errorf("%v°: the plate at %v not found", deg, at)
+		}
+		t.Logf("%v°: found without the turned views: %v", deg, found(without))
+		turned.Close()
+	}
+}
+
+func TestQuadTilt(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		q    quadF
+		want float64
+	}{
+		{"upright", quadF{{0, 0}, {40, 0}, {40, 10}, {0, 10}}, 0},
+		{"starting at a short side", quadF{{40, 0}, {40, 10}, {0, 10}, {0, 0}}, 0},
+		{"turned 45°", quadF{{0, 30}, {30, 0}, {40, 10}, {10, 40}}, 45},
+		{"on end", quadF{{0, 0}, {10, 0}, {10, 40}, {0, 40}}, 90},
+	} {
+		if got := tc.q.tilt(); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: tilt %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 
 	"gocv.io/x/gocv"
@@ -109,6 +110,55 @@ func plateCrop(img gocv.Mat, b rectF, dst []float32) error {
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(canvas, &small, image.Pt(plateCropW, plateCropH), 0, 0, interp)
+	return cropInput(small, dst)
+}
+
+// plateCropTurned is plateCrop for a plate whose corners (in order round
+// it) are q, cut along the plate's own axes: the verifier learnt plates
+// upright, and a plate turned 30° or more boxed upright is mostly
+// background to it.
+func plateCropTurned(img gocv.Mat, q quadF, dst []float32) error {
+	pw, ph := q.sides()
+	cw := plateCropContext * max(pw, ph*plateCropW/plateCropH)
+	ch := cw * plateCropH / plateCropW
+	var cx, cy float64
+	for _, p := range q {
+		cx += p.x / 4
+		cy += p.y / 4
+	}
+	// The longer axis, pointing rightwards, and the one across it.
+	d := func(a, b pointF) pointF { return pointF{b.x - a.x, b.y - a.y} }
+	u := d(q[0], q[1])
+	if math.Hypot(u.x, u.y) < math.Hypot(d(q[1], q[2]).x, d(q[1], q[2]).y) {
+		u = d(q[1], q[2])
+	}
+	n := math.Hypot(u.x, u.y)
+	if n == 0 {
+		return plateCrop(img, q.bounds(), dst)
+	}
+	if u.x < 0 {
+		u.x, u.y = -u.x, -u.y
+	}
+	u = pointF{u.x / n, u.y / n}
+	v := pointF{-u.y, u.x}
+	corner := func(a, b float64) gocv.Point2f {
+		return gocv.Point2f{X: float32(cx + a*cw/2*u.x + b*ch/2*v.x), Y: float32(cy + a*cw/2*u.y + b*ch/2*v.y)}
+	}
+	src := gocv.NewPoint2fVectorFromPoints([]gocv.Point2f{corner(-1, -1), corner(1, -1), corner(-1, 1)})
+	defer src.Close()
+	dv := gocv.NewPoint2fVectorFromPoints([]gocv.Point2f{{X: 0, Y: 0}, {X: plateCropW, Y: 0}, {X: 0, Y: plateCropH}})
+	defer dv.Close()
+	m := gocv.GetAffineTransform2f(src, dv)
+	defer m.Close()
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.WarpAffineWithParams(img, &small, m, image.Pt(plateCropW, plateCropH), gocv.InterpolationLinear, gocv.BorderConstant, color.RGBA{128, 128, 128, 0})
+	return cropInput(small, dst)
+}
+
+// cropInput writes a plateCropW×plateCropH BGR crop as the verifier's
+// input (planar BGR, (v-127.5)/127.5) into dst.
+func cropInput(small gocv.Mat, dst []float32) error {
 	px, err := small.DataPtrUint8()
 	if err != nil {
 		return fmt.Errorf("plate verifier: %w", err)

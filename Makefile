@@ -188,16 +188,20 @@ eval-plates-pooled: build evalset-plates
 	./$(BIN) eval --targets plate out/evalset-plates out/evalset-plates-202 out/evalset-plates-303 out/evalset-plates-404
 
 # The hand-labelled real plate photos again under what real cameras add
-# (turned, blurred, dark, glaring, close-ups ...), and close-ups of the
-# held-out synthetic plates of seed 202 (models/README.md, "Close-ups").
+# (turned, blurred, dark, glaring, close-ups ...), close-ups of the
+# held-out synthetic plates of seed 202, and the real photos turned 30°
+# and 45° (models/README.md, "Close-ups" and "Turned plates").
 eval-plates-real-aug: build evalset-plates
 	$(PLATES_PY) models/train/plates/mkrealaug.py --out out/plates-real-aug testdata/eval/plates-cn testdata/eval/plates-real
 	test -f out/evalset-plates-202/labels.json || \
 		$(PLATES_PY) models/train/plates/mkevalset.py --out out/evalset-plates-202 --seed 202 --n 200
 	$(PLATES_PY) models/train/plates/mkrealaug.py --out out/plates-closeups \
 		--conds closeup,closeup70,closeup90 --min-width 120 --limit 60 out/evalset-plates-202
+	$(PLATES_PY) models/train/plates/mkrealaug.py --out out/plates-turned \
+		--conds turn+30,turn-30,turn+45,turn-45 testdata/eval/plates-cn testdata/eval/plates-real
 	./$(BIN) eval --targets plate out/plates-real-aug
 	./$(BIN) eval --targets plate out/plates-closeups
+	./$(BIN) eval --targets plate out/plates-turned
 
 clean:
 	rm -rf bin out

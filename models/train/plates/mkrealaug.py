@@ -15,7 +15,8 @@ condition, named PHOTO__CONDITION.jpg, and a labels.json whose plate and
 ignore boxes follow the transform (a turned box becomes the box round its
 turned corners). Deterministic: the noise is seeded.
 
---conds picks conditions (comma-separated), --min-width keeps only photos
+--conds picks conditions (comma-separated; turned 30° and 45° only when
+named: --conds turn+30,turn-30,turn+45,turn-45), --min-width keeps only photos
 whose widest plate is at least that wide, --limit bounds the photos read:
 with the synthetic held-out sets as sources they make close-ups of
 synthetic plates (--conds closeup,closeup70,closeup90 --min-width 120).
@@ -128,6 +129,10 @@ def conditions(rng):
         'turn-10': lambda i, b: turn(i, b, -10),
         'turn+20': lambda i, b: turn(i, b, 20),
         'turn-20': lambda i, b: turn(i, b, -20),
+        'turn+30': lambda i, b: turn(i, b, 30),
+        'turn-30': lambda i, b: turn(i, b, -30),
+        'turn+45': lambda i, b: turn(i, b, 45),
+        'turn-45': lambda i, b: turn(i, b, -45),
         'side': lambda i, b: side(i, b, 0.25),
         'blur2': lambda i, b: (cv2.GaussianBlur(i, (0, 0), 2.0), b),
         'blur3': lambda i, b: (cv2.GaussianBlur(i, (0, 0), 3.0), b),
@@ -149,7 +154,7 @@ def conditions(rng):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True, help='output directory (git-ignored out/...)')
-    ap.add_argument('--conds', default='', help='conditions to make, comma-separated (default: all)')
+    ap.add_argument('--conds', default='', help='conditions to make, comma-separated (default: all but turn±30 and turn±45)')
     ap.add_argument('--min-width', type=float, default=0, help='only photos whose widest plate is this wide (px)')
     ap.add_argument('--limit', type=int, default=0, help='at most this many photos per source (0: all)')
     ap.add_argument('--seed', type=int, default=7)
@@ -158,7 +163,10 @@ def main():
 
     rng = np.random.default_rng(a.seed)
     conds = conditions(rng)
-    if a.conds:
+    steep = {'turn+30', 'turn-30', 'turn+45', 'turn-45'}
+    if not a.conds:
+        conds = {k: v for k, v in conds.items() if k not in steep}
+    else:
         unknown = set(a.conds.split(',')) - set(conds)
         if unknown:
             ap.error(f'unknown conditions {sorted(unknown)}; known: {", ".join(conds)}')

@@ -313,10 +313,7 @@ func (q quadF) area() float64 {
 // tilt is the angle in degrees, 0-90, between the quadrilateral's longer
 // sides (corners in order round it) and the horizontal.
 func (q quadF) tilt() float64 {
-	u := pointF{q[1].x - q[0].x, q[1].y - q[0].y}
-	if w := (pointF{q[2].x - q[1].x, q[2].y - q[1].y}); math.Hypot(w.x, w.y) > math.Hypot(u.x, u.y) {
-		u = w
-	}
+	_, u, _, _ := q.axes()
 	a := math.Abs(math.Atan2(u.y, u.x)) * 180 / math.Pi
 	return min(a, 180-a)
 }
@@ -358,26 +355,35 @@ func growQuad(q quadF) quadF {
 	return q.grown(w*0.1+2, h*0.25+2)
 }
 
-// grown moves the corners (in order round the quadrilateral) padW out
-// along its longer axis and padH out across it.
-func (q quadF) grown(padW, padH float64) quadF {
-	var cx, cy float64
+// axes returns the quadrilateral's centre, the unit vector along its
+// longer sides and the one across them (corners in order round it), or
+// false when it has no extent.
+func (q quadF) axes() (c, u, v pointF, ok bool) {
 	for _, p := range q {
-		cx += p.x / 4
-		cy += p.y / 4
+		c.x += p.x / 4
+		c.y += p.y / 4
 	}
-	// Axis along the longer pair of sides, and across it.
 	d := func(a, b pointF) pointF { return pointF{b.x - a.x, b.y - a.y} }
-	u := d(q[0], q[1])
-	if math.Hypot(u.x, u.y) < math.Hypot(d(q[1], q[2]).x, d(q[1], q[2]).y) {
-		u = d(q[1], q[2])
+	u = d(q[0], q[1])
+	if w := d(q[1], q[2]); math.Hypot(w.x, w.y) > math.Hypot(u.x, u.y) {
+		u = w
 	}
 	n := math.Hypot(u.x, u.y)
 	if n == 0 {
-		return q
+		return c, u, v, false
 	}
 	u = pointF{u.x / n, u.y / n}
-	v := pointF{-u.y, u.x}
+	return c, u, pointF{-u.y, u.x}, true
+}
+
+// grown moves the corners (in order round the quadrilateral) padW out
+// along its longer axis and padH out across it.
+func (q quadF) grown(padW, padH float64) quadF {
+	ctr, u, v, ok := q.axes()
+	if !ok {
+		return q
+	}
+	cx, cy := ctr.x, ctr.y
 	var out quadF
 	for k, p := range q {
 		rx, ry := p.x-cx, p.y-cy

@@ -9,7 +9,6 @@ import (
 
 	"gocv.io/x/gocv"
 
-	"github.com/desens/desens/internal/onnx"
 	"github.com/desens/desens/internal/testenv"
 )
 
@@ -332,11 +331,7 @@ func TestDigits(t *testing.T) {
 // corner detector's close-up view finds it (its one view at full size
 // sees nothing there), and a plate that large is kept.
 func TestPlateCloseUp(t *testing.T) {
-	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
-	defer img.Close()
-	if img.Empty() {
-		t.Fatal("cannot read hyperlpr_test_img.jpg")
-	}
+	img := readPhoto(t, "eval/plates-cn", "hyperlpr_test_img.jpg")
 	// The labelled plate is at (1756, 750), 106 × 103 px.
 	crop := img.Region(image.Rect(1691, 731, 1920, 873))
 	defer crop.Close()
@@ -353,12 +348,7 @@ func TestPlateCloseUp(t *testing.T) {
 		cfg := DefaultPlateConfig()
 		cfg.CornerCloseUp = tc.closeUp
 		cfg.CornerTurn = 0 // which finds this plate too, turned as it is
-		d, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		dets, err := d.DetectFrame(t.Context(), frame)
-		d.Close()
+		dets, err := newPlateConfig(t, cfg).DetectFrame(t.Context(), frame)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,11 +371,7 @@ func TestPlateCloseUpScale(t *testing.T) {
 	cfg := DefaultPlateConfig()
 	with := newPlate(t)
 	cfg.CloseUpScale = 0
-	without, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer without.Close()
+	without := newPlateConfig(t, cfg)
 	for _, im := range loadPlateLabels(t, "plates") {
 		t.Run(im.File, func(t *testing.T) {
 			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
@@ -458,18 +444,10 @@ func TestTurnedLetterbox(t *testing.T) {
 // (PlateConfig.CornerTurn), which straighten it for the corner detector
 // and the verifier; the log says whether it is found without them.
 func TestPlateTurned(t *testing.T) {
-	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_pre.jpg"), gocv.IMReadColor)
-	defer img.Close()
-	if img.Empty() {
-		t.Fatal("cannot read hyperlpr_pre.jpg")
-	}
+	img := readPhoto(t, "eval/plates-cn", "hyperlpr_pre.jpg")
 	cfg := DefaultPlateConfig()
 	cfg.CornerTurn = 0
-	without, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer without.Close()
+	without := newPlateConfig(t, cfg)
 	with := newPlate(t)
 	plate := pointF{154 + 14.5, 205 + 5}
 	for _, deg := range []float64{30, -30} {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"image"
 	"image/color"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -158,11 +157,7 @@ func TestPlateReadOutSparesSureBoxes(t *testing.T) {
 // with its digits; read as its box, with fewer.
 func TestReadQuad(t *testing.T) {
 	d := newPlate(t)
-	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
-	defer img.Close()
-	if img.Empty() {
-		t.Fatal("cannot read hyperlpr_test_img.jpg")
-	}
+	img := readPhoto(t, "eval/plates-cn", "hyperlpr_test_img.jpg")
 	quad := []image.Point{{1761, 792}, {1864, 754}, {1865, 813}, {1760, 851}}
 	r, err := d.read.readQuad(t.Context(), img, quad)
 	if err != nil {

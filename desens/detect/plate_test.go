@@ -20,13 +20,29 @@ import (
 
 func newPlate(t testing.TB) *PlateDetector {
 	t.Helper()
-	rt := testenv.ORT(t)
-	d, err := NewPlate(rt, defaultPlateModels(), DefaultPlateConfig(), onnx.SessionOptions{Threads: 2})
+	return newPlateConfig(t, DefaultPlateConfig())
+}
+
+// newPlateConfig is newPlate with cfg.
+func newPlateConfig(t testing.TB, cfg PlateConfig) *PlateDetector {
+	t.Helper()
+	d, err := NewPlate(testenv.ORT(t), defaultPlateModels(), cfg, onnx.SessionOptions{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// readPhoto reads testdata/DIR/FILE, closed when the test ends.
+func readPhoto(t testing.TB, dir, file string) gocv.Mat {
+	t.Helper()
+	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", dir, file), gocv.IMReadColor)
+	if img.Empty() {
+		t.Fatalf("cannot read %s", file)
+	}
+	t.Cleanup(func() { img.Close() })
+	return img
 }
 
 // defaultPlateModels are the embedded models, as desens runs them.

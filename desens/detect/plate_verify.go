@@ -121,26 +121,16 @@ func plateCropTurned(img gocv.Mat, q quadF, dst []float32) error {
 	pw, ph := q.sides()
 	cw := plateCropContext * max(pw, ph*plateCropW/plateCropH)
 	ch := cw * plateCropH / plateCropW
-	var cx, cy float64
-	for _, p := range q {
-		cx += p.x / 4
-		cy += p.y / 4
-	}
 	// The longer axis, pointing rightwards, and the one across it.
-	d := func(a, b pointF) pointF { return pointF{b.x - a.x, b.y - a.y} }
-	u := d(q[0], q[1])
-	if math.Hypot(u.x, u.y) < math.Hypot(d(q[1], q[2]).x, d(q[1], q[2]).y) {
-		u = d(q[1], q[2])
-	}
-	n := math.Hypot(u.x, u.y)
-	if n == 0 {
+	ctr, u, _, ok := q.axes()
+	if !ok {
 		return plateCrop(img, q.bounds(), dst)
 	}
 	if u.x < 0 {
 		u.x, u.y = -u.x, -u.y
 	}
-	u = pointF{u.x / n, u.y / n}
 	v := pointF{-u.y, u.x}
+	cx, cy := ctr.x, ctr.y
 	corner := func(a, b float64) gocv.Point2f {
 		return gocv.Point2f{X: float32(cx + a*cw/2*u.x + b*ch/2*v.x), Y: float32(cy + a*cw/2*u.y + b*ch/2*v.y)}
 	}

@@ -104,7 +104,8 @@ func (r *plateReader) readOne(ctx context.Context, img gocv.Mat, b image.Rectang
 
 // readQuad reads the plate whose corners (in order round it) are quad,
 // straightened: a plate turned or seen from the side reads as a line only
-// once it is, and a large plate in a close-up is often both.
+// once it is, and a large plate in a close-up is often both. Corners that
+// make no quadrilateral read as nothing.
 func (r *plateReader) readQuad(ctx context.Context, img gocv.Mat, quad []image.Point) (reading, error) {
 	if len(quad) != 4 {
 		return reading{}, fmt.Errorf("plate reader: %d corners, want 4", len(quad))
@@ -114,10 +115,12 @@ func (r *plateReader) readQuad(ctx context.Context, img gocv.Mat, quad []image.P
 		q[k] = pointF{float64(p.X), float64(p.Y)}
 	}
 	h, ok := q.hull()
-	if !ok {
-		return reading{}, fmt.Errorf("plate reader: corners %v are not a quadrilateral", quad)
-	}
 	pw, ph := h.sides()
+	if !ok || pw < 1 || ph < 1 {
+		// Nothing to straighten: it reads as nothing, as a blank box
+		// does, and a frame is not failed for it.
+		return reading{}, nil
+	}
 	h = h.grown(plateReadPadX*pw, plateReadPadY*ph)
 	// Start at the corner from which the plate's longer side runs
 	// rightwards, so that the text comes out upright.

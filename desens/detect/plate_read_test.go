@@ -179,4 +179,8 @@ func TestReadQuad(t *testing.T) {
 	if _, err := d.read.readQuad(t.Context(), img, quad[:3]); err == nil {
 		t.Error("three corners: no error")
 	}
+	line := []image.Point{{10, 10}, {20, 20}, {30, 30}, {40, 40}}
+	if r, err := d.read.readQuad(t.Context(), img, line); err != nil || r.text != "" {
+		t.Errorf("corners in a line: read %q, %v; want nothing, no error", r.text, err)
+	}
 }

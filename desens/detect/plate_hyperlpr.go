@@ -149,14 +149,14 @@ func (c *cornerDetector) detect(ctx context.Context, img gocv.Mat, thresh, nmsIo
 			if err != nil {
 				return nil, err
 			}
-			in, backs[i] = append(in, data...), func(c candidate) candidate { return c.unletterbox(s, off) }
+			in, backs[i] = append(in, data...), func(cd candidate) candidate { return cd.unletterbox(s, off) }
 			continue
 		}
 		data, back, err := turnedLetterbox(img, c.size, v.fill, v.turn)
 		if err != nil {
 			return nil, err
 		}
-		in, backs[i] = append(in, data...), func(c candidate) candidate { return c.mapped(back) }
+		in, backs[i] = append(in, data...), func(cd candidate) candidate { return cd.mapped(back) }
 	}
 	n := int64(len(views))
 	outs, err := c.sess.Run(ctx, [][]float32{in}, [][]int64{{n, 3, int64(c.size), int64(c.size)}})

@@ -587,19 +587,9 @@ func (d *PlateDetector) verifiedCorners(ctx context.Context, img gocv.Mat, cands
 	if len(cands) == 0 {
 		return cands, nil
 	}
-	n := min(len(cands), maxPlateVerify)
-	in := make([]float32, n*plateCropLen)
-	for i, c := range cands[:n] {
-		dst := in[i*plateCropLen : (i+1)*plateCropLen]
-		var err error
-		if c.turned && c.quad != nil {
-			err = plateCropTurned(img, *c.quad, dst)
-		} else {
-			err = plateCrop(img, c.box, dst)
-		}
-		if err != nil {
-			return nil, err
-		}
+	in, n, err := verifierCrops(img, cands)
+	if err != nil {
+		return nil, err
 	}
 	p, err := d.verify.score(ctx, in, n)
 	if err != nil {
@@ -828,15 +818,25 @@ func (d *PlateDetector) readOut(ctx context.Context, img gocv.Mat, dets []Detect
 }
 
 // verifierCrops cuts the verifier's crops of the first maxPlateVerify
-// candidates, and reports how many it cut.
+// candidates, crop i being in[i*plateCropLen:(i+1)*plateCropLen], and
+// reports how many it cut. A candidate of a turned view with its corners
+// is cut along them (plateCropTurned), the others upright.
 func verifierCrops(img gocv.Mat, cands []candidate) ([]float32, int, error) {
 	n := min(len(cands), maxPlateVerify)
-	boxes := make([]rectF, n)
-	for i := range boxes {
-		boxes[i] = cands[i].box
+	in := make([]float32, n*plateCropLen)
+	for i, c := range cands[:n] {
+		dst := in[i*plateCropLen : (i+1)*plateCropLen]
+		var err error
+		if c.turned && c.quad != nil {
+			err = plateCropTurned(img, *c.quad, dst)
+		} else {
+			err = plateCrop(img, c.box, dst)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
 	}
-	in, err := plateCrops(img, boxes)
-	return in, n, err
+	return in, n, nil
 }
 
 // verified rescores candidates with the verifier, strongest first. Past

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"math"
 	"os"
@@ -325,11 +326,18 @@ func TestPlateCrop(t *testing.T) {
 // verify returns the verifier's probability for each box, in order, as
 // PlateDetector.verified does without the quick look.
 func (v *plateVerifier) verify(img gocv.Mat, boxes []rectF) ([]float64, error) {
-	in, err := plateCrops(img, boxes)
+	cands := make([]candidate, len(boxes))
+	for i, b := range boxes {
+		cands[i].box = b
+	}
+	in, n, err := verifierCrops(img, cands)
 	if err != nil {
 		return nil, err
 	}
-	return v.score(context.Background(), in, len(boxes))
+	if n != len(boxes) {
+		return nil, fmt.Errorf("%d crops for %d boxes", n, len(boxes))
+	}
+	return v.score(context.Background(), in, n)
 }
 
 func TestPlateVerifier(t *testing.T) {

@@ -50,18 +50,6 @@ func (v *plateVerifier) Close() error { return v.sess.Close() }
 // plateCropLen is the length of one crop in a verifier batch.
 const plateCropLen = 3 * plateCropW * plateCropH
 
-// plateCrops cuts the verifier batch for boxes: crop i is
-// in[i*plateCropLen:(i+1)*plateCropLen].
-func plateCrops(img gocv.Mat, boxes []rectF) ([]float32, error) {
-	in := make([]float32, len(boxes)*plateCropLen)
-	for i, b := range boxes {
-		if err := plateCrop(img, b, in[i*plateCropLen:(i+1)*plateCropLen]); err != nil {
-			return nil, err
-		}
-	}
-	return in, nil
-}
-
 // score runs the verifier on a batch of n crops from plateCrops.
 func (v *plateVerifier) score(ctx context.Context, in []float32, n int) ([]float64, error) {
 	if n == 0 {

@@ -84,10 +84,14 @@ func DefaultFaceConfig() FaceConfig {
 			ScanConfig: ScanConfig{
 				// 2× makes a 16 px face 32 px, where YuNet is sure of it,
 				// and the frame shrunk to 640 finds the faces that fill
-				// it; a run at 1× between them finds nothing more.
+				// it; a run at 1× between them finds nothing more. A
+				// frame smaller than 1080p gets a finer run as well (3×
+				// at 720p), where its far faces are too few pixels for
+				// 2×.
 				Scales:    []float64{2},
 				FitSide:   640,
 				MaxPixels: 6000 * 3400,
+				MinPixels: 3840 * 2160, // a 1080p frame at 2×
 				TileSide:  2048,
 			},
 		},
@@ -141,6 +145,7 @@ func (c FaceConfig) WithScale(s float64) FaceConfig {
 	if s > 0 {
 		c.Proposals.Scales = []float64{s}
 		c.YuNet.Scales = []float64{s}
+		c.Proposals.MinPixels, c.YuNet.MinPixels = 0, 0
 	}
 	return c
 }

@@ -22,6 +22,12 @@ type ScanConfig struct {
 	// MaxPixels caps the frame's enlarged size: a scale that would exceed
 	// it is lowered. It bounds the work on huge images.
 	MaxPixels int
+	// MinPixels adds a run finer than the finest of Scales where that one
+	// leaves the frame with fewer pixels: enlarged to MinPixels, and at
+	// most finerBy times the finest. A smaller frame shows the same far
+	// faces in fewer pixels, under the size the finest scale was chosen
+	// for (0: none).
+	MinPixels int
 	// TileSide cuts a run larger than this many model pixels a side into
 	// overlapping tiles, bounding the memory one inference takes.
 	TileSide int
@@ -33,6 +39,10 @@ type ScanConfig struct {
 // tiles overlap.
 type sizeBand struct{ min, max float64 }
 
+// finerBy bounds the run MinPixels adds, in the finest scale: a
+// proposer's boxes of an enlarged frame are only as sharp as its pixels.
+const finerBy = 1.5
+
 // runScales lists the scales one w×h frame is run at, finest first.
 func (c ScanConfig) runScales(w, h int) []float64 {
 	var out []float64
@@ -42,6 +52,12 @@ func (c ScanConfig) runScales(w, h int) []float64 {
 	}
 	for _, s := range c.Scales {
 		out = append(out, min(s, limit))
+	}
+	if c.MinPixels > 0 && len(c.Scales) > 0 {
+		finest := slices.Max(c.Scales)
+		if s := min(math.Sqrt(float64(c.MinPixels)/float64(w*h)), finest*finerBy, limit); s > finest*1.01 {
+			out = append(out, s)
+		}
 	}
 	if c.FitSide > 0 {
 		fit := float64(c.FitSide) / float64(max(w, h))

@@ -173,10 +173,12 @@ func TestYuNetScalesAndTiles(t *testing.T) {
 		wantScales []float64
 		wantRuns   int
 	}{
-		{"720p: 2× and shrunk to 640", 1280, 720, []float64{2, 0.5}, 2 + 1},
+		{"720p: 3× to hold 1080p's pixels at 2×, 2× and shrunk to 640", 1280, 720, []float64{3, 2, 0.5}, 6 + 2 + 1},
 		{"1080p: 2× and shrunk to 640", 1920, 1080, []float64{2, 1.0 / 3}, 6 + 1},
-		{"a small photo: 2× and near its own size", 600, 400, []float64{2, 640.0 / 600}, 1 + 1},
-		{"a tiny image: no shrunk run", 300, 200, []float64{2}, 1},
+		{"1600×900: 2.4×, 2× and shrunk to 640", 1600, 900, []float64{2.4, 2, 0.4}, 6 + 2 + 1},
+		{"4K: 2×, capped at MaxPixels, and shrunk to 640", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}, 8 + 1},
+		{"a small photo: at most 3×, 2× and near its own size", 600, 400, []float64{3, 2, 640.0 / 600}, 1 + 1 + 1},
+		{"a tiny image: no shrunk run", 300, 200, []float64{3, 2}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)

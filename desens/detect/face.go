@@ -50,6 +50,10 @@ type FaceConfig struct {
 	// between to the caller's tracker (see FaceStream); 1 searches every
 	// frame. It applies only where Every is over Stride.
 	Stride int
+	// VideoMinPixels is the proposer's ScanConfig.MinPixels in video: a
+	// video frame that the finest scale leaves with fewer pixels gets a
+	// finer run as well (0: none).
+	VideoMinPixels int
 }
 
 // DefaultFaceConfig finds faces from about 14 px high to the whole frame.
@@ -84,20 +88,21 @@ func DefaultFaceConfig() FaceConfig {
 			ScanConfig: ScanConfig{
 				// 2× makes a 16 px face 32 px, where YuNet is sure of it,
 				// and the frame shrunk to 640 finds the faces that fill
-				// it; a run at 1× between them finds nothing more. A
-				// frame smaller than 1080p gets a finer run as well (3×
-				// at 720p), where its far faces are too few pixels for
-				// 2×.
+				// it; a run at 1× between them finds nothing more.
 				Scales:    []float64{2},
 				FitSide:   640,
 				MaxPixels: 6000 * 3400,
-				MinPixels: 3840 * 2160, // a 1080p frame at 2×
 				TileSide:  2048,
 			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
 		Every:  12,
 		Stride: 1,
+		// A video frame smaller than 1080p is searched at 3× (at 720p)
+		// as well as 2×: its far faces are too few pixels for 2× alone.
+		// Photos keep their scales: there the finer run found no more
+		// faces and added false ones.
+		VideoMinPixels: 3840 * 2160, // a 1080p frame at 2×
 	}
 }
 
@@ -145,7 +150,7 @@ func (c FaceConfig) WithScale(s float64) FaceConfig {
 	if s > 0 {
 		c.Proposals.Scales = []float64{s}
 		c.YuNet.Scales = []float64{s}
-		c.Proposals.MinPixels, c.YuNet.MinPixels = 0, 0
+		c.VideoMinPixels = 0
 	}
 	return c
 }

@@ -303,10 +303,18 @@ func (t faceTrack) at(n int) rectF {
 	return rectF{t.box.x0 + dx, t.box.y0 + dy, t.box.x1 + dx, t.box.y1 + dy}
 }
 
+// scanning reports the proposer's scales and size band as a video's
+// frames get them.
+func (s *FaceStream) scanning() (ScanConfig, sizeBand) {
+	cfg, band := s.d.proposer.scanning()
+	cfg.MinPixels = s.d.cfg.VideoMinPixels
+	return cfg, band
+}
+
 // schedule splits the proposer's runs on a w×h frame into the coarsest,
 // made on every frame, and the finer ones, dealt out over Every frames.
 func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
-	cfg, band := s.d.proposer.scanning()
+	cfg, band := s.scanning()
 	scales := cfg.runScales(w, h)
 	fine := make([][]scanRun, s.every)
 	if len(scales) < 2 || cfg.FitSide <= 0 {
@@ -371,7 +379,7 @@ const followSide = 40
 // times its finest: the region is small, so a tiny face can be looked at
 // closer than the whole frame is.
 func (s *FaceStream) follow(frame image.Point) []scanRun {
-	cfg, _ := s.d.proposer.scanning()
+	cfg, _ := s.scanning()
 	scales := cfg.runScales(frame.X, frame.Y)
 	finest, coarsest := scales[0], scales[len(scales)-1]
 	bounds := image.Rect(0, 0, frame.X, frame.Y)

@@ -20,16 +20,20 @@ import (
 // each tile in exactly one slot, the slots evenly loaded.
 func TestFaceStreamSchedule(t *testing.T) {
 	d := newYuNetFace(t, false)
-	cfg, band := d.proposer.scanning()
 	for _, size := range []image.Point{{1920, 1080}, {1280, 720}, {640, 480}, {3840, 2160}} {
 		for _, every := range []int{2, 3, 6, 11} {
 			t.Run(fmt.Sprintf("%dx%d every %d", size.X, size.Y, every), func(t *testing.T) {
 				s := &FaceStream{d: d, every: every}
+				cfg, band := s.scanning()
 				coarse, fine := s.schedule(size.X, size.Y)
 				if len(fine) != every {
 					t.Fatalf("%d slots, want %d", len(fine), every)
 				}
 				scales := cfg.runScales(size.X, size.Y)
+				// Frames under 1080p are enlarged to 1080p's pixels at 2×.
+				if size.X*size.Y < 1920*1080 && scales[0] <= 2 || size.X*size.Y >= 1920*1080 && scales[0] > 2 {
+					t.Errorf("finest scale %v at %v", scales[0], size)
+				}
 				last := scales[len(scales)-1]
 				if len(coarse) == 0 {
 					t.Fatal("no coarse run")

@@ -163,6 +163,37 @@ func TestDecodeYuNetBadShapes(t *testing.T) {
 	}
 }
 
+// TestScanMinPixels: a frame that the finest scale leaves with fewer than
+// MinPixels gets one finer run, enlarged to MinPixels and at most
+// finerBy times the finest, never past MaxPixels.
+func TestScanMinPixels(t *testing.T) {
+	cfg := DefaultFaceConfig().YuNet
+	cfg.MinPixels = 3840 * 2160
+	for _, tc := range []struct {
+		name       string
+		w, h       int
+		wantScales []float64
+	}{
+		{"720p: 3× as well", 1280, 720, []float64{3, 2, 0.5}},
+		{"1600×900: 2.4× as well", 1600, 900, []float64{2.4, 2, 0.4}},
+		{"1080p: none", 1920, 1080, []float64{2, 1.0 / 3}},
+		{"4K: none", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}},
+		{"a small frame: at most finerBy times 2×", 600, 400, []float64{2 * finerBy, 2, 640.0 / 600}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := cfg.runScales(tc.w, tc.h)
+			if len(got) != len(tc.wantScales) {
+				t.Fatalf("scales %v, want %v", got, tc.wantScales)
+			}
+			for i := range got {
+				if math.Abs(got[i]-tc.wantScales[i]) > 1e-9 {
+					t.Fatalf("scales %v, want %v", got, tc.wantScales)
+				}
+			}
+		})
+	}
+}
+
 // TestYuNetScalesAndTiles: the default scales at common sizes, and tiles
 // that cover the frame with overlaps larger than any box YuNet keeps.
 func TestYuNetScalesAndTiles(t *testing.T) {
@@ -173,12 +204,10 @@ func TestYuNetScalesAndTiles(t *testing.T) {
 		wantScales []float64
 		wantRuns   int
 	}{
-		{"720p: 3× to hold 1080p's pixels at 2×, 2× and shrunk to 640", 1280, 720, []float64{3, 2, 0.5}, 6 + 2 + 1},
+		{"720p: 2× and shrunk to 640", 1280, 720, []float64{2, 0.5}, 2 + 1},
 		{"1080p: 2× and shrunk to 640", 1920, 1080, []float64{2, 1.0 / 3}, 6 + 1},
-		{"1600×900: 2.4×, 2× and shrunk to 640", 1600, 900, []float64{2.4, 2, 0.4}, 6 + 2 + 1},
-		{"4K: 2×, capped at MaxPixels, and shrunk to 640", 3840, 2160, []float64{math.Sqrt(6000 * 3400 / (3840.0 * 2160)), 1.0 / 6}, 8 + 1},
-		{"a small photo: at most 3×, 2× and near its own size", 600, 400, []float64{3, 2, 640.0 / 600}, 1 + 1 + 1},
-		{"a tiny image: no shrunk run", 300, 200, []float64{3, 2}, 2},
+		{"a small photo: 2× and near its own size", 600, 400, []float64{2, 640.0 / 600}, 1 + 1},
+		{"a tiny image: no shrunk run", 300, 200, []float64{2}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)

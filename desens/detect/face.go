@@ -164,6 +164,14 @@ func (c FaceConfig) Inferences(w, h int) int {
 	return c.Proposals.Inferences(w, h)
 }
 
+// VideoInferences reports how many proposer runs a full search of one
+// w×h video frame takes, the finer run of VideoMinPixels included; a
+// video's stream spreads most of them over Every frames.
+func (c FaceConfig) VideoInferences(w, h int) int {
+	c.Proposals.MinPixels, c.YuNet.MinPixels = c.VideoMinPixels, c.VideoMinPixels
+	return c.Inferences(w, h)
+}
+
 // Passes reports whether a face box h frame pixels high with score s is
 // kept (the verified path's bars).
 func (c FaceConfig) Passes(h, s float64) bool { return s >= c.threshold(h) }

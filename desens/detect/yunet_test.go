@@ -194,6 +194,27 @@ func TestScanMinPixels(t *testing.T) {
 	}
 }
 
+// TestVideoInferences: a video frame under 1080p is searched at the finer
+// scale too; a photo and a 1080p frame are not.
+func TestVideoInferences(t *testing.T) {
+	cfg := DefaultFaceConfig()
+	cfg.Proposer = ProposerYuNet
+	for _, tc := range []struct {
+		w, h         int
+		photo, video int
+	}{
+		{1280, 720, 2 + 1, 6 + 2 + 1},
+		{1920, 1080, 6 + 1, 6 + 1},
+	} {
+		if n, v := cfg.Inferences(tc.w, tc.h), cfg.VideoInferences(tc.w, tc.h); n != tc.photo || v != tc.video {
+			t.Errorf("%dx%d: %d runs a photo, %d a video frame; want %d, %d", tc.w, tc.h, n, v, tc.photo, tc.video)
+		}
+	}
+	if v := cfg.WithScale(2).VideoInferences(1280, 720); v != 2+1 {
+		t.Errorf("--face-scale 2: %d runs a 720p video frame, want 3", v)
+	}
+}
+
 // TestYuNetScalesAndTiles: the default scales at common sizes, and tiles
 // that cover the frame with overlaps larger than any box YuNet keeps.
 func TestYuNetScalesAndTiles(t *testing.T) {

@@ -194,7 +194,7 @@ func Run(ctx context.Context, d *desens.Desensitizer, file string, cfg Config) (
 		if fc.Proposer == "" && cfg.Options.Face.Model == "" {
 			fc.Proposer = detect.ProposerYuNet // what videos get by default
 		}
-		r.FaceInferences = fc.Inferences(info.Width, info.Height)
+		r.FaceInferences = fc.VideoInferences(info.Width, info.Height)
 	}
 	logf := func(format string, a ...any) {
 		if cfg.Log != nil {

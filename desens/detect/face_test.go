@@ -137,6 +137,19 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// wantScales fails the test unless got holds the scales want, in order.
+func wantScales(t *testing.T, got, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("scales %v, want %v", got, want)
+	}
+	for i := range got {
+		if math.Abs(got[i]-want[i]) > 1e-9 {
+			t.Fatalf("scales %v, want %v", got, want)
+		}
+	}
+}
+
 func TestRetinaScalesAndTiles(t *testing.T) {
 	cfg := DefaultFaceConfig().Proposals
 	for _, tc := range []struct {
@@ -152,14 +165,7 @@ func TestRetinaScalesAndTiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)
-			if len(got) != len(tc.wantScales) {
-				t.Fatalf("scales %v, want %v", got, tc.wantScales)
-			}
-			for i := range got {
-				if math.Abs(got[i]-tc.wantScales[i]) > 1e-9 {
-					t.Fatalf("scales %v, want %v", got, tc.wantScales)
-				}
-			}
+			wantScales(t, got, tc.wantScales)
 			full := image.Rect(0, 0, tc.w, tc.h)
 			for _, s := range got {
 				tiles := cfg.tiles(tc.w, tc.h, s, retinaMaxSide)

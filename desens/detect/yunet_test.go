@@ -182,14 +182,7 @@ func TestScanMinPixels(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)
-			if len(got) != len(tc.wantScales) {
-				t.Fatalf("scales %v, want %v", got, tc.wantScales)
-			}
-			for i := range got {
-				if math.Abs(got[i]-tc.wantScales[i]) > 1e-9 {
-					t.Fatalf("scales %v, want %v", got, tc.wantScales)
-				}
-			}
+			wantScales(t, got, tc.wantScales)
 		})
 	}
 }
@@ -232,14 +225,7 @@ func TestYuNetScalesAndTiles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := cfg.runScales(tc.w, tc.h)
-			if len(got) != len(tc.wantScales) {
-				t.Fatalf("scales %v, want %v", got, tc.wantScales)
-			}
-			for i := range got {
-				if math.Abs(got[i]-tc.wantScales[i]) > 1e-9 {
-					t.Fatalf("scales %v, want %v", got, tc.wantScales)
-				}
-			}
+			wantScales(t, got, tc.wantScales)
 			if n := cfg.Inferences(tc.w, tc.h); n != tc.wantRuns {
 				t.Errorf("%d inferences, want %d", n, tc.wantRuns)
 			}

@@ -30,7 +30,7 @@ func TestFaceStreamSchedule(t *testing.T) {
 					t.Fatalf("%d slots, want %d", len(fine), every)
 				}
 				scales := cfg.runScales(size.X, size.Y)
-				// Frames under 1080p are enlarged to 1080p's pixels at 2×.
+				// Frames under 1080p get a run finer than 2×.
 				if size.X*size.Y < 1920*1080 && scales[0] <= 2 || size.X*size.Y >= 1920*1080 && scales[0] > 2 {
 					t.Errorf("finest scale %v at %v", scales[0], size)
 				}

@@ -521,17 +521,18 @@ func (d *PlateDetector) each(ctx context.Context, fns ...func(context.Context) e
 }
 
 // corners returns the corner detector's candidates, from its close-up
-// view too when closeUp is set (see PlateConfig.CornerCloseUp). A box
+// and turned views too when the frame is a still (see
+// PlateConfig.CornerCloseUp and CornerTurn). A box
 // whose corners describe it (trustedQuad) becomes the corners' bounds,
 // the corners kept in order round the plate; otherwise the box grows to
 // hold the corners too and the corners are dropped, so the rectangle
 // hides them all.
-func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat, closeUp bool) ([]candidate, error) {
+func (d *PlateDetector) corners(ctx context.Context, img gocv.Mat, still bool) ([]candidate, error) {
 	views := []cornerView{{fill: 1}}
-	if closeUp && d.cfg.CornerCloseUp > 0 {
+	if still && d.cfg.CornerCloseUp > 0 {
 		views = append(views, cornerView{fill: d.cfg.CornerCloseUp})
 	}
-	if closeUp && d.cfg.CornerTurn > 0 {
+	if still && d.cfg.CornerTurn > 0 {
 		views = append(views, cornerView{fill: 1, turn: d.cfg.CornerTurn}, cornerView{fill: 1, turn: -d.cfg.CornerTurn})
 	}
 	found, err := d.corner.detect(ctx, img, d.cfg.CornerCandidate, cornerNMSIoU, views...)
@@ -639,10 +640,7 @@ const plateEdge = 2
 // plateShape judges one box in a fw×fh frame (see plateShaped).
 func (d *PlateDetector) plateShape(c candidate, fw, fh float64, sch frameSearch) (keep, large bool) {
 	bw, bh := c.box.w(), c.box.h()
-	pw, ph := bw, bh
-	if c.quad != nil {
-		pw, ph = c.quad.sides()
-	}
+	pw, ph := c.sides()
 	if ph <= 0 || pw <= 0 {
 		return false, false
 	}
@@ -681,11 +679,17 @@ func (d *PlateDetector) plateShape(c candidate, fw, fh float64, sch frameSearch)
 // wide reports whether a candidate spans more than MaxSide of a fw×fh
 // frame (see PlateConfig.MaxSide).
 func (d *PlateDetector) wide(c candidate, fw, fh float64) bool {
-	pw, ph := c.box.w(), c.box.h()
-	if c.quad != nil {
-		pw, ph = c.quad.sides()
-	}
+	pw, ph := c.sides()
 	return pw > d.cfg.MaxSide*fw || ph > d.cfg.MaxSide*fh
+}
+
+// sides returns the plate's width and height as seen: its corners' sides
+// when it has corners, its box's otherwise.
+func (c candidate) sides() (w, h float64) {
+	if c.quad != nil {
+		return c.quad.sides()
+	}
+	return c.box.w(), c.box.h()
 }
 
 // plateReadLong is the reading length (characters other than spaces) from

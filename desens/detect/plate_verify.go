@@ -50,7 +50,7 @@ func (v *plateVerifier) Close() error { return v.sess.Close() }
 // plateCropLen is the length of one crop in a verifier batch.
 const plateCropLen = 3 * plateCropW * plateCropH
 
-// score runs the verifier on a batch of n crops from plateCrops.
+// score runs the verifier on a batch of n crops from verifierCrops.
 func (v *plateVerifier) score(ctx context.Context, in []float32, n int) ([]float64, error) {
 	if n == 0 {
 		return nil, nil

@@ -374,8 +374,7 @@ func TestPlateCloseUpScale(t *testing.T) {
 	without := newPlateConfig(t, cfg)
 	for _, im := range loadPlateLabels(t, "plates") {
 		t.Run(im.File, func(t *testing.T) {
-			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
-			defer img.Close()
+			img := readPhoto(t, "plates", im.File)
 			b := im.Objects[0].Box
 			cw := float64(b[2]) / 0.9
 			ch := cw * 0.6

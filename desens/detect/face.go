@@ -18,8 +18,9 @@ type FaceConfig struct {
 	// proposer's score and BlazeFace's scores in the second look.
 	Threshold float64
 	// SmallFace and SmallThreshold: boxes lower than SmallFace pixels need
-	// only SmallThreshold. Distant faces score lower in every look, and
-	// they are the ones a dashcam sees most.
+	// only SmallThreshold (over YuNet's boxes the bar then ramps up: see
+	// YuNetConfig.SmallRamp). Distant faces score lower in every look,
+	// and they are the ones a dashcam sees most.
 	SmallFace      float64
 	SmallThreshold float64
 	// AcceptThreshold keeps a proposal this sure without a second look.
@@ -85,6 +86,9 @@ func DefaultFaceConfig() FaceConfig {
 			// Lower finds no more faces on the evaluation set and sends
 			// many more non-faces to the second look.
 			Threshold: 0.1,
+			// YuNet boxes a face taller than RetinaFace does, so a face
+			// RetinaFace boxes under SmallFace can come out over it.
+			SmallRamp: 1.5,
 			ScanConfig: ScanConfig{
 				// 2× makes a 16 px face 32 px, where YuNet is sure of it,
 				// and the frame shrunk to 640 finds the faces that fill
@@ -178,8 +182,16 @@ func (c FaceConfig) Passes(h, s float64) bool { return s >= c.threshold(h) }
 
 // threshold is the score a face box h frame pixels high must reach.
 func (c FaceConfig) threshold(h float64) float64 {
-	if h < c.SmallFace {
-		return min(c.Threshold, c.SmallThreshold)
+	small := min(c.Threshold, c.SmallThreshold)
+	ramp := 0.0
+	if c.Proposer == ProposerYuNet {
+		ramp = c.YuNet.SmallRamp
+	}
+	switch {
+	case h < c.SmallFace:
+		return small
+	case ramp > 1 && h < c.SmallFace*ramp:
+		return small + (c.Threshold-small)*(h-c.SmallFace)/(c.SmallFace*(ramp-1))
 	}
 	return c.Threshold
 }

@@ -292,3 +292,36 @@ func scaleRect(r image.Rectangle, s float64) image.Rectangle {
 	f := func(v int) int { return int(float64(v)*s + 0.5) }
 	return image.Rect(f(r.Min.X), f(r.Min.Y), f(r.Max.X), f(r.Max.Y))
 }
+
+// TestFaceThreshold: over YuNet's boxes the bar for small faces rises
+// to the ordinary one over a ramp; over RetinaFace's, in one step.
+func TestFaceThreshold(t *testing.T) {
+	def := DefaultFaceConfig()
+	def.Proposer = ProposerYuNet
+	step := def
+	step.YuNet.SmallRamp = 1
+	retina := DefaultFaceConfig()
+	for _, tc := range []struct {
+		name string
+		cfg  FaceConfig
+		h    float64
+		want float64
+	}{
+		{"small", def, 20, 0.45},
+		{"at SmallFace", def, 32, 0.45},
+		{"half way up the ramp", def, 40, 0.525},
+		{"at the ramp's top", def, 48, 0.6},
+		{"large", def, 200, 0.6},
+		{"one step: just under", step, 31.9, 0.45},
+		{"one step: at SmallFace", step, 32, 0.6},
+		{"a threshold given keeps the margin", def.WithThreshold(0.7), 40, 0.625},
+		{"RetinaFace: just under", retina, 31.9, 0.45},
+		{"RetinaFace: at SmallFace", retina, 32, 0.6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cfg.threshold(tc.h); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("threshold(%v) = %v, want %v", tc.h, got, tc.want)
+			}
+		})
+	}
+}

@@ -16,6 +16,10 @@ import (
 type YuNetConfig struct {
 	// Threshold is the score, √(cls × obj), above which boxes are kept.
 	Threshold float64
+	// SmallRamp raises the face detector's bar from SmallThreshold at
+	// SmallFace to Threshold at SmallFace×SmallRamp over YuNet's boxes,
+	// rather than in one step at SmallFace (1 or less: one step).
+	SmallRamp float64
 	// ScanConfig sets the scales and tiles.
 	ScanConfig
 }

@@ -10,7 +10,6 @@ import (
 	"gocv.io/x/gocv"
 
 	"github.com/desens/desens/internal/onnx"
-	"github.com/desens/desens/internal/testenv"
 	"github.com/desens/desens/models"
 )
 
@@ -58,8 +57,7 @@ func BenchmarkPlateStage1080p(b *testing.B) {
 		b.Skip(err)
 	}
 	defer rt.Close()
-	img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", "hyperlpr_test_img.jpg"), gocv.IMReadColor)
-	defer img.Close()
+	img := readPhoto(b, filepath.Join("eval", "plates-cn"), "hyperlpr_test_img.jpg")
 	if img.Cols() != 1920 || img.Rows() != 1080 {
 		b.Fatalf("want a 1920×1080 photo, got %d×%d", img.Cols(), img.Rows())
 	}

@@ -283,11 +283,7 @@ func TestPlateChinesePhotos(t *testing.T) {
 	d := newPlate(t)
 	for _, im := range loadPlateLabels(t, filepath.Join("eval", "plates-cn")) {
 		t.Run(im.File, func(t *testing.T) {
-			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "eval", "plates-cn", im.File), gocv.IMReadColor)
-			defer img.Close()
-			if img.Empty() {
-				t.Fatalf("cannot read %s", im.File)
-			}
+			img := readPhoto(t, filepath.Join("eval", "plates-cn"), im.File)
 			dets, err := d.DetectFrame(t.Context(), img)
 			if err != nil {
 				t.Fatal(err)

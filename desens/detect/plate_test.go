@@ -185,11 +185,7 @@ func TestPlateFindsSyntheticPlates(t *testing.T) {
 	d := newPlate(t)
 	for _, im := range loadPlateLabels(t, "plates") {
 		t.Run(im.File, func(t *testing.T) {
-			img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
-			defer img.Close()
-			if img.Empty() {
-				t.Fatalf("cannot read %s", im.File)
-			}
+			img := readPhoto(t, "plates", im.File)
 			dets, err := d.DetectFrame(t.Context(), img)
 			if err != nil {
 				t.Fatal(err)
@@ -347,17 +343,13 @@ func TestPlateVerifier(t *testing.T) {
 	}
 	defer v.Close()
 	for _, im := range loadPlateLabels(t, "plates") {
-		img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
-		if img.Empty() {
-			t.Fatalf("cannot read %s", im.File)
-		}
+		img := readPhoto(t, "plates", im.File)
 		var plates []rectF
 		for _, o := range im.Objects {
 			b := o.Box
 			plates = append(plates, rectF{float64(b[0]), float64(b[1]), float64(b[0] + b[2]), float64(b[1] + b[3])})
 		}
 		p, err := v.verify(img, plates)
-		img.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -400,16 +392,12 @@ func TestPlateQuickLookChangesNothing(t *testing.T) {
 		t.Fatal("the quick look is not where it should be")
 	}
 	for _, im := range loadPlateLabels(t, "plates") {
-		img := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
-		if img.Empty() {
-			t.Fatalf("cannot read %s", im.File)
-		}
+		img := readPhoto(t, "plates", im.File)
 		quick, err := ds[0].DetectFrame(t.Context(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
 		all, err := ds[1].DetectFrame(t.Context(), img)
-		img.Close()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
-
-	"github.com/desens/desens/internal/testenv"
 )
 
 // TestPlateStreamTiles checks that a stream's full-size regions cover the
@@ -105,8 +102,7 @@ func plateFrameAt(t *testing.T, scale float64) (gocv.Mat, image.Rectangle) {
 			label = l
 		}
 	}
-	crop := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", label.File), gocv.IMReadColor)
-	defer crop.Close()
+	crop := readPhoto(t, "plates", label.File)
 	small := gocv.NewMat()
 	defer small.Close()
 	gocv.Resize(crop, &small, image.Pt(0, 0), scale, scale, gocv.InterpolationArea)
@@ -191,8 +187,7 @@ func TestPlateStreamReadsContext(t *testing.T) {
 		if im.File != "cn-blue_0.jpg" {
 			continue
 		}
-		src := gocv.IMRead(filepath.Join(testenv.Root(), "testdata", "plates", im.File), gocv.IMReadColor)
-		defer src.Close()
+		src := readPhoto(t, "plates", im.File)
 		at := image.Pt(400, 400)
 		dst := frame.Region(image.Rect(at.X, at.Y, at.X+src.Cols(), at.Y+src.Rows()))
 		src.CopyTo(&dst)

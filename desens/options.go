@@ -82,8 +82,9 @@ type FaceOptions struct {
 	// "yunet", a much cheaper model (see models/README.md for what each
 	// finds). "" (the default) runs RetinaFace on images and YuNet on
 	// videos, whose frames are searched in part and followed (Every);
-	// with Model given, "" means RetinaFace for both. The bars and the
-	// second look are the same for both; Scale applies to either.
+	// with Model given, "" means RetinaFace for both. The second look is
+	// the same for both, and so are the bars but for faces boxed 32-48 px
+	// high (detect.YuNetConfig.SmallRamp); Scale applies to either.
 	Proposer string
 	// Model is an ONNX file of the proposer's kind (RetinaFace or YuNet,
 	// dynamic input size) to run instead of the embedded one.
@@ -109,6 +110,15 @@ type FaceOptions struct {
 	// capped at Hold+1, so a box is carried over every frame between two
 	// searches.
 	Stride int
+	// Lead is how many frames back a small face's track is extended once
+	// a second detection confirms it and shows its motion: a face under
+	// 1/20 of the frame's long side, which only the enlarged search
+	// finds, may be turned down at its first look and found a round
+	// later, up to 2×Every frames after it came into view. A face found
+	// once, or a larger one, is led in over Hold frames. 0 means 2×Every;
+	// it is at least Hold. A video's frames wait the larger of Hold and
+	// Lead frames in memory.
+	Lead int
 }
 
 // PlateOptions choose the plate detector's models and bar. Zero values
@@ -323,6 +333,10 @@ func (f FaceOptions) withDefaults(hold int) (FaceOptions, error) {
 	// carries, Hold frames at most.
 	f.Every = min(f.Every, max(0, hold)+1)
 	f.Stride = min(f.Stride, max(0, hold)+1)
+	if f.Lead == 0 {
+		f.Lead = 2 * f.Every
+	}
+	f.Lead = max(f.Lead, hold)
 	return f, nil
 }
 
@@ -332,6 +346,8 @@ func (f FaceOptions) validate() error {
 		return optionErr("face every %d: want 1 or more (0 for the default)", f.Every)
 	case f.Stride < 0:
 		return optionErr("face stride %d: want 1 or more (0 for the default)", f.Stride)
+	case f.Lead < 0:
+		return optionErr("face lead %d: want 1 or more (0 for the default)", f.Lead)
 	case f.Threshold < 0 || f.Threshold >= 1:
 		return optionErr("face threshold %.2f: must be in (0,1) (0 keeps the default)", f.Threshold)
 	case f.Scale < 0 || f.Scale > 4:

@@ -34,6 +34,7 @@ func TestOptionsBadValues(t *testing.T) {
 		{"roi mode without a file", Options{Targets: overlay, Overlay: OverlayOptions{Mode: detect.OverlayROI}}, "ROI file"},
 		{"negative overlay interval", Options{Targets: overlay, Overlay: OverlayOptions{Every: -2}}, "overlay every -2"},
 		{"negative face stride", Options{Face: FaceOptions{Stride: -1}}, "face stride -1"},
+		{"negative face lead", Options{Face: FaceOptions{Lead: -1}}, "face lead -1"},
 		{"negative plate stride", Options{Plate: PlateOptions{Stride: -1}}, "plate stride -1"},
 		{"unknown style", Options{Redact: RedactOptions{Style: "smudge"}}, `"smudge"`},
 		{"unknown shape", Options{Redact: RedactOptions{Shape: "star"}}, `"star"`},
@@ -142,6 +143,32 @@ func TestStreamOptionsSchedule(t *testing.T) {
 			}
 			if every != tc.every || stride != tc.stride {
 				t.Errorf("every %d stride %d, want %d and %d", every, stride, tc.every, tc.stride)
+			}
+		})
+	}
+}
+
+// TestFaceLead: a face's lead reaches two rounds of the enlarged search
+// back by default, and never less than Hold.
+func TestFaceLead(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		opts       FaceOptions
+		hold, want int
+	}{
+		{"default", FaceOptions{}, 14, 24},
+		{"every given", FaceOptions{Every: 4}, 14, 14},
+		{"every capped by hold", FaceOptions{Every: 20}, 14, 30},
+		{"given", FaceOptions{Lead: 40}, 14, 40},
+		{"under hold", FaceOptions{Lead: 5}, 14, 14},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.opts.withDefaults(tc.hold)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Lead != tc.want {
+				t.Errorf("lead %d, want %d", got.Lead, tc.want)
 			}
 		})
 	}

@@ -37,6 +37,7 @@ type pipeline struct {
 	redactor  redactor
 	batch     int
 	hold      int
+	faceLead  int
 	strict    bool
 	progress  func(Progress)
 	expected  int
@@ -163,7 +164,7 @@ func (d *Desensitizer) processVideo(ctx context.Context, name string, in input, 
 	dets = d.limits.limitInference(dets)
 	p := &pipeline{
 		name: name, detectors: dets, redactor: d.redactor,
-		batch: d.opts.Runtime.BatchSize, hold: d.opts.Hold, strict: d.opts.Strict,
+		batch: d.opts.Runtime.BatchSize, hold: d.opts.Hold, faceLead: d.opts.Face.Lead, strict: d.opts.Strict,
 		progress: d.opts.Progress, expected: info.Frames,
 		report: rep,
 	}

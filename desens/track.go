@@ -11,8 +11,8 @@ import (
 
 // tracker keeps redaction steady over time. Detectors miss a face now and
 // then (motion blur, a turned head); without a tracker that face would flash
-// into view for single frames. It delays frames by hold frames so it can
-// also look backwards:
+// into view for single frames. It delays frames by hold frames (faceLead,
+// where that is more) so it can also look backwards:
 //   - a box outlives its last detection by up to hold frames;
 //   - a gap of up to hold frames between two detections of one track is
 //     filled by interpolation;
@@ -25,11 +25,18 @@ import (
 // it is carried, and a lead-in box grows with each frame it reaches back,
 // so a face that moves while no detection pins it down stays covered. Once
 // a track's second detection shows its motion, its lead-in boxes still
-// held back follow that motion back and grow as carried boxes do.
+// held back follow that motion back and grow as carried boxes do. A
+// small face's track then reaches further back, over every frame still
+// held: the face detector's enlarged search comes round to a part of the
+// frame once in Every frames, and a small face it turns down at its first
+// look is found a round later (sharedSearch). Only a second detection
+// reaches that far, so a lone false box is led in over hold frames at
+// most.
 type tracker struct {
-	hold   int
-	tracks []*track
-	buf    []*frame // delayed frames, oldest first
+	hold     int
+	faceLead int // how far back a face's second detection leads its track in; at least hold
+	tracks   []*track
+	buf      []*frame // delayed frames, oldest first
 }
 
 type track struct {
@@ -126,7 +133,18 @@ func (t *tracker) reach(c detect.Class) int {
 	return t.hold
 }
 
-func newTracker(hold int) *tracker { return &tracker{hold: max(0, hold)} }
+// newTracker returns a tracker that holds frames back max(hold, faceLead)
+// frames; a hold of 0 or less turns it off.
+func newTracker(hold, faceLead int) *tracker {
+	hold = max(0, hold)
+	if hold == 0 {
+		return &tracker{}
+	}
+	return &tracker{hold: hold, faceLead: max(hold, faceLead)}
+}
+
+// delay is how many frames the tracker holds back.
+func (t *tracker) delay() int { return max(t.hold, t.faceLead) }
 
 // push takes the next frame (in order) and returns the frames that are
 // ready to redact, oldest first.
@@ -214,7 +232,7 @@ func (t *tracker) push(f *frame) []*frame {
 	t.tracks = kept
 	t.buf = append(t.buf, f)
 	var out []*frame
-	for len(t.buf) > t.hold {
+	for len(t.buf) > t.delay() {
 		out = append(out, t.buf[0])
 		t.buf = t.buf[1:]
 	}
@@ -238,19 +256,56 @@ const dupIoU = 0.5
 
 // leadAlong redraws tr's lead-in boxes once its second detection shows
 // its motion: each follows the track back from first, its first
-// detection in frame firstSeq, and grows as a carried box does. Only
-// frames still held back change.
+// detection in frame firstSeq, and grows as a carried box does. A small
+// face's track (sharedSearch) is also led in so over every frame before
+// those still held back (up to faceLead frames before the second
+// detection). Only frames still held back change.
 func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 	g := growths[tr.class]
+	back := func(f *frame) trackedBox {
+		k := float64(firstSeq - f.seq)
+		return g.grow(tr.class, first, -tr.vx*k, -tr.vy*k, g.hold*k)
+	}
+	led := make(map[*frame]bool, len(tr.lead))
 	for _, h := range tr.lead {
 		if len(t.buf) == 0 || h.f.seq < t.buf[0].seq {
 			continue
 		}
-		k := float64(firstSeq - h.f.seq)
-		h.f.extra[h.i] = g.grow(tr.class, first, -tr.vx*k, -tr.vy*k, g.hold*k)
+		h.f.extra[h.i] = back(h.f)
+		led[h.f] = true
 	}
 	tr.lead = nil
+	if tr.class != detect.Face || !t.sharedSearch(first) {
+		return
+	}
+	for _, f := range t.buf {
+		if f.seq < firstSeq && !led[f] {
+			f.extra = append(f.extra, back(f))
+		}
+	}
 }
+
+// sharedSearch reports whether a face boxed b is small enough that the
+// face detector finds it only in its share of the enlarged search: it
+// searches every frame whole, shrunk so that its long side is 640 px,
+// and finds the faces from 32 px high there, so a face of at least
+// 1/faceShareSide of the frame's long side is found in the frame it
+// first shows well, and a lead past hold would only hide what lies
+// where it was before. Frames of unknown size count as small.
+func (t *tracker) sharedSearch(b image.Rectangle) bool {
+	if len(t.buf) == 0 {
+		return true
+	}
+	img := t.buf[0].img
+	if img.Ptr() == nil || img.Empty() {
+		return true
+	}
+	return b.Dy()*faceShareSide < max(img.Cols(), img.Rows())
+}
+
+// faceShareSide: faces under 1/faceShareSide of the frame's long side
+// wait for their share of the face detector's enlarged search.
+const faceShareSide = 20
 
 // flush returns the frames still held back, at the end of the stream.
 func (t *tracker) flush() []*frame {
@@ -345,7 +400,7 @@ func lerpRect(a, b image.Rectangle, t float64) image.Rectangle {
 // trackStage runs the tracker over frames in order.
 func (p *pipeline) trackStage(ctx context.Context, in <-chan *frame, out chan<- *frame) (err error) {
 	defer close(out)
-	tr := newTracker(p.hold) // a negative hold (tracking off) acts as 0
+	tr := newTracker(p.hold, p.faceLead) // a negative hold (tracking off) acts as 0
 	defer func() {
 		if err != nil {
 			closeFrames(tr.flush())

@@ -12,8 +12,8 @@ import (
 
 // runTracker feeds frames with the given detections (by frame index) and
 // returns, per frame, every box the redactor would hide.
-func runTracker(hold, n int, dets map[int][]image.Rectangle) [][]image.Rectangle {
-	tr := newTracker(hold)
+func runTracker(hold, lead, n int, dets map[int][]image.Rectangle) [][]image.Rectangle {
+	tr := newTracker(hold, lead)
 	var out []*frame
 	for i := 0; i < n; i++ {
 		f := &frame{seq: i}
@@ -47,6 +47,7 @@ func TestTracker(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		hold, n int
+		lead    int // faceLead; 0: hold
 		dets    map[int][]image.Rectangle
 		covered map[int]image.Rectangle // frame -> a box that must lie within one hidden there
 		bare    []int                   // frames that must have nothing hidden
@@ -103,6 +104,19 @@ func TestTracker(t *testing.T) {
 			within:  map[int]image.Rectangle{2: image.Rect(50, 70, 160, 170)},
 		},
 		{
+			name: "a second detection leads a face in over faceLead frames",
+			hold: 3, lead: 6, n: 14, dets: map[int][]image.Rectangle{7: {a}, 8: {b}},
+			covered: map[int]image.Rectangle{3: a.Add(image.Pt(-40, 0)), 2: a.Add(image.Pt(-50, 0))},
+			within:  map[int]image.Rectangle{2: image.Rect(-10, 70, 130, 170)},
+			bare:    []int{0, 1},
+		},
+		{
+			name: "a face found once is led in over hold frames",
+			hold: 3, lead: 6, n: 14, dets: map[int][]image.Rectangle{7: {a}},
+			covered: map[int]image.Rectangle{4: a},
+			bare:    []int{0, 1, 2, 3},
+		},
+		{
 			name: "an object found twice in one frame is one track",
 			hold: 3, n: 9, dets: map[int][]image.Rectangle{4: {a}, 5: {b, b.Add(image.Pt(1, 1))}},
 			covered: map[int]image.Rectangle{3: a.Add(image.Pt(-10, 0)), 2: a.Add(image.Pt(-20, 0))},
@@ -124,7 +138,7 @@ func TestTracker(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := runTracker(tc.hold, tc.n, tc.dets)
+			got := runTracker(tc.hold, tc.lead, tc.n, tc.dets)
 			if len(got) != tc.n {
 				t.Fatalf("%d frames out, want %d", len(got), tc.n)
 			}
@@ -159,7 +173,7 @@ func TestTrackerPlateReach(t *testing.T) {
 		reach int
 	}{{detect.Face, hold}, {detect.Plate, plateReach}} {
 		t.Run(string(tc.class), func(t *testing.T) {
-			tr := newTracker(hold)
+			tr := newTracker(hold, hold)
 			var out []*frame
 			for i := range n {
 				f := &frame{seq: i}
@@ -179,11 +193,47 @@ func TestTrackerPlateReach(t *testing.T) {
 	}
 }
 
+// TestTrackerLeadSmallFaces: a second detection leads a face in past
+// hold only when the face is small for its frame (under 1/faceShareSide
+// of its long side): a larger one is searched for whole in every frame.
+func TestTrackerLeadSmallFaces(t *testing.T) {
+	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8UC3)
+	defer img.Close()
+	const hold, lead = 2, 6
+	for _, tc := range []struct {
+		name string
+		side int
+		back int // how far back before the first detection a box reaches
+	}{
+		{"small face", 24, lead - 1},
+		{"large face", 40, hold},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			face := image.Rect(300, 100, 300+tc.side, 100+tc.side)
+			tr := newTracker(hold, lead)
+			var out []*frame
+			for i := range 12 {
+				f := &frame{seq: i, img: img}
+				if i == 7 || i == 8 {
+					f.dets = []detect.Detection{{Box: face.Add(image.Pt(4*(i-7), 0)), Class: detect.Face, Score: 1}}
+				}
+				out = append(out, tr.push(f)...)
+			}
+			out = append(out, tr.flush()...)
+			for _, f := range out[:7] {
+				if hidden, want := len(f.extra) > 0, f.seq >= 7-tc.back; hidden != want {
+					t.Errorf("frame %d: hidden %v, want %v", f.seq, hidden, want)
+				}
+			}
+		})
+	}
+}
+
 // TestTrackerPlateGrowsFlat: a plate's lead-in box grows up and down by
 // its height, not its width, so it stays off the lettering above it.
 func TestTrackerPlateGrowsFlat(t *testing.T) {
 	plate := image.Rect(400, 300, 500, 325)
-	tr := newTracker(3)
+	tr := newTracker(3, 3)
 	var out []*frame
 	for i := range 8 {
 		f := &frame{seq: i}
@@ -208,7 +258,7 @@ func TestTrackerPlateGrowsFlat(t *testing.T) {
 func TestTrackerLeaving(t *testing.T) {
 	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8UC3)
 	defer img.Close()
-	tr := newTracker(3)
+	tr := newTracker(3, 3)
 	step := image.Pt(24, 0)
 	face := image.Rect(544, 200, 577, 243)
 	var out []*frame

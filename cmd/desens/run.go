@@ -33,6 +33,7 @@ func modelFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "face-scale", Usage: "how much the face detector enlarges each frame, in (0,4]; 0 keeps the defaults: on images 3× and 2× (faces from about 14 px high), on video 2× (YuNet), and 3× as well on frames smaller than 1080p; a value runs that one enlargement: on images 2 takes about a third of the time and finds about 3% fewer faces"},
 		&cli.IntFlag{Name: "face-every", Value: 12, Usage: "in video, spread the enlarged search for small faces over N frames: each frame is searched whole for large faces, one share of it enlarged for small ones, and round the faces of the last frames (at most --hold+1; 1 = search every frame in full, several times slower)"},
 		&cli.IntFlag{Name: "face-stride", Value: 1, Usage: "in video, search for faces in one frame of N at all: the tracker carries the boxes over the frames between and, once the next search finds a face again, puts its box there on the path between (at most --hold+1; applies where --face-every is over N); 2 costs about a quarter less CPU than searching every frame and finds a little less (see models/README.md)"},
+		&cli.IntFlag{Name: "face-lead", Usage: "in video, how many frames back a small face's track is extended once a second detection confirms it: a face under 1/20 of the frame's long side, which only the enlarged search finds, may be turned down at its first look and found a round of --face-every later (0 = 2×--face-every; at least --hold; a face found once, or a larger one, is led in over --hold frames); a video's frames wait the larger of --hold and this in memory, about 6 MB each at 1080p"},
 		&cli.IntFlag{Name: "plate-every", Value: 6, Usage: "in video, spread the full-size search for small plates over N frames: each frame is searched whole at half size and one share of it at full size (at most --hold+1 and 6: plate boxes are carried and led in over 5 frames at most; 1 = search every frame in full)"},
 		&cli.IntFlag{Name: "plate-stride", Value: 2, Usage: "in video, search for plates in one frame of N at all, as --face-stride does for faces (at most --hold+1 and 6; applies where --plate-every is over N; 1 = search every frame, which costs more and takes more scene text for plates)"},
 		&cli.Float64Flag{Name: "plate-threshold", Usage: "plate score threshold in (0,1); 0 keeps the model's tuned default"},
@@ -75,6 +76,7 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 		Face: desens.FaceOptions{
 			Threshold: c.Float64("threshold"), Scale: c.Float64("face-scale"), Model: c.String("face-model"),
 			Proposer: c.String("face-proposer"), Every: c.Int("face-every"), Stride: c.Int("face-stride"),
+			Lead: c.Int("face-lead"),
 		},
 		Plate: desens.PlateOptions{Threshold: c.Float64("plate-threshold"), Model: c.String("plate-model"), Every: c.Int("plate-every"), Stride: c.Int("plate-stride")},
 		Overlay: desens.OverlayOptions{
@@ -95,6 +97,9 @@ func optionsFrom(c *cli.Context) (desens.Options, error) {
 	}
 	if o.Face.Stride < 1 {
 		return o, usagef(fmt.Sprintf("--face-stride %d: want 1 or more", o.Face.Stride))
+	}
+	if o.Face.Lead < 0 {
+		return o, usagef(fmt.Sprintf("--face-lead %d: want 1 or more (0 for the default)", o.Face.Lead))
 	}
 	if o.Plate.Every < 1 {
 		return o, usagef(fmt.Sprintf("--plate-every %d: want 1 or more", o.Plate.Every))

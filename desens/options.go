@@ -84,7 +84,8 @@ type FaceOptions struct {
 	// videos, whose frames are searched in part and followed (Every);
 	// with Model given, "" means RetinaFace for both. The second look is
 	// the same for both, and so are the bars but for faces boxed 32-48 px
-	// high (detect.YuNetConfig.SmallRamp); Scale applies to either.
+	// high and, in video, boxes YuNet is sure of (detect.YuNetConfig's
+	// SmallRamp and SureScore); Scale applies to either.
 	Proposer string
 	// Model is an ONNX file of the proposer's kind (RetinaFace or YuNet,
 	// dynamic input size) to run instead of the embedded one.

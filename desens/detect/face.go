@@ -89,6 +89,7 @@ func DefaultFaceConfig() FaceConfig {
 			// YuNet boxes a face taller than RetinaFace does, so a face
 			// RetinaFace boxes under SmallFace can come out over it.
 			SmallRamp: 1.5,
+			SureScore: 0.6,
 			ScanConfig: ScanConfig{
 				// 2× makes a 16 px face 32 px, where YuNet is sure of it,
 				// and the frame shrunk to 640 finds the faces that fill
@@ -179,6 +180,16 @@ func (c FaceConfig) VideoInferences(w, h int) int {
 // Passes reports whether a face box h frame pixels high with score s is
 // kept (the verified path's bars).
 func (c FaceConfig) Passes(h, s float64) bool { return s >= c.threshold(h) }
+
+// bar is the score candidate c must reach: its size's threshold or, in a
+// video searched in part (stream), the small-face bar where YuNet is sure
+// of it (YuNetConfig.SureScore). Stills keep their size's threshold.
+func (c FaceConfig) bar(cand candidate, stream bool) float64 {
+	if stream && c.Proposer == ProposerYuNet && c.YuNet.SureScore > 0 && cand.score >= c.YuNet.SureScore {
+		return min(c.threshold(cand.box.h()), c.SmallThreshold)
+	}
+	return c.threshold(cand.box.h())
+}
 
 // threshold is the score a face box h frame pixels high must reach.
 func (c FaceConfig) threshold(h float64) float64 {
@@ -320,7 +331,7 @@ func (d *FaceDetector) judge(ctx context.Context, img gocv.Mat, cands []candidat
 	verified := 0
 	var kept []rectF
 	for _, c := range cands {
-		score, thresh := c.score, d.cfg.threshold(c.box.h())
+		score, thresh := c.score, d.cfg.bar(c, mem != nil)
 		switch {
 		case c.score >= d.cfg.AcceptThreshold:
 			// sure enough as it is

@@ -325,3 +325,38 @@ func TestFaceThreshold(t *testing.T) {
 		})
 	}
 }
+
+// TestFaceBar: in a video stream, a box YuNet is sure of faces the
+// small-face bar at any size; stills, RetinaFace's boxes and YuNet's
+// others their size's threshold.
+func TestFaceBar(t *testing.T) {
+	yunet := DefaultFaceConfig()
+	yunet.Proposer = ProposerYuNet
+	off := yunet
+	off.YuNet.SureScore = 0
+	retina := DefaultFaceConfig()
+	box := func(h, score float64) candidate {
+		return candidate{box: rectF{100, 100, 100 + h, 100 + h}, score: score}
+	}
+	for _, tc := range []struct {
+		name  string
+		cfg   FaceConfig
+		c     candidate
+		still bool
+		want  float64
+	}{
+		{"YuNet sure, large", yunet, box(80, 0.6), false, 0.45},
+		{"YuNet sure, on the ramp", yunet, box(40, 0.7), false, 0.45},
+		{"YuNet unsure, large", yunet, box(80, 0.59), false, 0.6},
+		{"YuNet sure, a threshold given keeps the margin", yunet.WithThreshold(0.7), box(80, 0.9), false, 0.55},
+		{"YuNet sure, off", off, box(80, 0.9), false, 0.6},
+		{"RetinaFace sure", retina, box(80, 0.9), false, 0.6},
+		{"YuNet sure, a still", yunet, box(80, 0.9), true, 0.6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.cfg.bar(tc.c, !tc.still); math.Abs(got-tc.want) > 1e-9 {
+				t.Errorf("bar(%v) = %v, want %v", tc.c, got, tc.want)
+			}
+		})
+	}
+}

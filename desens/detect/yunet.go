@@ -20,6 +20,12 @@ type YuNetConfig struct {
 	// SmallFace to Threshold at SmallFace×SmallRamp over YuNet's boxes,
 	// rather than in one step at SmallFace (1 or less: one step).
 	SmallRamp float64
+	// SureScore: in a video searched in part, a box YuNet scores at least
+	// this is held to the face detector's SmallThreshold whatever its
+	// size (0: off). The second look is unsure of turned, cut and
+	// half-hidden faces that YuNet is sure of, and the boxes both are
+	// fairly sure of are faces.
+	SureScore float64
 	// ScanConfig sets the scales and tiles.
 	ScanConfig
 }

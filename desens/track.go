@@ -11,8 +11,8 @@ import (
 
 // tracker keeps redaction steady over time. Detectors miss a face now and
 // then (motion blur, a turned head); without a tracker that face would flash
-// into view for single frames. It delays frames by hold frames (faceLead,
-// where that is more) so it can also look backwards:
+// into view for single frames. It delays frames by hold frames (the face
+// lead, where that is more) so it can also look backwards:
 //   - a box outlives its last detection by up to hold frames;
 //   - a gap of up to hold frames between two detections of one track is
 //     filled by interpolation;
@@ -33,10 +33,10 @@ import (
 // reaches that far, so a lone false box is led in over hold frames at
 // most.
 type tracker struct {
-	hold     int
-	faceLead int // how far back a face's second detection leads its track in; at least hold
-	tracks   []*track
-	buf      []*frame // delayed frames, oldest first
+	hold   int
+	delay  int // frames held back: hold, or the face lead where that is more
+	tracks []*track
+	buf    []*frame // delayed frames, oldest first
 }
 
 type track struct {
@@ -140,11 +140,8 @@ func newTracker(hold, faceLead int) *tracker {
 	if hold == 0 {
 		return &tracker{}
 	}
-	return &tracker{hold: hold, faceLead: max(hold, faceLead)}
+	return &tracker{hold: hold, delay: max(hold, faceLead)}
 }
-
-// delay is how many frames the tracker holds back.
-func (t *tracker) delay() int { return max(t.hold, t.faceLead) }
 
 // push takes the next frame (in order) and returns the frames that are
 // ready to redact, oldest first.
@@ -232,7 +229,7 @@ func (t *tracker) push(f *frame) []*frame {
 	t.tracks = kept
 	t.buf = append(t.buf, f)
 	var out []*frame
-	for len(t.buf) > t.delay() {
+	for len(t.buf) > t.delay {
 		out = append(out, t.buf[0])
 		t.buf = t.buf[1:]
 	}
@@ -258,7 +255,7 @@ const dupIoU = 0.5
 // its motion: each follows the track back from first, its first
 // detection in frame firstSeq, and grows as a carried box does. A small
 // face's track (sharedSearch) is also led in so over every frame before
-// those still held back (up to faceLead frames before the second
+// those still held back (up to the face lead before the second
 // detection). Only frames still held back change.
 func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 	g := growths[tr.class]
@@ -266,20 +263,20 @@ func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 		k := float64(firstSeq - f.seq)
 		return g.grow(tr.class, first, -tr.vx*k, -tr.vy*k, g.hold*k)
 	}
-	led := make(map[*frame]bool, len(tr.lead))
 	for _, h := range tr.lead {
 		if len(t.buf) == 0 || h.f.seq < t.buf[0].seq {
 			continue
 		}
 		h.f.extra[h.i] = back(h.f)
-		led[h.f] = true
 	}
 	tr.lead = nil
 	if tr.class != detect.Face || !t.sharedSearch(first) {
 		return
 	}
+	// The frames past the first detection's lead-in, which reached every
+	// frame within reach that was held then, as all held now were.
 	for _, f := range t.buf {
-		if f.seq < firstSeq && !led[f] {
+		if f.seq < firstSeq && firstSeq-f.seq > t.reach(tr.class) {
 			f.extra = append(f.extra, back(f))
 		}
 	}

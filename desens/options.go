@@ -116,7 +116,9 @@ type FaceOptions struct {
 	// 1/20 of the frame's long side, which only the enlarged search
 	// finds, may be turned down at its first look and found a round
 	// later, up to 2×Every frames after it came into view. A face found
-	// once, or a larger one, is led in over Hold frames. 0 means 2×Every;
+	// once, or a larger one, is led in over Hold frames; a small face
+	// first found in the video's last frame keeps its lead-in box of
+	// Hold frames back over the Lead frames before. 0 means 2×Every;
 	// it is at least Hold. A video's frames wait the larger of Hold and
 	// Lead frames in memory.
 	Lead int

@@ -31,7 +31,9 @@ import (
 // frame once in Every frames, and a small face it turns down at its first
 // look is found a round later (sharedSearch). Only a second detection
 // reaches that far, so a lone false box is led in over hold frames at
-// most.
+// most; a small face first found in the last frame, which no second
+// detection can follow, keeps its lead-in box over the frames before
+// (flush).
 type tracker struct {
 	hold   int
 	delay  int // frames held back: hold, or the face lead where that is more
@@ -305,7 +307,26 @@ func (t *tracker) sharedSearch(b image.Rectangle) bool {
 const faceShareSide = 20
 
 // flush returns the frames still held back, at the end of the stream.
+// A small face first found in the video's last frame gets no second
+// detection to lead its track past hold (leadAlong), though it may have
+// been in view as long as one found earlier: its lead-in box of hold
+// frames back stands for the frames held before those too. Its motion is
+// unknown, and a box grown on would soon hide much of the frame.
 func (t *tracker) flush() []*frame {
+	if n := len(t.buf); n > 0 {
+		last := t.buf[n-1].seq
+		for _, tr := range t.tracks {
+			if tr.class != detect.Face || tr.moved || tr.seen != last || !t.sharedSearch(tr.box) {
+				continue
+			}
+			g, reach := growths[tr.class], t.reach(tr.class)
+			for _, f := range t.buf {
+				if last-f.seq > reach {
+					f.extra = append(f.extra, g.grow(tr.class, tr.box, 0, 0, g.lead*float64(reach)))
+				}
+			}
+		}
+	}
 	out := t.buf
 	t.buf = nil
 	return out

@@ -193,28 +193,35 @@ func TestTrackerPlateReach(t *testing.T) {
 	}
 }
 
-// TestTrackerLeadSmallFaces: a second detection leads a face in past
-// hold only when the face is small for its frame (under 1/faceShareSide
-// of its long side): a larger one is searched for whole in every frame.
+// TestTrackerLeadSmallFaces: a small face's track, once a second
+// detection confirms it, is led in over every frame still held (the face
+// lead), and so is one first found in the video's last frame, which no
+// second detection can follow; a large face's track, or a small one found
+// once before the end, reaches back over hold frames only.
 func TestTrackerLeadSmallFaces(t *testing.T) {
 	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8UC3)
 	defer img.Close()
 	const hold, lead = 2, 6
 	for _, tc := range []struct {
-		name string
-		side int
-		back int // how far back before the first detection a box reaches
+		name   string
+		side   int
+		frames int   // frames in the video
+		found  []int // frames the face is detected in
+		back   int   // how far back before the first detection a box reaches
 	}{
-		{"small face", 24, lead - 1},
-		{"large face", 40, hold},
+		{"small face", 24, 12, []int{7, 8}, lead - 1},
+		{"large face", 40, 12, []int{7, 8}, hold},
+		{"small face, last frame", 24, 8, []int{7}, lead - 1},
+		{"large face, last frame", 40, 8, []int{7}, hold},
+		{"small face, once before the last frame", 24, 9, []int{7}, hold},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			face := image.Rect(300, 100, 300+tc.side, 100+tc.side)
 			tr := newTracker(hold, lead)
 			var out []*frame
-			for i := range 12 {
+			for i := range tc.frames {
 				f := &frame{seq: i, img: img}
-				if i == 7 || i == 8 {
+				if slices.Contains(tc.found, i) {
 					f.dets = []detect.Detection{{Box: face.Add(image.Pt(4*(i-7), 0)), Class: detect.Face, Score: 1}}
 				}
 				out = append(out, tr.push(f)...)

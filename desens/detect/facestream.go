@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"math"
 	"slices"
 
@@ -19,7 +20,11 @@ import (
 //   - one share of the enlarged runs' tiles, so that every part of the
 //     frame is searched at every scale once in Every frames;
 //   - a run around each face of the last frames, enlarged to suit its
-//     size, which follows it as it moves.
+//     size, which follows it as it moves;
+//   - the strips along the left and right edges at the finest scale,
+//     mirrored past the edge (edgeFaces): a face coming into view there
+//     is cut by the edge for several frames, which a search coming round
+//     once in Every frames misses.
 //
 // A face that appears between two searches of its tile is found at most
 // Every-1 frames late; the caller's tracker covers those frames (see
@@ -109,7 +114,11 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	if err != nil {
 		return nil, err
 	}
-	cands = mergeBoxes(cands, 0.4)
+	edge, err := s.edgeFaces(ctx, img)
+	if err != nil {
+		return nil, err
+	}
+	cands = mergeBoxes(append(cands, edge...), 0.4)
 	s.passed = s.passed[:0]
 	dets, err := s.d.judge(ctx, img, cands, s)
 	if err != nil {
@@ -426,4 +435,57 @@ func (s *FaceStream) match(b rectF) (faceTrack, bool) {
 		return faceTrack{}, false
 	}
 	return s.tracks[best], true
+}
+
+// edgeStrip and edgeMirror: the width, in frame pixels, of the strips
+// along the left and right edges searched in every frame for faces the
+// edge cuts, and how far past the edge the frame is mirrored for that
+// search.
+const (
+	edgeStrip  = 48
+	edgeMirror = 24
+)
+
+// edgeFaces searches the strips along the frame's left and right edges,
+// mirrored past the edge, at the finest scale: a face the edge cuts looks
+// more like a whole face with its mirror image beside it. Boxes are cut
+// back to the frame and kept when at least 30 % of them lies in it; the
+// second look judges what is in view. The top and bottom edges are left
+// out: in a vehicle's video the scene moves in and out sideways.
+func (s *FaceStream) edgeFaces(ctx context.Context, img gocv.Mat) ([]candidate, error) {
+	w, h := img.Cols(), img.Rows()
+	if w < 4*edgeStrip {
+		return nil, nil
+	}
+	cfg, _ := s.scanning()
+	sc := cfg.runScales(w, h)[0]
+	var out []candidate
+	for _, left := range []bool{true, false} {
+		src := image.Rect(0, 0, edgeStrip, h)
+		l, r := edgeMirror, 0
+		if !left {
+			src = image.Rect(w-edgeStrip, 0, w, h)
+			l, r = 0, edgeMirror
+		}
+		roi := img.Region(src)
+		padded := gocv.NewMat()
+		gocv.CopyMakeBorder(roi, &padded, 0, 0, l, r, gocv.BorderReflect101, color.RGBA{})
+		roi.Close()
+		found, err := s.d.proposer.run(ctx, padded, image.Rect(0, 0, padded.Cols(), padded.Rows()), sc)
+		padded.Close()
+		if err != nil {
+			return nil, err
+		}
+		dx := float64(src.Min.X - l)
+		for _, c := range found {
+			b := rectF{c.box.x0 + dx, c.box.y0, c.box.x1 + dx, c.box.y1}
+			in := rectF{max(b.x0, 0), b.y0, min(b.x1, float64(w)), b.y1}
+			if in.w() <= 0 || in.area() < 0.3*b.area() {
+				continue
+			}
+			c.box = in
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

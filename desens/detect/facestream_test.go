@@ -396,3 +396,58 @@ func TestRecallWeakLarge(t *testing.T) {
 		})
 	}
 }
+
+// TestFaceStreamEdgeFaces: a small face the frame's left or right edge
+// cuts through the middle (messi5.jpg shrunk, as in smallFaceFrame, and
+// shifted so) is proposed by the search of the mirrored edge strips, its
+// box cut back to the frame; a blank frame proposes nothing there.
+func TestFaceStreamEdgeFaces(t *testing.T) {
+	d := newYuNetFace(t, true)
+	img := gocv.IMRead(testenv.File(t, filepath.Join(testenv.OpenCVData, "messi5.jpg")), gocv.IMReadColor)
+	defer img.Close()
+	small := gocv.NewMat()
+	defer small.Close()
+	gocv.Resize(img, &small, image.Pt(0, 0), smallFaceScale, smallFaceScale, gocv.InterpolationArea)
+	face := scaleRect(messiFace, smallFaceScale)
+	mid := (face.Min.X + face.Max.X) / 2
+	const w, h = 1280, 720
+	at := image.Pt(0, 300)
+	for _, tc := range []struct {
+		name  string
+		blank bool
+		left  bool
+	}{{"left edge", false, true}, {"right edge", false, false}, {"blank", true, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			frame := gocv.NewMatWithSize(h, w, gocv.MatTypeCV8UC3)
+			defer frame.Close()
+			frame.SetTo(gocv.NewScalar(90, 110, 120, 0))
+			// The part of the picture that lands in the frame, and where.
+			part, dst := image.Rect(mid, 0, small.Cols(), small.Rows()), at
+			if !tc.left {
+				part, dst = image.Rect(0, 0, mid, small.Rows()), image.Pt(w-mid, at.Y)
+			}
+			want := face.Add(dst.Sub(part.Min)).Intersect(image.Rect(0, 0, w, h))
+			if !tc.blank {
+				src := small.Region(part)
+				roi := frame.Region(image.Rectangle{Min: dst, Max: dst.Add(part.Size())})
+				src.CopyTo(&roi)
+				roi.Close()
+				src.Close()
+			}
+			cands, err := d.Stream().edgeFaces(t.Context(), frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, c := range cands {
+				if b := c.box.rect(); !b.In(image.Rect(0, 0, w, h)) {
+					t.Errorf("box %v reaches out of the frame", b)
+				}
+				found = found || IoU(c.box.rect(), want) > 0.3
+			}
+			if found == tc.blank {
+				t.Errorf("proposals %v: found the half face at %v %v, want %v", cands, want, found, !tc.blank)
+			}
+		})
+	}
+}

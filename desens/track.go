@@ -320,9 +320,10 @@ func (t *tracker) flush() []*frame {
 				continue
 			}
 			g, reach := growths[tr.class], t.reach(tr.class)
+			box := g.grow(tr.class, tr.box, 0, 0, g.lead*float64(reach))
 			for _, f := range t.buf {
 				if last-f.seq > reach {
-					f.extra = append(f.extra, g.grow(tr.class, tr.box, 0, 0, g.lead*float64(reach)))
+					f.extra = append(f.extra, box)
 				}
 			}
 		}

@@ -97,9 +97,10 @@ type FaceOptions struct {
 	// decides.
 	NoVerify bool
 	// Every spreads a video's search for small faces over this many
-	// frames: each frame searches the whole frame for large faces, one
-	// share of it enlarged for small ones, and round the faces of the
-	// last frames. 0 means 12; 1 searches every frame in full. It is
+	// frames: each frame searches the whole frame, shrunk, for faces of
+	// 48 px and more at 1080p, one share of it enlarged for small ones,
+	// round the faces of the last frames, and the strips along its left
+	// and right edges. 0 means 12; 1 searches every frame in full. It is
 	// capped at Hold+1, so the tracker's lead-in covers the frames before
 	// a face is first found.
 	Every int

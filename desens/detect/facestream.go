@@ -333,7 +333,7 @@ func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
 	last := scales[len(scales)-1]
 	var coarse, runs []scanRun
 	for _, src := range cfg.tiles(w, h, last, band.max) {
-		coarse = append(coarse, scanRun{src: src, s: last, min: band.min, max: math.Inf(1)})
+		coarse = append(coarse, scanRun{src: src, s: last, min: band.least, max: math.Inf(1)})
 	}
 	for i, sc := range scales[:len(scales)-1] {
 		lo := 0.0
@@ -341,8 +341,9 @@ func (s *FaceStream) schedule(w, h int) ([]scanRun, [][]scanRun) {
 			lo = band.min
 		}
 		// The coarsest run, made on every frame, finds the faces from
-		// band.min of its pixels up: the finer ones need keep only a
-		// little past that, so their tiles overlap less.
+		// band.min of its pixels up surely (from band.least less so):
+		// the finer ones need keep only a little past band.min, so
+		// their tiles overlap less.
 		hi := min(band.max, band.min*sc/last*handover)
 		for _, src := range cfg.tiles(w, h, sc, hi) {
 			runs = append(runs, scanRun{src: src, s: sc, min: lo, max: hi})
@@ -448,9 +449,9 @@ const (
 
 // edgeFaces searches the strips along the frame's left and right edges,
 // mirrored past the edge, at the finest scale: a face the edge cuts looks
-// more like a whole face with its mirror image beside it. Boxes are cut
-// back to the frame and kept when at least 30 % of them lies in it; the
-// second look judges what is in view. The top and bottom edges are left
+// more like a whole face with its mirror image beside it. Boxes are kept
+// in the frame as stripBox says; the second look judges what is in
+// view. The top and bottom edges are left
 // out: in a vehicle's video the scene moves in and out sideways.
 func (s *FaceStream) edgeFaces(ctx context.Context, img gocv.Mat) ([]candidate, error) {
 	w, h := img.Cols(), img.Rows()
@@ -479,13 +480,33 @@ func (s *FaceStream) edgeFaces(ctx context.Context, img gocv.Mat) ([]candidate, 
 		dx := float64(src.Min.X - l)
 		for _, c := range found {
 			b := rectF{c.box.x0 + dx, c.box.y0, c.box.x1 + dx, c.box.y1}
-			in := rectF{max(b.x0, 0), b.y0, min(b.x1, float64(w)), b.y1}
-			if in.w() <= 0 || in.area() < 0.3*b.area() {
-				continue
+			var ok bool
+			if c.box, ok = stripBox(b, left, float64(w), tileEdge/sc); ok {
+				out = append(out, c)
 			}
-			c.box = in
-			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+// stripBox maps a box found in the left or right edge strip of a frame w
+// pixels wide (frame coordinates, the mirror past the edge included) to
+// the box kept in the frame, or reports false for a box under 30 % in
+// it. A box the frame's edge cuts, or the strip's inner side (within
+// margin), is part of a face that goes on past the cut and may be boxed
+// narrower than the part in view: it is made at least as wide in the
+// frame as it is high, inwards, so that it covers the face even where it
+// wins the merge over the whole face's box.
+func stripBox(b rectF, left bool, w, margin float64) (rectF, bool) {
+	in := rectF{max(b.x0, 0), b.y0, min(b.x1, w), b.y1}
+	if in.w() <= 0 || in.area() < 0.3*b.area() {
+		return rectF{}, false
+	}
+	switch {
+	case left && (b.x0 < 0 || b.x1 > edgeStrip-margin):
+		in.x1 = min(max(in.x1, in.x0+in.h()), w)
+	case !left && (b.x1 > w || b.x0 < w-edgeStrip+margin):
+		in.x0 = max(min(in.x0, in.x1-in.h()), 0)
+	}
+	return in, true
 }

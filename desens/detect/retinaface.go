@@ -55,7 +55,7 @@ const (
 )
 
 // retinaBand is the run's box heights as a sizeBand.
-var retinaBand = sizeBand{min: retinaMinSide, max: retinaMaxSide}
+var retinaBand = sizeBand{min: retinaMinSide, max: retinaMaxSide, least: retinaMinSide}
 
 // NewRetinaFace loads a RetinaFace model with a dynamic input size (input
 // "data", planar RGB 0-255).

@@ -36,8 +36,10 @@ type ScanConfig struct {
 // sizeBand bounds the box heights, in model pixels, a run keeps when a
 // finer run (min) or a coarser run (max) also looks at the frame: each
 // size is taken from the run that sees it best. max also sets how far
-// tiles overlap.
-type sizeBand struct{ min, max float64 }
+// tiles overlap. A video's coarsest run, made on every frame, keeps boxes
+// down to least: the finer runs see a face there only once in Every
+// frames, and a face that shows itself for fewer frames would be missed.
+type sizeBand struct{ min, max, least float64 }
 
 // finerBy bounds the run MinPixels adds, in the finest scale: a
 // proposer's boxes of an enlarged frame are only as sharp as its pixels.

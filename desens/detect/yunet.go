@@ -54,8 +54,9 @@ var yunetOutputs = []string{
 // finer or coarser run also looks at the frame, as retinaBand does: the
 // model, trained at 640×640 on WIDER FACE, is surest of faces from about
 // 32 px, and a face larger than 384 px at one scale is seen whole by the
-// next coarser one.
-var yunetBand = sizeBand{min: 32, max: 384}
+// next coarser one. It still finds most faces of 16 px, which a video's
+// every-frame run keeps; the second look judges them.
+var yunetBand = sizeBand{min: 32, max: 384, least: 16}
 
 // NewYuNet loads a YuNet model with a dynamic input size (input "input",
 // planar BGR 0-255).

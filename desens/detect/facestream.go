@@ -451,8 +451,8 @@ const (
 // mirrored past the edge, at the finest scale: a face the edge cuts looks
 // more like a whole face with its mirror image beside it. Boxes are kept
 // in the frame as stripBox says; the second look judges what is in
-// view. The top and bottom edges are left
-// out: in a vehicle's video the scene moves in and out sideways.
+// view. The top and bottom edges are left out: in a vehicle's video the
+// scene moves in and out sideways.
 func (s *FaceStream) edgeFaces(ctx context.Context, img gocv.Mat) ([]candidate, error) {
 	w, h := img.Cols(), img.Rows()
 	if w < 4*edgeStrip {

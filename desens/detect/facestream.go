@@ -50,13 +50,27 @@ type FaceStream struct {
 	doubtful []doubt // boxes the second look turned down, followed into the next frame
 }
 
-// doubt is a box a second look turned down in frame seen, which the
-// proposer scored at least followScore; count is how many frames running,
-// up to seen, it scored at least sureScore.
+// doubt is a box a second look turned down, last proposed in frame seen,
+// which the proposer scored at least followScore; count is how many
+// frames running, up to seen, it scored at least sureScore; turned is how
+// many looks running turned it down, the last in frame looked.
 type doubt struct {
-	box   rectF
-	seen  int
-	count int
+	box    rectF
+	seen   int
+	count  int
+	turned int
+	looked int
+}
+
+// next is the doubt continued by c, proposed in frame n.
+func (d doubt) next(c candidate, n int) doubt {
+	d.box, d.seen = c.box, n
+	if c.score < sureScore {
+		d.count = 0
+	} else {
+		d.count++
+	}
+	return d
 }
 
 // faceTrack is a face the stream has found in recent frames.
@@ -177,15 +191,30 @@ func (s *FaceStream) others(skip int) []scanRun {
 // the weak boxes that size are shadows, folds and the edges of larger
 // faces, which the second look, the stream's costliest part, turns down.
 // Weak small boxes still get the look: far faces score low.
+//
+// A box at least SmallFace high that continues one looks have turned
+// down in restAfter frames running, the last in the frame before, is
+// turned down without a look (see restAfter).
 func (s *FaceStream) recall(c candidate) (float64, bool) {
 	if t, ok := s.match(c.box); ok && s.frame-t.checked < vouchFor*s.every && s.d.cfg.Passes(c.box.h(), t.score) {
 		return t.score, true
 	}
-	if c.score >= sureScore {
-		for _, d := range s.doubtful {
-			if d.seen == s.frame-1 && d.count >= sureFor-1 && continues(d.box, c.box, s.stride.n) {
-				return max(c.score, s.d.cfg.Threshold), true
-			}
+	rest := -1
+	for i, d := range s.doubtful {
+		if d.seen != s.frame-1 || !continues(d.box, c.box, s.stride.n) {
+			continue
+		}
+		if c.score >= sureScore && d.count >= sureFor-1 {
+			return max(c.score, s.d.cfg.Threshold), true
+		}
+		if rest < 0 {
+			rest = i
+		}
+	}
+	if rest >= 0 {
+		if d := s.doubtful[rest]; d.turned >= restAfter && d.looked == s.frame-1 && c.box.h() >= s.d.cfg.SmallFace {
+			s.doubtful[rest] = d.next(c, s.frame)
+			return 0, true
 		}
 	}
 	if c.score < followScore && c.box.h() >= s.d.cfg.SmallFace {
@@ -193,6 +222,15 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 	}
 	return 0, false
 }
+
+// restAfter: a box at least SmallFace high that second looks have turned
+// down in restAfter frames running is looked at only every other frame
+// from then on, and is turned down in the frames between. Such
+// boxes (signs, bodies, the backs of heads) are proposed frame after frame
+// and would cost a look in each; a face among them that a later look
+// passes is found a frame late, which the caller's tracker leads back
+// over.
+const restAfter = 2
 
 // sureScore and sureFor: a box the proposer scores at least sureScore in
 // sureFor frames running is a face.
@@ -206,8 +244,9 @@ const (
 const vouchFor = 2
 
 // note marks the boxes a second look passed as checked now. A box it
-// turns down is looked at again in the next frame that proposes it: a
-// real face seldom fails twice.
+// turns down is looked at again in the next frame that proposes it (a
+// real face seldom fails twice), and from its restAfter-th verdict on in
+// every other frame.
 func (s *FaceStream) note(c candidate, score float64) {
 	if s.d.cfg.Passes(c.box.h(), score) {
 		s.passed = append(s.passed, c.box)
@@ -216,20 +255,19 @@ func (s *FaceStream) note(c candidate, score float64) {
 	if c.score < followScore {
 		return
 	}
-	count := 0
-	if c.score >= sureScore {
-		count = 1
+	var d doubt
+	i := slices.IndexFunc(s.doubtful, func(d doubt) bool { return d.seen == s.frame-1 && continues(d.box, c.box, s.stride.n) })
+	if i >= 0 {
+		d = s.doubtful[i]
 	}
-	for i, d := range s.doubtful {
-		if d.seen == s.frame-1 && continues(d.box, c.box, s.stride.n) {
-			if count > 0 {
-				count += d.count
-			}
-			s.doubtful[i] = doubt{box: c.box, seen: s.frame, count: count}
-			return
-		}
+	d = d.next(c, s.frame)
+	d.turned++
+	d.looked = s.frame
+	if i >= 0 {
+		s.doubtful[i] = d
+	} else {
+		s.doubtful = append(s.doubtful, d)
 	}
-	s.doubtful = append(s.doubtful, doubt{box: c.box, seen: s.frame, count: count})
 }
 
 // followScore is the proposer's score at which a box the second look

@@ -6,6 +6,7 @@ import (
 	"image"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gocv.io/x/gocv"
@@ -393,6 +394,46 @@ func TestRecallWeakLarge(t *testing.T) {
 			}
 			if passes := ok && s.d.cfg.Passes(tc.c.box.h(), score); passes != tc.passes {
 				t.Errorf("recall(%v) = %.2f: passes %v, want %v", tc.c, score, passes, tc.passes)
+			}
+		})
+	}
+}
+
+// TestRecallRest: a box of a face's size that looks have turned down in
+// restAfter frames running is looked at in every other frame after; a
+// small box is looked at in every frame, and a box the proposer is sure
+// of in sureFor frames running passes whatever the looks said.
+func TestRecallRest(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		c     candidate
+		looks string // per frame: l looked at, r rested, p passed without a look
+	}{
+		{"40 px", candidate{box: rectF{100, 100, 132, 140}, score: 0.3}, "llrlrlr"},
+		{"20 px", candidate{box: rectF{100, 100, 116, 120}, score: 0.3}, "lllllll"},
+		{"40 px, proposer sure", candidate{box: rectF{100, 100, 132, 140}, score: sureScore}, "llppppp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &FaceStream{d: &FaceDetector{cfg: DefaultFaceConfig()}, every: 12, stride: frameStride{n: 1}}
+			var got strings.Builder
+			for n := range len(tc.looks) {
+				s.frame = n
+				score, ok := s.recall(tc.c)
+				switch {
+				case !ok:
+					got.WriteByte('l')
+					s.note(tc.c, 0.1)
+				case s.d.cfg.Passes(tc.c.box.h(), score):
+					got.WriteByte('p')
+					s.update(n, []Detection{{Box: tc.c.box.rect(), Class: Face, Score: float32(score)}})
+					continue
+				default:
+					got.WriteByte('r')
+				}
+				s.update(n, nil)
+			}
+			if got.String() != tc.looks {
+				t.Errorf("frames went %q, want %q", got.String(), tc.looks)
 			}
 		})
 	}

@@ -114,7 +114,7 @@ type FaceOptions struct {
 	Stride int
 	// Lead is how many frames back a small face's track is extended once
 	// a second detection confirms it and shows its motion: a face under
-	// 1/40 of the frame's long side, which only the enlarged search
+	// 1/20 of the frame's long side, which only the enlarged search
 	// finds, may be turned down at its first look and found a round
 	// later, up to 2×Every frames after it came into view. A face found
 	// once, or a larger one, is led in over Hold frames; a small face

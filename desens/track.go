@@ -287,10 +287,10 @@ func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 // sharedSearch reports whether a face boxed b is small enough that the
 // face detector finds it only in its share of the enlarged search: it
 // searches every frame whole, shrunk so that its long side is 640 px,
-// and keeps the faces from 16 px high there, so a face of at least
-// 1/faceShareSide of the frame's long side is looked for in every frame
-// it is in view, and a lead past hold would only hide what lies where
-// it was before. Frames of unknown size count as small.
+// and finds the faces from 32 px high there, so a face of at least
+// 1/faceShareSide of the frame's long side is found in the frame it
+// first shows well, and a lead past hold would only hide what lies
+// where it was before. Frames of unknown size count as small.
 func (t *tracker) sharedSearch(b image.Rectangle) bool {
 	if len(t.buf) == 0 {
 		return true
@@ -304,7 +304,7 @@ func (t *tracker) sharedSearch(b image.Rectangle) bool {
 
 // faceShareSide: faces under 1/faceShareSide of the frame's long side
 // wait for their share of the face detector's enlarged search.
-const faceShareSide = 40
+const faceShareSide = 20
 
 // flush returns the frames still held back, at the end of the stream.
 // A small face first found in the video's last frame gets no second

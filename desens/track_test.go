@@ -197,9 +197,7 @@ func TestTrackerPlateReach(t *testing.T) {
 // detection confirms it, is led in over every frame still held (the face
 // lead), and so is one first found in the video's last frame, which no
 // second detection can follow; a large face's track, or a small one found
-// once before the end, reaches back over hold frames only. In a 640 px
-// wide frame a face of 12 px is small and one of 20 px, which the face
-// detector's every-frame run keeps, is large.
+// once before the end, reaches back over hold frames only.
 func TestTrackerLeadSmallFaces(t *testing.T) {
 	img := gocv.NewMatWithSize(360, 640, gocv.MatTypeCV8UC3)
 	defer img.Close()
@@ -211,11 +209,11 @@ func TestTrackerLeadSmallFaces(t *testing.T) {
 		found  []int // frames the face is detected in
 		back   int   // how far back before the first detection a box reaches
 	}{
-		{"small face", 12, 12, []int{7, 8}, lead - 1},
-		{"large face", 20, 12, []int{7, 8}, hold},
-		{"small face, last frame", 12, 8, []int{7}, lead - 1},
-		{"large face, last frame", 20, 8, []int{7}, hold},
-		{"small face, once before the last frame", 12, 9, []int{7}, hold},
+		{"small face", 24, 12, []int{7, 8}, lead - 1},
+		{"large face", 40, 12, []int{7, 8}, hold},
+		{"small face, last frame", 24, 8, []int{7}, lead - 1},
+		{"large face, last frame", 40, 8, []int{7}, hold},
+		{"small face, once before the last frame", 24, 9, []int{7}, hold},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			face := image.Rect(300, 100, 300+tc.side, 100+tc.side)

@@ -194,7 +194,7 @@ func (s *FaceStream) others(skip int) []scanRun {
 //
 // A box at least SmallFace high that continues one looks have turned
 // down in restAfter frames running, the last in the frame before, is
-// turned down without a look (see restAfter).
+// turned down without a look (see restAfter); the doubt goes on to it.
 func (s *FaceStream) recall(c candidate) (float64, bool) {
 	if t, ok := s.match(c.box); ok && s.frame-t.checked < vouchFor*s.every && s.d.cfg.Passes(c.box.h(), t.score) {
 		return t.score, true
@@ -256,7 +256,7 @@ func (s *FaceStream) note(c candidate, score float64) {
 		return
 	}
 	var d doubt
-	i := slices.IndexFunc(s.doubtful, func(d doubt) bool { return d.seen == s.frame-1 && continues(d.box, c.box, s.stride.n) })
+	i := slices.IndexFunc(s.doubtful, func(o doubt) bool { return o.seen == s.frame-1 && continues(o.box, c.box, s.stride.n) })
 	if i >= 0 {
 		d = s.doubtful[i]
 	}

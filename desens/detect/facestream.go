@@ -201,7 +201,7 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 	}
 	rest := -1
 	for i, d := range s.doubtful {
-		if d.seen != s.frame-1 || !continues(d.box, c.box, s.stride.n) {
+		if !s.carries(d, c) {
 			continue
 		}
 		if c.score >= sureScore && d.count >= sureFor-1 {
@@ -256,7 +256,7 @@ func (s *FaceStream) note(c candidate, score float64) {
 		return
 	}
 	var d doubt
-	i := slices.IndexFunc(s.doubtful, func(o doubt) bool { return o.seen == s.frame-1 && continues(o.box, c.box, s.stride.n) })
+	i := slices.IndexFunc(s.doubtful, func(d doubt) bool { return s.carries(d, c) })
 	if i >= 0 {
 		d = s.doubtful[i]
 	}
@@ -268,6 +268,12 @@ func (s *FaceStream) note(c candidate, score float64) {
 	} else {
 		s.doubtful = append(s.doubtful, d)
 	}
+}
+
+// carries reports whether candidate c, in the frame being judged,
+// continues doubt d from the frame before.
+func (s *FaceStream) carries(d doubt, c candidate) bool {
+	return d.seen == s.frame-1 && continues(d.box, c.box, s.stride.n)
 }
 
 // followScore is the proposer's score at which a box the second look

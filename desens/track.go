@@ -287,10 +287,12 @@ func (t *tracker) leadAlong(tr *track, first image.Rectangle, firstSeq int) {
 // sharedSearch reports whether a face boxed b is small enough that the
 // face detector finds it only in its share of the enlarged search: it
 // searches every frame whole, shrunk so that its long side is 640 px,
-// and finds the faces from 32 px high there, so a face of at least
-// 1/faceShareSide of the frame's long side is found in the frame it
-// first shows well, and a lead past hold would only hide what lies
-// where it was before. Frames of unknown size count as small.
+// and finds the faces from 32 px high there surely, so a face of at
+// least 1/faceShareSide of the frame's long side is found in the frame
+// it first shows well, and a lead past hold would only hide what lies
+// where it was before. That run also keeps faces from 16 px high, but
+// finds them less surely, so they keep the long lead. Frames of unknown
+// size count as small.
 func (t *tracker) sharedSearch(b image.Rectangle) bool {
 	if len(t.buf) == 0 {
 		return true

@@ -156,8 +156,9 @@ func TestFaceLead(t *testing.T) {
 		opts       FaceOptions
 		hold, want int
 	}{
-		{"default", FaceOptions{}, 14, 24},
-		{"every given", FaceOptions{Every: 4}, 14, 14},
+		{"default", FaceOptions{}, 14, 14},
+		{"every given", FaceOptions{Every: 12}, 14, 24},
+		{"every under hold", FaceOptions{Every: 4}, 14, 14},
 		{"every capped by hold", FaceOptions{Every: 20}, 14, 30},
 		{"given", FaceOptions{Lead: 40}, 14, 40},
 		{"under hold", FaceOptions{Lead: 5}, 14, 14},

@@ -101,10 +101,7 @@ func DefaultFaceConfig() FaceConfig {
 			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
-		// Every part of the frame at 2× once in 6 frames: a far face
-		// that shows itself for a few frames between two things that
-		// hide it is looked for there while it is in view.
-		Every:  6,
+		Every:  12,
 		Stride: 1,
 		// A video frame smaller than 1080p is searched at 3× (at 720p)
 		// as well as 2×: its far faces are too few pixels for 2× alone.

@@ -119,9 +119,9 @@ type FaceOptions struct {
 	// later, up to 2×Every frames after it came into view. A face found
 	// once, or a larger one, is led in over Hold frames; a small face
 	// first found in the video's last frame keeps its lead-in box of
-	// Hold frames back over the Lead frames before. 0 means 2×Every;
-	// it is at least Hold. A video's frames wait the larger of Hold and
-	// Lead frames in memory.
+	// Hold frames back over the Lead frames before. 0 means 2×Every,
+	// and at least 24; it is at least Hold. A video's frames wait the
+	// larger of Hold and Lead frames in memory.
 	Lead int
 }
 
@@ -338,11 +338,16 @@ func (f FaceOptions) withDefaults(hold int) (FaceOptions, error) {
 	f.Every = min(f.Every, max(0, hold)+1)
 	f.Stride = min(f.Stride, max(0, hold)+1)
 	if f.Lead == 0 {
-		f.Lead = 2 * f.Every
+		f.Lead = max(2*f.Every, defaultLead)
 	}
 	f.Lead = max(f.Lead, hold)
 	return f, nil
 }
+
+// defaultLead is the shortest default Lead, in frames: a far face the
+// second look doubts may be found only several searches after it came
+// into view, however often its part of the frame is searched.
+const defaultLead = 24
 
 func (f FaceOptions) validate() error {
 	switch {

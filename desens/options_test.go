@@ -149,7 +149,7 @@ func TestStreamOptionsSchedule(t *testing.T) {
 }
 
 // TestFaceLead: a face's lead reaches two rounds of the enlarged search
-// back by default, and never less than Hold.
+// back by default, at least 24 frames, and never less than Hold.
 func TestFaceLead(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -157,7 +157,8 @@ func TestFaceLead(t *testing.T) {
 		hold, want int
 	}{
 		{"default", FaceOptions{}, 14, 24},
-		{"every given", FaceOptions{Every: 4}, 14, 14},
+		{"every small", FaceOptions{Every: 4}, 14, 24},
+		{"every small, long hold", FaceOptions{Every: 4}, 30, 30},
 		{"every capped by hold", FaceOptions{Every: 20}, 14, 30},
 		{"given", FaceOptions{Lead: 40}, 14, 40},
 		{"under hold", FaceOptions{Lead: 5}, 14, 14},

@@ -176,8 +176,10 @@ func (s *FaceStream) others(skip int) []scanRun {
 }
 
 // recall vouches for a box that continues a face verified within the
-// last vouchFor×Every frames: a share of the frame is searched again only
-// Every frames later, so the verdict must outlast that to be of use.
+// last vouchSpan frames: a share of the frame is searched again only
+// Every frames later, so the verdict must outlast that to be of use, and
+// a far face the second look doubts in most frames stays found while the
+// stream follows it.
 //
 // It also passes a box the proposer is sure of in sureFor frames running,
 // whatever the second look says: a real face the verifier is blind to
@@ -196,7 +198,7 @@ func (s *FaceStream) others(skip int) []scanRun {
 // down in restAfter frames running, the last in the frame before, is
 // turned down without a look (see restAfter); the doubt goes on to it.
 func (s *FaceStream) recall(c candidate) (float64, bool) {
-	if t, ok := s.match(c.box); ok && s.frame-t.checked < vouchFor*s.every && s.d.cfg.Passes(c.box.h(), t.score) {
+	if t, ok := s.match(c.box); ok && s.frame-t.checked < s.vouchSpan() && s.d.cfg.Passes(c.box.h(), t.score) {
 		return t.score, true
 	}
 	rest := -1
@@ -240,8 +242,18 @@ const (
 )
 
 // vouchFor is how long, in Every frames, a second look that passed a
-// face stands for the boxes that continue it.
-const vouchFor = 2
+// face stands for the boxes that continue it, and vouchFrames how long
+// at least, in frames.
+const (
+	vouchFor    = 2
+	vouchFrames = 24
+)
+
+// vouchSpan is how many searched frames a passing second look stands
+// for.
+func (s *FaceStream) vouchSpan() int {
+	return max(vouchFor*s.every, vouchFrames/max(1, s.stride.n))
+}
 
 // note marks the boxes a second look passed as checked now. A box it
 // turns down is looked at again in the next frame that proposes it (a

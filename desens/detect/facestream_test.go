@@ -594,3 +594,23 @@ func TestStripBox(t *testing.T) {
 		})
 	}
 }
+
+// TestVouchSpan: a passing second look stands for two rounds of the
+// enlarged search, and for 24 frames at least, counted in searched frames.
+func TestVouchSpan(t *testing.T) {
+	for _, tc := range []struct {
+		every, stride, want int
+	}{
+		{6, 1, 24},
+		{12, 1, 24},
+		{15, 1, 30},
+		{12, 2, 12},
+		{3, 2, 12},
+	} {
+		shares, stride := newFrameStride(tc.every, tc.stride)
+		s := &FaceStream{every: shares, stride: stride}
+		if got := s.vouchSpan(); got != tc.want {
+			t.Errorf("every %d stride %d: %d searched frames, want %d", tc.every, tc.stride, got, tc.want)
+		}
+	}
+}

@@ -100,7 +100,7 @@ type FaceOptions struct {
 	// frames: each frame searches the whole frame, shrunk, for faces of
 	// 48 px and more at 1080p, one share of it enlarged for small ones,
 	// round the faces of the last frames, and the strips along its left
-	// and right edges. 0 means 12; 1 searches every frame in full. It is
+	// and right edges. 0 means 6; 1 searches every frame in full. It is
 	// capped at Hold+1, so the tracker's lead-in covers the frames before
 	// a face is first found.
 	Every int

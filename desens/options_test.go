@@ -104,7 +104,7 @@ func TestOptionsDefaults(t *testing.T) {
 	}
 }
 
-// TestStreamOptionsSchedule: faces' Every and Stride default to 12 and
+// TestStreamOptionsSchedule: faces' Every and Stride default to 6 and
 // 1, plates' to 6 and 2, and neither reaches past Hold+1 frames (plates:
 // nor past plateReach+1), so the tracker's lead-in covers an object found
 // late and its carried boxes every frame between two searches.
@@ -127,7 +127,7 @@ func TestStreamOptionsSchedule(t *testing.T) {
 		hold          int
 		every, stride int
 	}{
-		{"face defaults", face(FaceOptions{}), 14, 12, 1},
+		{"face defaults", face(FaceOptions{}), 14, 6, 1},
 		{"face given", face(FaceOptions{Every: 8, Stride: 3}), 14, 8, 3},
 		{"face short hold", face(FaceOptions{Every: 12, Stride: 4}), 2, 3, 3},
 		{"face no tracker", face(FaceOptions{Stride: 2}), 0, 1, 1},

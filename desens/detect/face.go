@@ -101,7 +101,7 @@ func DefaultFaceConfig() FaceConfig {
 			},
 		},
 		Verify: DefaultBlazeFaceConfig(),
-		Every:  12,
+		Every:  6,
 		Stride: 1,
 		// A video frame smaller than 1080p is searched at 3× (at 720p)
 		// as well as 2×: its far faces are too few pixels for 2× alone.

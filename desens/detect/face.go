@@ -359,7 +359,11 @@ func (d *FaceDetector) judge(ctx context.Context, img gocv.Mat, cands []candidat
 		if score < thresh || insideFace(c.box, kept) {
 			continue
 		}
-		if box := c.box.rect().Intersect(bounds); !box.Empty() {
+		box := c.box.rect()
+		if mem != nil {
+			box = upright(box)
+		}
+		if box = box.Intersect(bounds); !box.Empty() {
 			kept = append(kept, c.box)
 			dets = append(dets, Detection{Box: box, Class: Face, Score: float32(score)})
 		}

@@ -142,6 +142,17 @@ func (s *FaceStream) detectFrame(ctx context.Context, img gocv.Mat) ([]Detection
 	return dets, nil
 }
 
+// upright makes a face box at least as tall as it is wide, grown
+// upwards: a face is taller than it is wide, and a box wider than tall
+// is a turned or tilted face boxed over its lower part, whose forehead
+// and hair the box leaves out.
+func upright(b image.Rectangle) image.Rectangle {
+	if d := b.Dx() - b.Dy(); d > 0 {
+		b.Min.Y = max(0, b.Min.Y-d)
+	}
+	return b
+}
+
 // Finish searches last, the frame Detect judged last, at every scale the
 // schedule did not run on it (all of them, where it was not searched),
 // when the video ends there: a face that came into view after its share

@@ -302,6 +302,26 @@ func TestContinues(t *testing.T) {
 	}
 }
 
+// TestUpright: a face box wider than tall grows upwards until it is as
+// tall as wide, and no further than the frame's top; others stay.
+func TestUpright(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		box, want image.Rectangle
+	}{
+		{"taller than wide", image.Rect(100, 100, 130, 140), image.Rect(100, 100, 130, 140)},
+		{"square", image.Rect(100, 100, 140, 140), image.Rect(100, 100, 140, 140)},
+		{"tilted face, lower part boxed", image.Rect(931, 481, 1048, 575), image.Rect(931, 458, 1048, 575)},
+		{"at the frame's top", image.Rect(10, 5, 60, 30), image.Rect(10, 0, 60, 30)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := upright(tc.box); got != tc.want {
+				t.Errorf("upright(%v) = %v, want %v", tc.box, got, tc.want)
+			}
+		})
+	}
+}
+
 // videoStream is a detector for one video that searches its last frame
 // again when told the video ends there.
 type videoStream interface {

@@ -79,6 +79,7 @@ type faceTrack struct {
 	score   float64
 	seen    int     // frame of the last detection
 	checked int     // frame of the last second look (or sure proposal)
+	checkH  float64 // the box's height then
 	vx, vy  float64 // the box centre's motion, pixels a frame
 }
 
@@ -209,7 +210,7 @@ func (s *FaceStream) others(skip int) []scanRun {
 // down in restAfter frames running, the last in the frame before, is
 // turned down without a look (see restAfter); the doubt goes on to it.
 func (s *FaceStream) recall(c candidate) (float64, bool) {
-	if t, ok := s.match(c.box); ok && s.frame-t.checked < s.vouchSpan() && s.d.cfg.Passes(c.box.h(), t.score) {
+	if t, ok := s.match(c.box); ok && s.frame-t.checked < s.vouchSpan() && s.d.cfg.Passes(t.vouchHeight(c.box.h()), t.score) {
 		return t.score, true
 	}
 	rest := -1
@@ -234,6 +235,17 @@ func (s *FaceStream) recall(c candidate) (float64, bool) {
 		return c.score, true
 	}
 	return 0, false
+}
+
+// vouchHeight is the height whose bar t's last check must reach to stand
+// for a box h high that continues it: the lower of h and the box's height
+// then. A face's box grows and shrinks by a few pixels from frame to
+// frame, and over YuNet's ramp a few pixels move the bar.
+func (t faceTrack) vouchHeight(h float64) float64 {
+	if t.checkH > 0 {
+		return min(h, t.checkH)
+	}
+	return h
 }
 
 // restAfter: a box at least SmallFace high that second looks have turned
@@ -330,11 +342,11 @@ func (s *FaceStream) update(n int, dets []Detection) {
 	used := make([]bool, len(s.tracks))
 	for _, det := range dets {
 		b := toF(det.Box)
-		t := faceTrack{box: b, score: float64(det.Score), seen: n, checked: n}
+		t := faceTrack{box: b, score: float64(det.Score), seen: n, checked: n, checkH: b.h()}
 		if float64(det.Score) < s.d.cfg.AcceptThreshold && !slices.ContainsFunc(s.passed, func(p rectF) bool { return p.iou(b) > 0.9 }) {
 			// Vouched for: the last check stands.
 			if old, ok := s.match(b); ok {
-				t.checked = old.checked
+				t.checked, t.checkH = old.checked, old.checkH
 			}
 		}
 		for i, old := range s.tracks {

@@ -302,6 +302,31 @@ func TestContinues(t *testing.T) {
 	}
 }
 
+// TestRecallVouchHeight: a check stands for a box that continues its
+// face at the bar of the box it was made on, where that is lower, so a
+// box a few pixels taller keeps the verdict; a check made on a box as
+// tall does not pass a weak score.
+func TestRecallVouchHeight(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		checkH float64
+		ok     bool
+	}{
+		{"checked on a smaller box", 30, true},
+		{"checked on a box as tall", 34, false},
+		{"height unknown", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &FaceStream{d: &FaceDetector{cfg: DefaultFaceConfig()}, every: 6, frame: 10}
+			s.tracks = []faceTrack{{box: rectF{500, 100, 526, 130}, score: 0.5, seen: 9, checked: 9, checkH: tc.checkH}}
+			score, ok := s.recall(candidate{box: rectF{501, 100, 529, 134}, score: 0.3})
+			if ok != tc.ok || ok && score != 0.5 {
+				t.Errorf("recall = %.2f, %v; want the check's 0.50: %v", score, ok, tc.ok)
+			}
+		})
+	}
+}
+
 // TestUpright: a face box wider than tall grows upwards until it is as
 // tall as wide, and no further than the frame's top; others stay.
 func TestUpright(t *testing.T) {
